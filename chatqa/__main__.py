@@ -1,0 +1,5 @@
+"""``python -m chatqa``."""
+
+from .cli import main
+
+main()

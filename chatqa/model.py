@@ -1,0 +1,87 @@
+"""The vendor-neutral transcript model every parser produces and every rule reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Role(StrEnum):
+    """Who sent a message."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class Kind(StrEnum):
+    """What a message is: a chat line, an event, a file, or an internal note."""
+
+    MESSAGE = "message"
+    EVENT = "event"
+    FILE = "file"
+    NOTE = "note"
+
+
+class Participant(BaseModel, frozen=True):
+    """A person or bot taking part in a conversation."""
+
+    id: str
+    name: str | None = None
+    role: Role
+
+
+class Rating(BaseModel, frozen=True):
+    """The customer's rating of the conversation, as the export gives it.
+
+    `value` is on the vendor's scale (``1``/``0`` for good/bad, ``1``-``5`` for stars) and
+    `scale` is that scale's maximum, so ``value / scale`` compares across vendors.
+    """
+
+    value: float | None = None
+    scale: float | None = None
+    label: str | None = None
+    comment: str | None = None
+
+
+class Message(BaseModel, frozen=True):
+    """One entry of a transcript, in export order after a stable sort by time."""
+
+    index: int
+    role: Role
+    author_id: str | None = None
+    author_name: str | None = None
+    sent_at: datetime | None = None  # timezone-aware UTC; None when the format has no times
+    text: str = ""
+    kind: Kind = Kind.MESSAGE
+    internal: bool = False  # whispers and internal notes the customer never saw
+    event: str | None = None  # the vendor's event type for kind=event (e.g. "chat_transferred")
+
+    @property
+    def visible(self) -> bool:
+        """True when the customer could see this entry."""
+        return not self.internal
+
+
+class Transcript(BaseModel, frozen=True):
+    """One conversation, as every parser must produce it."""
+
+    id: str
+    vendor: str
+    source: str  # file path plus locator, e.g. "exports/a.json#chats[0]"
+    participants: tuple[Participant, ...] = ()
+    messages: tuple[Message, ...] = ()
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    tags: tuple[str, ...] = ()
+    rating: Rating | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)  # vendor extras rules must not need
+
+    @property
+    def timed(self) -> bool:
+        """True when at least one message carries a time."""
+        return any(m.sent_at is not None for m in self.messages)

@@ -1,0 +1,288 @@
+"""The one normalisation path every parser goes through: times, text, order, indices.
+
+Parsers map vendor records to `RawMessage` values and call `build_transcript`; nothing
+else creates `Transcript` objects, so every format gets the same guarantees (UTC-aware
+times, plain text, a stable sort by time, indices 0..n-1).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .errors import ParseError
+from .model import Kind, Message, Participant, Rating, Role, Transcript
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NULLS = frozenset({"", "null", "none", "undefined", "nan", "-1"})
+_NUMERIC = re.compile(r"[+-]?\d+(\.\d+)?")
+_TWITTER = "%a %b %d %H:%M:%S %z %Y"
+
+
+def parse_time(value: Any, *, tz: tzinfo = UTC, fmt: str | None = None) -> datetime | None:
+    """Parse an export's time value into an aware UTC datetime (None for "no time").
+
+    Accepts epoch numbers (seconds, milliseconds or microseconds, told apart by
+    magnitude), numeric strings, ISO-8601 with any offset, Twitter's
+    ``Tue Oct 31 22:10:47 +0000 2017`` and RFC 2822. Naive times are taken in `tz`.
+    `fmt` is an explicit ``strptime`` format tried first. Raises ValueError otherwise.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (value.replace(tzinfo=tz) if value.tzinfo is None else value).astimezone(UTC)
+    if isinstance(value, bool):
+        raise ValueError(f"not a time: {value!r}")
+    if isinstance(value, int | float):
+        return _from_epoch(value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a time: {value!r}")
+    text = value.strip()
+    if text.lower() in _NULLS:
+        return None
+    parsed = None
+    if fmt:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    if parsed is None:
+        if _NUMERIC.fullmatch(text):
+            return _from_epoch(float(text) if "." in text else int(text))
+        parsed = _parse_text_time(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def _parse_text_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(text, _TWITTER)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"unrecognised time {text[:60]!r}") from None
+
+
+def _from_epoch(number: float) -> datetime:
+    if not math.isfinite(number):
+        raise ValueError(f"not a time: {number!r}")
+    magnitude = abs(number)
+    if magnitude >= 1e17:
+        seconds = number / 1e9
+    elif magnitude >= 1e14:
+        seconds = number / 1e6
+    elif magnitude >= 1e11:
+        seconds = number / 1e3
+    else:
+        seconds = number
+    try:
+        return _EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"time out of range: {number!r}") from None
+
+
+def iso(when: datetime | None) -> str | None:
+    """ISO-8601 text of a UTC time with a ``Z`` suffix (None stays None)."""
+    return when.isoformat().replace("+00:00", "Z") if when is not None else None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def clean_text(text: str) -> str:
+    """Normalise whitespace: one space between words, one newline between lines.
+
+    Control characters (which could drive a terminal) are dropped, so the text is safe
+    to print; rule spans always refer to this cleaned text.
+    """
+    if "\n" not in text and "\r" not in text:
+        if text.isprintable() and "  " not in text and text == text.strip():
+            return text
+        return " ".join(_CONTROL.sub("", text).split())
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = (" ".join(line.split()) for line in _BLANK_LINES.sub("\n", text).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote dd details div dl dt figcaption figure footer form h1 h2 h3 "
+    "h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr ul".split()
+)
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
+_MARKUP = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z]")
+
+
+def html_to_text(html: str) -> str:
+    """Convert an HTML body to plain text with an HTML5 parser (entities decoded).
+
+    Block elements and ``<br>`` become line breaks; script and style content is dropped;
+    images contribute their alt text.
+    """
+    if not _MARKUP.search(html):
+        return clean_text(html)
+    from selectolax.lexbor import LexborHTMLParser
+
+    root = LexborHTMLParser(html).body
+    if root is None:
+        return ""
+    parts: list[str] = []
+    stack = [root.child] if root.child is not None else []
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        if isinstance(node, str):  # an end-of-block marker
+            parts.append(node)
+            continue
+        stack.append(node.next)
+        tag = node.tag
+        if tag == "-text":
+            parts.append(node.text_content or "")
+        elif tag == "br":
+            parts.append("\n")
+        elif tag == "img":
+            alt = (node.attributes.get("alt") or "").strip()
+            if alt:
+                parts.append(f" {alt} ")
+        elif tag in _SKIP_TAGS or tag == "-comment":
+            continue
+        elif node.child is not None:
+            if tag in _BLOCK_TAGS or tag in ("td", "th"):
+                stack.append("\n" if tag in _BLOCK_TAGS else " ")
+                parts.append("\n" if tag in _BLOCK_TAGS else "")
+            stack.append(node.child)
+    return clean_text("".join(parts))
+
+
+@dataclass(slots=True)
+class RawMessage:
+    """A parser's view of one message before normalisation.
+
+    `time` is the raw export value (string, epoch number, datetime or None) and `loc`
+    the message's place in the file, used in error messages. `seq` breaks time ties
+    before export order does (e.g. LivePerson's ``seq``).
+    """
+
+    role: Role
+    text: str = ""
+    time: Any = None
+    author_id: str | None = None
+    author_name: str | None = None
+    kind: Kind = Kind.MESSAGE
+    internal: bool = False
+    event: str | None = None
+    html: bool = False
+    loc: str = ""
+    seq: float = 0.0
+
+
+def _sort_key_times(raws: Sequence[RawMessage], times: list[datetime | None]) -> list[int]:
+    """Order by time, stably; untimed entries keep their place after their predecessor."""
+    keys: list[tuple[float, float, int]] = []
+    last = -math.inf
+    for i, (raw, when) in enumerate(zip(raws, times, strict=True)):
+        if when is not None:
+            last = when.timestamp()
+        keys.append((last, raw.seq, i))
+    return sorted(range(len(raws)), key=keys.__getitem__)
+
+
+def build_transcript(
+    *,
+    id: Any,
+    vendor: str,
+    source: str,
+    messages: Sequence[RawMessage],
+    participants: Iterable[Participant] | None = None,
+    started_at: Any = None,
+    ended_at: Any = None,
+    tags: Iterable[Any] = (),
+    rating: Rating | None = None,
+    metadata: dict[str, Any] | None = None,
+    tz: tzinfo = UTC,
+    time_format: str | None = None,
+    bot_ids: frozenset[str] = frozenset(),
+) -> Transcript:
+    """Normalise a parser's raw conversation into a `Transcript`.
+
+    Raises ParseError (with the message's locator) for an unreadable time. Authors in
+    `bot_ids` are re-labelled as bots, for exports that do not mark bots themselves.
+    """
+    if id is None or (isinstance(id, str) and not id.strip()) or isinstance(id, bool | dict | list):
+        raise ParseError("conversation has no id")
+    times: list[datetime | None] = []
+    for raw in messages:
+        try:
+            times.append(parse_time(raw.time, tz=tz, fmt=time_format))
+        except ValueError as exc:
+            raise ParseError(f"bad time: {exc}", raw.loc) from None
+    order = _sort_key_times(messages, times)
+    built: list[Message] = []
+    for index, i in enumerate(order):
+        raw = messages[i]
+        role = raw.role
+        if bot_ids and role is Role.AGENT and raw.author_id in bot_ids:
+            role = Role.BOT
+        text = html_to_text(raw.text) if raw.html else clean_text(raw.text)
+        built.append(
+            Message.model_construct(
+                index=index,
+                role=role,
+                author_id=raw.author_id,
+                author_name=raw.author_name,
+                sent_at=times[i],
+                text=text,
+                kind=raw.kind,
+                internal=raw.internal,
+                event=raw.event,
+            )
+        )
+    people = tuple(participants) if participants is not None else _participants(built)
+    if bot_ids:
+        people = tuple(
+            p.model_copy(update={"role": Role.BOT}) if p.role is Role.AGENT and p.id in bot_ids else p
+            for p in people
+        )
+    known = [t for t in times if t is not None]
+    try:
+        start = parse_time(started_at, tz=tz) if started_at is not None else None
+        end = parse_time(ended_at, tz=tz) if ended_at is not None else None
+    except ValueError as exc:
+        raise ParseError(f"bad conversation time: {exc}") from None
+    return Transcript.model_construct(
+        id=str(id),
+        vendor=vendor,
+        source=source,
+        participants=people,
+        messages=tuple(built),
+        started_at=min(known) if known else start,
+        ended_at=max(known) if known else end,
+        tags=tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))),
+        rating=rating,
+        metadata=metadata or {},
+    )
+
+
+def _participants(messages: Iterable[Message]) -> tuple[Participant, ...]:
+    seen: dict[tuple[str, Role], Participant] = {}
+    for m in messages:
+        if m.role is Role.SYSTEM:
+            continue
+        key = m.author_id or m.author_name
+        if key and (key, m.role) not in seen:
+            seen[key, m.role] = Participant(id=key, name=m.author_name, role=m.role)
+    return tuple(seen.values())

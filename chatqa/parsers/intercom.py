@@ -1,0 +1,156 @@
+"""Intercom conversations: opening message in ``source``, then ``conversation_parts`` (HTML bodies)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import field_validator
+
+from ..model import Kind, Rating, Role, Transcript
+from ..normalize import RawMessage
+from . import JsonParser, RecordContext, VendorModel
+
+_ROLES = {"user": Role.CUSTOMER, "lead": Role.CUSTOMER, "contact": Role.CUSTOMER,
+          "admin": Role.AGENT, "team": Role.AGENT, "bot": Role.BOT}
+# Part types that are a message when they carry a body ("reply and close", "reply and assign").
+_REPLY_PARTS = frozenset({"comment", "quick_reply", "open", "close", "assignment", "assign_and_reopen",
+                          "snoozed", "away_mode_assignment"})
+_AUTOMATED = frozenset({"automated", "campaigns_initiated", "operator_initiated"})
+
+
+class _Author(VendorModel):
+    type: str = "user"
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class _Attachment(VendorModel):
+    name: str | None = None
+    url: str | None = None
+
+
+class _Part(VendorModel):
+    id: str | None = None
+    part_type: str = "comment"
+    body: str | None = None
+    created_at: float | str | None = None
+    author: _Author = _Author()
+    attachments: list[_Attachment] = []
+    assigned_to: dict[str, Any] | None = None
+
+
+class _Source(VendorModel):
+    type: str | None = None
+    delivered_as: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    author: _Author = _Author()
+    attachments: list[_Attachment] = []
+
+
+class _Conversation(VendorModel):
+    id: str
+    created_at: float | str | None = None
+    source: _Source | None = None
+    conversation_parts: list[_Part] = []
+    tags: list[str] = []
+    conversation_rating: dict[str, Any] | None = None
+    state: str | None = None
+    title: str | None = None
+
+    @field_validator("conversation_parts", mode="before")
+    @classmethod
+    def _unwrap_parts(cls, value: Any) -> Any:
+        return value.get("conversation_parts", []) if isinstance(value, dict) else value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _unwrap_tags(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            value = value.get("tags", [])
+        return [t.get("name") if isinstance(t, dict) else t for t in value or []]
+
+
+def _is_conversation(value: Any) -> bool:
+    return isinstance(value, dict) and (
+        value.get("type") == "conversation" or "conversation_parts" in value
+        or (isinstance(value.get("source"), dict) and "delivered_as" in value["source"])
+    )
+
+
+class IntercomParser(JsonParser):
+    """Intercom: user/lead/contact = customer, admin = agent, bot = bot; ``note`` parts internal."""
+
+    name = "intercom"
+    summary = "Intercom conversations (single, list, or {conversations: [...]})"
+    priority = 80
+
+    def sniff_value(self, value: Any) -> bool:
+        """A conversation object or a conversation list."""
+        if isinstance(value, dict) and isinstance(value.get("conversations"), list):
+            convs = value["conversations"]
+            return _is_conversation(convs[0]) if convs else value.get("type") == "conversation.list"
+        return _is_conversation(value)
+
+    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """Conversations of a list response, or the value itself."""
+        if isinstance(value, dict) and isinstance(value.get("conversations"), list):
+            for i, conv in enumerate(value["conversations"]):
+                yield f"conversations[{i}]", conv
+        else:
+            yield "", value
+
+    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+        """The source message first, then every part in order."""
+        conv = _Conversation.model_validate(record)
+        messages: list[RawMessage] = []
+        if conv.source is not None and (conv.source.body or conv.source.attachments):
+            src = conv.source
+            role = _ROLES.get(src.author.type, Role.CUSTOMER)
+            if role is Role.AGENT and src.delivered_as in _AUTOMATED:
+                role = Role.BOT
+            body = src.body or ""
+            if src.subject and src.subject.strip():
+                body = f"<p>{src.subject}</p>{body}"
+            messages.append(_raw(role, body, conv.created_at, src.author, src.attachments, "source"))
+        for i, part in enumerate(conv.conversation_parts):
+            messages.append(self._part(part, f"conversation_parts[{i}]"))
+        rating = None
+        if conv.conversation_rating and conv.conversation_rating.get("rating") is not None:
+            rating = Rating(value=float(conv.conversation_rating["rating"]), scale=5.0,
+                            comment=conv.conversation_rating.get("remark"))
+        return ctx.build(
+            id=conv.id, messages=messages, tags=conv.tags, rating=rating, started_at=conv.created_at,
+            metadata={k: v for k, v in {"state": conv.state, "title": conv.title,
+                                        "delivered_as": conv.source.delivered_as if conv.source else None}.items()
+                      if v},
+        )
+
+    @staticmethod
+    def _part(part: _Part, loc: str) -> RawMessage:
+        role = _ROLES.get(part.author.type, Role.CUSTOMER)
+        body = part.body or ""
+        if part.part_type == "note":
+            raw = _raw(role, body, part.created_at, part.author, part.attachments, loc)
+            raw.kind, raw.internal = Kind.NOTE, True
+            return raw
+        if part.part_type in _REPLY_PARTS and (body.strip() or part.attachments):
+            raw = _raw(role, body, part.created_at, part.author, part.attachments, loc)
+            raw.event = None if part.part_type == "comment" else part.part_type
+            return raw
+        text = body
+        if not text and part.part_type.startswith("assign") and part.assigned_to:
+            text = f"assigned to {part.assigned_to.get('type', '')} {part.assigned_to.get('id', '')}".strip()
+        return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=part.part_type, text=text, html=True,
+                          time=part.created_at, author_id=part.author.id, author_name=part.author.name, loc=loc)
+
+
+def _raw(role: Role, body: str, time: Any, author: _Author, attachments: list[_Attachment], loc: str) -> RawMessage:
+    if not body.strip() and attachments:
+        names = ", ".join(a.name or a.url or "" for a in attachments)
+        return RawMessage(role=role, kind=Kind.FILE, text=names, time=time, author_id=author.id,
+                          author_name=author.name, loc=loc)
+    return RawMessage(role=role, text=body, html=True, time=time, author_id=author.id,
+                      author_name=author.name, loc=loc)

@@ -1,0 +1,163 @@
+"""LiveChat Agent Chat API v3.x: list_archives responses, get_chat objects, a chat per line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import AliasChoices, Field
+
+from ..errors import ParseError
+from ..model import Kind, Participant, Rating, Role, Transcript
+from ..normalize import RawMessage
+from . import JsonParser, RecordContext, VendorModel
+
+_ROLES = {"agent": Role.AGENT, "customer": Role.CUSTOMER, "bot": Role.BOT}
+
+
+class _User(VendorModel):
+    id: str
+    type: str = "customer"
+    name: str | None = None
+    email: str | None = None
+    bot: bool = False
+
+
+class _Event(VendorModel):
+    type: str
+    created_at: str | float | None = None
+    author_id: str | None = None
+    visibility: str = "all"
+    text: str | None = None
+    system_message_type: str | None = None
+    name: str | None = None
+    url: str | None = None
+    elements: list[dict[str, Any]] | None = None
+    fields: list[dict[str, Any]] | None = None
+    form_type: str | None = None
+    subtype: str | None = None
+    deleted: bool = False
+
+
+class _Thread(VendorModel):
+    id: str
+    events: list[_Event] = []
+    tags: list[str] = []
+    created_at: str | None = None
+    previous_thread_id: str | None = None
+    next_thread_id: str | None = None
+    properties: dict[str, Any] = Field(default={}, validation_alias=AliasChoices("properties", "properites"))
+
+
+class _Chat(VendorModel):
+    id: str
+    users: list[_User] = []
+    properties: dict[str, Any] = Field(default={}, validation_alias=AliasChoices("properties", "properites"))
+
+
+def _is_chat(value: Any) -> bool:
+    return isinstance(value, dict) and (
+        isinstance(value.get("thread"), dict) or isinstance(value.get("threads"), list)
+    ) and "users" in value
+
+
+class LiveChatParser(JsonParser):
+    """LiveChat v3.x chats: one conversation per thread; whispers internal; system messages events."""
+
+    name = "livechat"
+    summary = "LiveChat Agent Chat API v3.x (list_archives, get_chat, chat per line)"
+    priority = 80
+
+    def sniff_value(self, value: Any) -> bool:
+        """A chat, or a list_archives response holding chats with threads."""
+        if isinstance(value, dict) and isinstance(value.get("chats"), list):
+            chats = value["chats"]
+            return _is_chat(chats[0]) if chats else "found_chats" in value
+        return _is_chat(value)
+
+    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """One record per (chat, thread) pair."""
+        if isinstance(value, dict) and isinstance(value.get("chats"), list):
+            for i, chat in enumerate(value["chats"]):
+                yield from self._threads(chat, f"chats[{i}]")
+        else:
+            yield from self._threads(value, "")
+
+    @staticmethod
+    def _threads(chat: Any, loc: str) -> Iterator[tuple[str, Any]]:
+        if not isinstance(chat, dict):
+            raise ParseError("chat is not an object", loc)
+        if isinstance(chat.get("threads"), list):
+            for j, thread in enumerate(chat["threads"]):
+                yield f"{loc}.threads[{j}]".lstrip("."), (chat, thread)
+        elif isinstance(chat.get("thread"), dict):
+            yield loc, (chat, chat["thread"])
+        else:
+            raise ParseError("chat has no thread", loc)
+
+    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+        """Map one thread's events to messages."""
+        raw_chat, raw_thread = record
+        chat = _Chat.model_validate(raw_chat)
+        thread = _Thread.model_validate(raw_thread)
+        users = {u.id: u for u in chat.users}
+        participants = [
+            Participant(id=u.id, name=u.name, role=Role.BOT if u.bot else _ROLES.get(u.type, Role.CUSTOMER))
+            for u in chat.users
+        ]
+        roles = {p.id: p.role for p in participants}
+        messages = [self._message(e, i, users, roles) for i, e in enumerate(thread.events)]
+        props = thread.properties.get("rating") or chat.properties.get("rating")
+        return ctx.build(
+            id=thread.id,
+            messages=messages,
+            participants=participants,
+            tags=thread.tags,
+            rating=_rating(props),
+            started_at=thread.created_at,
+            metadata={"chat_id": chat.id, "previous_thread_id": thread.previous_thread_id,
+                      "next_thread_id": thread.next_thread_id},
+        )
+
+    @staticmethod
+    def _message(e: _Event, i: int, users: dict[str, _User], roles: dict[str, Role]) -> RawMessage:
+        loc = f"thread.events[{i}]"
+        internal = e.visibility == "agents"
+        author = users.get(e.author_id or "")
+        role = roles.get(e.author_id or "", Role.AGENT if "@" in (e.author_id or "") else Role.CUSTOMER)
+        common = {"time": e.created_at, "author_id": e.author_id, "loc": loc, "internal": internal,
+                  "author_name": author.name if author else None}
+        if e.deleted:
+            return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="deleted", text="(message deleted)", **common)
+        if e.type == "message":
+            return RawMessage(role=role, text=e.text or "", kind=Kind.NOTE if internal else Kind.MESSAGE, **common)
+        if e.type == "rich_message":
+            parts = [str(el.get(k)) for el in e.elements or [] for k in ("title", "subtitle") if el.get(k)]
+            parts += [str(b.get("text")) for el in e.elements or [] for b in el.get("buttons") or []
+                      if isinstance(b, dict) and b.get("text")]
+            return RawMessage(role=role, text="\n".join(parts), kind=Kind.NOTE if internal else Kind.MESSAGE,
+                              **common)
+        if e.type == "file":
+            return RawMessage(role=role, text=e.name or e.url or "", kind=Kind.FILE, **common)
+        if e.type in ("filled_form", "form"):
+            answers = [f"{f.get('label', '')}: {f.get('answer', f.get('value', ''))}".strip(": ")
+                       for f in e.fields or [] if isinstance(f, dict)]
+            return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=e.form_type or e.type,
+                              text="; ".join(a for a in answers if a), **common)
+        event = e.system_message_type or e.subtype or e.type
+        return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=event, text=e.text or "", **common)
+
+
+def _rating(props: Any) -> Rating | None:
+    if not isinstance(props, dict) or props.get("score") is None:
+        return None
+    score = props["score"]
+    value = float(score["value"] if isinstance(score, dict) else score)
+    return Rating(value=value, scale=1.0, label="good" if value >= 1 else "bad",
+                  comment=_value(props.get("comment")))
+
+
+def _value(item: Any) -> str | None:
+    if isinstance(item, dict):
+        item = item.get("value")
+    return None if item is None else str(item)

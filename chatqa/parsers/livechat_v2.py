@@ -1,0 +1,114 @@
+"""LiveChat legacy REST API v2 ``/chats`` archives (epoch seconds; ``events`` over ``messages``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import Kind, Participant, Rating, Role, Transcript
+from ..normalize import RawMessage
+from . import JsonParser, RecordContext, VendorModel
+
+_ROLES = {"agent": Role.AGENT, "visitor": Role.CUSTOMER, "supervisor": Role.AGENT, "customer": Role.CUSTOMER}
+_RATES = {"rated_good": 1.0, "rated_bad": 0.0}
+
+
+class _Person(VendorModel):
+    id: str | None = None
+    name: str | None = None
+    display_name: str | None = None
+    email: str | None = None
+
+
+class _Entry(VendorModel):
+    type: str = "message"
+    text: str | None = None
+    timestamp: float | str | None = None
+    user_type: str | None = None
+    author_name: str | None = None
+    agent_id: str | None = None
+    files: list[str] = []
+
+
+class _Chat(VendorModel):
+    id: str
+    visitor: _Person | None = None
+    agents: list[_Person] = []
+    events: list[_Entry] | None = None
+    messages: list[_Entry] | None = None
+    rate: str | None = None
+    rate_comment: str | None = None
+    tags: list[str] = []
+    group: list[Any] = []
+    started_timestamp: float | None = None
+    ended_timestamp: float | None = None
+    engagement: str | None = None
+
+
+def _is_chat(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    entries = value.get("events") or value.get("messages")
+    return isinstance(entries, list) and bool(entries) and isinstance(entries[0], dict) and (
+        "user_type" in entries[0]
+    ) or (value.get("type") == "chat" and "visitor" in value)
+
+
+class LiveChatV2Parser(JsonParser):
+    """LiveChat v2 archives: supervisor messages are internal; ``event`` entries are system events."""
+
+    name = "livechat-v2"
+    summary = "LiveChat legacy REST API v2 /chats archives"
+    priority = 70
+
+    def sniff_value(self, value: Any) -> bool:
+        """A chat with user_type-tagged entries, or a ``{chats, total, pages}`` response."""
+        if isinstance(value, dict) and isinstance(value.get("chats"), list):
+            chats = value["chats"]
+            return _is_chat(chats[0]) if chats else "pages" in value
+        return _is_chat(value)
+
+    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """Chats of a response, or the value itself."""
+        if isinstance(value, dict) and isinstance(value.get("chats"), list):
+            for i, chat in enumerate(value["chats"]):
+                yield f"chats[{i}]", chat
+        else:
+            yield "", value
+
+    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+        """Read ``events`` (a superset of ``messages``), never both."""
+        chat = _Chat.model_validate(record)
+        use_events = chat.events is not None
+        entries = chat.events if use_events else chat.messages or []
+        field = "events" if use_events else "messages"
+        visitor = chat.visitor or _Person()
+        messages = []
+        for i, e in enumerate(entries):
+            role = _ROLES.get((e.user_type or "").lower(), Role.CUSTOMER)
+            supervisor = e.user_type == "supervisor"
+            author_id = e.agent_id if role is Role.AGENT else visitor.id
+            common = {"time": e.timestamp, "author_id": author_id, "author_name": e.author_name,
+                      "loc": f"{field}[{i}]"}
+            if e.type == "event":
+                messages.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="event",
+                                           text=e.text or "", **common))
+            elif e.type == "attachment":
+                messages.append(RawMessage(role=role, kind=Kind.FILE, internal=supervisor,
+                                           text=" ".join(e.files) or e.text or "", **common))
+            else:
+                messages.append(RawMessage(role=role, text=e.text or "", internal=supervisor,
+                                           kind=Kind.NOTE if supervisor else Kind.MESSAGE, **common))
+        participants = [Participant(id=a.email or a.display_name or "", name=a.display_name, role=Role.AGENT)
+                        for a in chat.agents if a.email or a.display_name]
+        if visitor.id:
+            participants.insert(0, Participant(id=visitor.id, name=visitor.name, role=Role.CUSTOMER))
+        rating = None
+        if chat.rate in _RATES:
+            rating = Rating(value=_RATES[chat.rate], scale=1.0, label=chat.rate.removeprefix("rated_"),
+                            comment=chat.rate_comment)
+        return ctx.build(
+            id=chat.id, messages=messages, participants=participants or None, tags=chat.tags,
+            rating=rating, started_at=chat.started_timestamp, ended_at=chat.ended_timestamp,
+            metadata={k: v for k, v in {"group": chat.group, "engagement": chat.engagement}.items() if v},
+        )

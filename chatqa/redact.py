@@ -1,0 +1,66 @@
+"""Masking of personal data: payment card numbers (always), emails and phone numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# 13-19 digits, optionally grouped by single spaces or dashes; digit neighbours excluded.
+_CARD = re.compile(r"(?<![\d\w+])\d(?:[ -]?\d){12,18}(?![\d\w])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# Phone numbers: North American (555-123-4567), international with a plus sign, or national
+# with a leading 0 (07700 900123). Bare digit runs (order numbers, ids) and dates are left alone.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+?1[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?!\w)"
+    r"|(?<![\w+])\+\d[\d ().-]{6,18}\d(?!\w)"
+    r"|(?<![\w+])0\d{2,4}[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\w)"
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    """True when a digit string passes the Luhn checksum."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, digits) of each Luhn-valid 13-19 digit card number in `text`."""
+    if sum(c.isdigit() for c in text) < 13:
+        return
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
+            yield match.start(), match.end(), digits
+
+
+def mask_card(digits: str) -> str:
+    """The masked form of a card number: ``**** **** **** 1111``."""
+    return f"**** **** **** {digits[-4:]}"
+
+
+def mask_cards(text: str) -> str:
+    """Replace every card number in `text` by its masked form."""
+    found = list(find_cards(text))
+    for start, end, digits in reversed(found):
+        text = text[:start] + mask_card(digits) + text[end:]
+    return text
+
+
+def _phone(match: re.Match[str]) -> str:
+    digits = sum(c.isdigit() for c in match.group())
+    return "[phone]" if 8 <= digits <= 15 else match.group()
+
+
+def redact(text: str, *, personal: bool = True) -> str:
+    """Mask card numbers always, and emails and phone numbers when `personal` is True."""
+    text = mask_cards(text)
+    if personal:
+        if "@" in text:
+            text = _EMAIL.sub("[email]", text)
+        text = _PHONE.sub(_phone, text)
+    return text

@@ -1,0 +1,104 @@
+"""What a check produces: findings, per-conversation results and the run summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .errors import Failure
+from .metrics import Metrics
+from .model import Transcript
+from .normalize import iso
+
+
+class Level(StrEnum):
+    """How serious a finding is."""
+
+    SUGGESTION = "suggestion"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        """0 for suggestion, 1 for warning, 2 for error."""
+        return _RANKS[self]
+
+
+_RANKS = {Level.SUGGESTION: 0, Level.WARNING: 1, Level.ERROR: 2}
+
+
+class Finding(BaseModel, frozen=True):
+    """One rule violation, with the evidence a QA lead needs to check it."""
+
+    code: str
+    rule: str
+    level: Level
+    message: str
+    message_index: int | None = None  # None: about the whole conversation
+    span: tuple[int, int] | None = None  # character offsets in that message's text
+    quote: str | None = None  # the matched text, redacted
+    sent_at: datetime | None = None
+    conversations: tuple[str, ...] = ()  # CQ501: the overlapping conversations' ids
+
+    def record(self) -> dict[str, Any]:
+        """The JSON shape of SPEC section 7."""
+        out: dict[str, Any] = {
+            "code": self.code, "rule": self.rule, "level": self.level.value,
+            "message_index": self.message_index, "span": list(self.span) if self.span else None,
+            "quote": self.quote, "sent_at": iso(self.sent_at), "message": self.message,
+        }
+        if self.conversations:
+            out["conversations"] = list(self.conversations)
+        return out
+
+
+class Result(BaseModel, frozen=True):
+    """Everything chatqa says about one conversation."""
+
+    transcript: Transcript
+    agents: tuple[str, ...] = ()
+    metrics: Metrics
+    findings: tuple[Finding, ...] = ()
+    score: float | None = 100.0
+    subscores: dict[str, float | None] = Field(default_factory=dict)
+    not_applicable: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """The conversation id from the export."""
+        return self.transcript.id
+
+    @property
+    def codes(self) -> list[str]:
+        """Sorted distinct rule codes of the findings."""
+        return sorted({f.code for f in self.findings})
+
+    def record(self) -> dict[str, Any]:
+        """The JSONL object of SPEC section 7 (a public contract)."""
+        t = self.transcript
+        return {
+            "id": t.id, "vendor": t.vendor, "source": t.source, "agents": list(self.agents),
+            "started_at": iso(t.started_at), "ended_at": iso(t.ended_at),
+            "metrics": self.metrics.model_dump(), "score": self.score, "subscores": self.subscores,
+            "findings": [f.record() for f in self.findings], "not_applicable": list(self.not_applicable),
+        }
+
+
+class Summary(BaseModel):
+    """Counts for a whole run: every record read is a conversation or a failure."""
+
+    files: int = 0
+    records_in: int = 0
+    conversations: int = 0
+    failures: list[Failure] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON summary object."""
+        return {
+            "files": self.files, "records_in": self.records_in, "conversations": self.conversations,
+            "failures": [f.model_dump() for f in self.failures], "skipped": self.skipped,
+        }
