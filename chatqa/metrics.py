@@ -7,6 +7,7 @@ before the first customer message (proactive greetings) start no clock.
 
 from __future__ import annotations
 
+from datetime import datetime
 from statistics import median
 from typing import NamedTuple
 
@@ -74,9 +75,9 @@ def agents(transcript: Transcript) -> list[str]:
     return list(found)
 
 
-def active_window(transcript: Transcript) -> tuple[float, float] | None:
-    """Epoch seconds of the first and last timed visible entry (None without times)."""
-    times = [m.sent_at.timestamp() for m in transcript.messages if m.sent_at is not None and not m.internal]
+def active_window(transcript: Transcript) -> tuple[datetime, datetime] | None:
+    """First and last time of a visible entry (None without times)."""
+    times = [m.sent_at for m in transcript.messages if m.sent_at is not None and not m.internal]
     return (min(times), max(times)) if times else None
 
 
@@ -95,8 +96,13 @@ def compute(transcript: Transcript) -> Metrics:
         agent_messages=counts[Role.AGENT],
         bot_messages=counts[Role.BOT],
         first_response_s=pairs[0].seconds if pairs else None,
-        avg_response_s=sum(times) / len(times) if times else None,
-        median_response_s=float(median(times)) if times else None,
+        avg_response_s=_us(sum(times) / len(times)) if times else None,
+        median_response_s=_us(median(times)) if times else None,
         max_response_s=max(times) if times else None,
-        duration_s=window[1] - window[0] if window else None,
+        duration_s=(window[1] - window[0]).total_seconds() if window else None,
     )
+
+
+def _us(seconds: float) -> float:
+    """Round to the microsecond, the resolution of the times (no float noise in outputs)."""
+    return round(float(seconds), 6)

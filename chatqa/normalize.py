@@ -251,7 +251,7 @@ def build_transcript(
                 event=raw.event,
             )
         )
-    people = tuple(participants) if participants is not None else _participants(built)
+    people = _participants(participants or (), built)
     if bot_ids:
         people = tuple(
             p.model_copy(update={"role": Role.BOT}) if p.role is Role.AGENT and p.id in bot_ids else p
@@ -277,12 +277,21 @@ def build_transcript(
     )
 
 
-def _participants(messages: Iterable[Message]) -> tuple[Participant, ...]:
-    seen: dict[tuple[str, Role], Participant] = {}
+def _participants(given: Iterable[Participant], messages: Iterable[Message]) -> tuple[Participant, ...]:
+    """The export's participant list plus every other author, one entry per id.
+
+    An id seen both as a bot and as a human agent (an admin whose automated message was
+    sent on their behalf) is listed as the agent.
+    """
+    seen: dict[str, Participant] = {}
+    for p in given:
+        seen.setdefault(p.id, p)
     for m in messages:
-        if m.role is Role.SYSTEM:
-            continue
         key = m.author_id or m.author_name
-        if key and (key, m.role) not in seen:
-            seen[key, m.role] = Participant(id=key, name=m.author_name, role=m.role)
+        if not key or m.role is Role.SYSTEM:
+            continue
+        if key not in seen:
+            seen[key] = Participant(id=key, name=m.author_name, role=m.role)
+        elif seen[key].role is Role.BOT and m.role is Role.AGENT:
+            seen[key] = seen[key].model_copy(update={"role": Role.AGENT})
     return tuple(seen.values())

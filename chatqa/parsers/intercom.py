@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import field_validator
 
+from ..errors import ParseError
 from ..model import Kind, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
@@ -104,6 +105,8 @@ class IntercomParser(JsonParser):
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """The source message first, then every part in order."""
+        if not _is_conversation(record):
+            raise ParseError("not an Intercom conversation (no type, source or conversation_parts)")
         conv = _Conversation.model_validate(record)
         messages: list[RawMessage] = []
         if conv.source is not None and (conv.source.body or conv.source.attachments):
@@ -140,9 +143,9 @@ class IntercomParser(JsonParser):
             raw = _raw(role, body, part.created_at, part.author, part.attachments, loc)
             raw.event = None if part.part_type == "comment" else part.part_type
             return raw
-        text = body
-        if not text and part.part_type.startswith("assign") and part.assigned_to:
-            text = f"assigned to {part.assigned_to.get('type', '')} {part.assigned_to.get('id', '')}".strip()
+        text = body or part.part_type.replace("_", " ")
+        if not body and part.assigned_to and part.assigned_to.get("type") not in (None, "nobody_admin"):
+            text += f" to {part.assigned_to.get('type')} {part.assigned_to.get('id', '')}".rstrip()
         return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=part.part_type, text=text, html=True,
                           time=part.created_at, author_id=part.author.id, author_name=part.author.name, loc=loc)
 

@@ -140,12 +140,26 @@ class LiveChatParser(JsonParser):
         if e.type == "file":
             return RawMessage(role=role, text=e.name or e.url or "", kind=Kind.FILE, **common)
         if e.type in ("filled_form", "form"):
-            answers = [f"{f.get('label', '')}: {f.get('answer', f.get('value', ''))}".strip(": ")
-                       for f in e.fields or [] if isinstance(f, dict)]
+            answers = [_form_field(f) for f in e.fields or [] if isinstance(f, dict)]
             return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=e.form_type or e.type,
                               text="; ".join(a for a in answers if a), **common)
         event = e.system_message_type or e.subtype or e.type
         return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=event, text=e.text or "", **common)
+
+
+def _form_field(field: dict[str, Any]) -> str:
+    """``Label: answer`` for a form field; choice answers are ``{id, label}``, checkboxes a list."""
+
+    def text(answer: Any) -> str:
+        if isinstance(answer, dict):
+            return str(answer.get("label") or answer.get("value") or "")
+        if isinstance(answer, list):
+            return ", ".join(filter(None, (text(a) for a in answer)))
+        return "" if answer is None else str(answer)
+
+    label = str(field.get("label") or "").strip().rstrip(":").strip()
+    answer = text(field.get("answer", field.get("answers", field.get("value"))))
+    return f"{label}: {answer}" if label and answer else label or answer
 
 
 def _rating(props: Any) -> Rating | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import ParseError
 from ..model import Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
@@ -78,6 +79,10 @@ class LiveChatV2Parser(JsonParser):
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """Read ``events`` (a superset of ``messages``), never both."""
+        entries = record.get("events", record.get("messages")) if isinstance(record, dict) else None
+        if not isinstance(entries, list) or (entries and not any(
+                isinstance(e, dict) and "user_type" in e for e in entries)):
+            raise ParseError("not a LiveChat v2 chat (no events[] or messages[] with user_type)")
         chat = _Chat.model_validate(record)
         use_events = chat.events is not None
         entries = chat.events if use_events else chat.messages or []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import ParseError
 from ..model import Kind, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
@@ -88,6 +89,8 @@ class ZendeskChatParser(JsonParser):
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """History items in order; an offline message is a one-message conversation."""
+        if not _is_chat(record):
+            raise ParseError("not a Zendesk Chat chat (no history[] and not an offline message)")
         chat = _Chat.model_validate(record)
         visitor = chat.visitor
         agents = dict(zip(chat.agent_names, chat.agent_ids, strict=False))
@@ -142,6 +145,9 @@ def _author(item: _Item, visitor: _Visitor, agents: dict[str, str]) -> tuple[Rol
 def _event_text(item: _Item) -> str:
     who = item.name or "someone"
     kind = item.type
+    if item.prev_department_id or item.prev_department_name:
+        return f"{who}: transferred from department {item.prev_department_name or item.prev_department_id} " \
+               f"to {item.department_name or 'another department'}"
     if kind == "chat.memberjoin":
         return f"{who} joined the chat"
     if kind == "chat.memberleave":
@@ -150,6 +156,4 @@ def _event_text(item: _Item) -> str:
         return f"{who} rated the chat {item.new_rating or 'no rating'}"
     if kind == "chat.comment":
         return f"{who} left a comment: {item.new_comment or item.comment or ''}".rstrip(": ")
-    if item.prev_department_id or item.prev_department_name:
-        return f"transferred from {item.prev_department_name or item.prev_department_id} to {item.department_name}"
     return item.msg or kind

@@ -1,0 +1,201 @@
+"""Rule kinds: the small, closed set of Python classes that YAML rules are instances of.
+
+A rule file names its kind (``kind: phrase``); the kind is a pydantic model whose fields are
+the rule's keys (unknown keys are rejected) and whose `check` method yields findings.
+Kinds register under the ``chatqa.kinds`` entry point, so a plug-in adds one the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from ..metrics import Metrics, Reply, replies
+from ..model import Kind, Message, Role, Transcript
+from ..redact import mask_cards
+from ..registry import Registry
+from ..results import Finding, Level
+
+if TYPE_CHECKING:
+    from ..matching import PhraseIndex
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"2m"``, ``"1h30m"`` or ``"1m 30s"``."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 90s, 2m or 1h30m")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().lower()
+        match = _DURATION.fullmatch(text)
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            seconds = float(text)
+        elif match and any(match.groups()):
+            h, m, s = (float(g or 0) for g in match.groups())
+            seconds = h * 3600 + m * 60 + s
+        else:
+            raise ValueError(f"expected a duration such as 90s, 2m or 1h30m, got {value!r}")
+    else:
+        raise ValueError(f"expected a duration such as 90s, 2m or 1h30m, got {value!r}")
+    if seconds < 0 or seconds != seconds or seconds == float("inf"):
+        raise ValueError(f"a duration must be a non-negative number of seconds, got {value!r}")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Scope = Literal["agent", "customer", "bot", "any"]
+Pattern = str | list[dict[str, Any]]
+
+
+def human_duration(seconds: float) -> str:
+    """``41s``, ``2m 05s``, ``1h 02m`` (for finding messages)."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s // 3600}h {s % 3600 // 60:02d}m"
+
+
+class Examples(BaseModel, frozen=True, extra="forbid"):
+    """A rule's documentation examples: what it flags and what it accepts."""
+
+    bad: list[str] = Field(min_length=1)
+    good: list[str] = Field(min_length=1)
+
+    @field_validator("bad", "good", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Context:
+    """Per-conversation state shared by all rules: metrics, replies and phrase matches."""
+
+    def __init__(self, transcript: Transcript, metrics: Metrics, index: PhraseIndex | None = None,
+                 requests: dict[int, set[str]] | None = None, corpus: dict[str, Any] | None = None) -> None:
+        self.transcript = transcript
+        self.metrics = metrics
+        self.index = index
+        self.requests = requests or {}
+        self.corpus = corpus or {}
+        self._matches: dict[int, dict[str, list[tuple[int, int]]]] = {}
+        self.extra_metrics: dict[str, Any] = {}
+
+    @cached_property
+    def replies(self) -> list[Reply]:
+        """Agent replies paired with the customer messages they answer."""
+        return replies(self.transcript)
+
+    def matches(self, message: Message, key: str) -> list[tuple[int, int]]:
+        """Spans of phrase key `key` in `message` (one tokenisation per message, shared)."""
+        found = self._matches.get(message.index)
+        if found is None:
+            keys = self.requests.get(message.index)
+            found = self.index.match(message.text, keys) if self.index is not None and keys else {}
+            self._matches[message.index] = found
+        return found.get(key, [])
+
+
+def in_scope(message: Message, scope: str, include_internal: bool = False) -> bool:
+    """A chat line by the scope's role: visible lines only, unless internal ones are asked for."""
+    if message.kind is Kind.MESSAGE:
+        if message.internal and not include_internal:
+            return False
+    elif message.kind is not Kind.NOTE or not include_internal:
+        return False
+    if message.role is Role.SYSTEM:
+        return False
+    return scope == "any" or message.role.value == scope
+
+
+class Rule(BaseModel):
+    """Fields every rule file has; kinds add their own (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[A-Z]{1,4}\d{3}$")
+    kind: str
+    level: Level
+    message: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    examples: Examples
+    critical: bool = False
+    name: str = Field(default="", exclude=True)  # from the file name
+    group: str = Field(default="", exclude=True)  # from the folder
+    path: str = Field(default="", exclude=True)
+
+    placeholders: ClassVar[frozenset[str]] = frozenset({"quote"})
+    corpus: ClassVar[bool] = False  # needs a pass over the whole run first (observe/finish)
+    scope_roles: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Rule:
+        fields = {f for _, f, _, _ in string.Formatter().parse(self.message) if f is not None}
+        unknown = sorted(f for f in fields if f.split(".")[0].split("[")[0] not in self.placeholders)
+        if unknown or "" in fields:
+            allowed = ", ".join(sorted(self.placeholders))
+            raise ValueError(f"message: unknown placeholder {{{(unknown or [''])[0]}}} (allowed: {allowed})")
+        return self
+
+    def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
+        """Register phrase patterns with the shared index (phrase-based kinds)."""
+
+    def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
+        """(message index, index key) pairs this rule will read, so only those are matched."""
+        return ()
+
+    def applies(self, ctx: Context) -> bool:
+        """False when the rule cannot apply to this conversation (reported as not_applicable)."""
+        return True
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        """Yield the findings for one conversation."""
+        raise NotImplementedError
+
+    # Corpus-level kinds: observe every transcript of the run, then `finish` returns the state
+    # that `check` reads from ctx.corpus[self.code]. States of partial runs merge with `merge`.
+    def observe(self, transcript: Transcript, state: Any) -> Any:
+        """Add one transcript to the run state (returns the state)."""
+        return state
+
+    def new_state(self) -> Any:
+        """An empty run state."""
+        return None
+
+    def merge(self, a: Any, b: Any) -> Any:
+        """Combine two run states."""
+        return a
+
+    def finish(self, state: Any) -> Any:
+        """Turn the run state into what `check` needs."""
+        return state
+
+    def finding(self, message: Message | None = None, span: tuple[int, int] | None = None,
+                level: Level | None = None, conversations: tuple[str, ...] = (), **values: Any) -> Finding:
+        """Build a finding with this rule's identity and its message filled in."""
+        quote = None
+        if message is not None and span is not None:
+            quote = mask_cards(message.text[span[0]:span[1]])
+        text = self.message.format_map(_Values(quote=quote or "", **values))
+        return Finding(
+            code=self.code, rule=self.name, level=level or self.level, message=mask_cards(text),
+            message_index=message.index if message is not None else None, span=span, quote=quote,
+            sent_at=message.sent_at if message is not None else None, conversations=conversations,
+        )
+
+
+class _Values(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+registry: Registry[type[Rule]] = Registry("chatqa.kinds", "rule kind")

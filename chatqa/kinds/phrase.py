@@ -1,0 +1,105 @@
+"""``phrase``: wording in messages, matched with spaCy on normalised tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from ..matching import PhraseIndex, overlaps, parse_pattern
+from ..model import Message, Transcript
+from ..results import Finding
+from . import Context, Pattern, Rule, Scope, in_scope
+
+
+def validate_patterns(patterns: list[Pattern]) -> list[Pattern]:
+    """Check the compact syntax of every string pattern (ValueError names the bad one)."""
+    for i, pattern in enumerate(patterns):
+        if isinstance(pattern, str):
+            try:
+                parse_pattern(pattern)
+            except ValueError as exc:
+                raise ValueError(f"[{i}]: {exc}") from None
+    return patterns
+
+
+class PhraseRule(Rule):
+    """Flags messages of `scope` that match `patterns`, unless an `exceptions` pattern overlaps.
+
+    ``mode: require`` flips it: the rule fires when no message within the first `within`
+    messages of the scope matches (e.g. an agent introduction). ``min_count`` fires once the
+    conversation holds that many matches (e.g. three apologies).
+    """
+
+    kind: Literal["phrase"] = "phrase"
+    scope: Scope = "agent"
+    patterns: list[Pattern] = Field(min_length=1)
+    exceptions: list[Pattern] = []
+    include_internal: bool = False
+    within: int | None = Field(default=None, ge=1)
+    mode: Literal["forbid", "require"] = "forbid"
+    min_count: int = Field(default=1, ge=1)
+
+    placeholders: ClassVar[frozenset[str]] = frozenset({"quote", "count", "within", "min_count"})
+
+    _check_patterns = field_validator("patterns", "exceptions")(validate_patterns)
+
+    @property
+    def key(self) -> str:
+        """This rule's key in the phrase index."""
+        return self.code
+
+    def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
+        """Register the patterns and the exceptions."""
+        index.add(self.key, self.patterns)
+        if self.exceptions:
+            index.add(self.key + "!", self.exceptions)
+
+    def scoped(self, transcript: Transcript) -> list[Message]:
+        """The messages this rule reads, in order (limited to the first `within`)."""
+        found = [m for m in transcript.messages if in_scope(m, self.scope, self.include_internal)]
+        return found[: self.within] if self.within else found
+
+    def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
+        """Both keys for every message in scope."""
+        for message in self.scoped(transcript):
+            yield message.index, self.key
+            if self.exceptions:
+                yield message.index, self.key + "!"
+
+    def hits(self, ctx: Context, message: Message) -> list[tuple[int, int]]:
+        """Pattern spans in `message` that no exception overlaps."""
+        spans = ctx.matches(message, self.key)
+        if spans and self.exceptions:
+            vetoes = ctx.matches(message, self.key + "!")
+            spans = [s for s in spans if not overlaps(s, vetoes)]
+        return spans
+
+    def applies(self, ctx: Context) -> bool:
+        """Only when the scope wrote something."""
+        return bool(self.scoped(ctx.transcript))
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        """Findings per matching message (forbid), once (require / min_count)."""
+        scoped = self.scoped(ctx.transcript)
+        if self.mode == "require":
+            if not any(self.hits(ctx, m) for m in scoped):
+                yield self.finding(within=self.within or len(scoped))
+            return
+        count = 0
+        for message in scoped:
+            spans = self.hits(ctx, message)
+            if not spans:
+                continue
+            if self.min_count == 1:
+                yield self.finding(message, spans[0])
+                continue
+            for span in spans:
+                count += 1
+                if count == self.min_count:
+                    yield self.finding(message, span, count=self._total(ctx, scoped), min_count=self.min_count)
+                    return
+
+    def _total(self, ctx: Context, scoped: list[Message]) -> int:
+        return sum(len(self.hits(ctx, m)) for m in scoped)

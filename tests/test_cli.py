@@ -1,0 +1,177 @@
+"""The command line: formats, exit codes, error lines, atomic outputs, export round trip."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chatqa.cli import main
+
+CONV = {"id": "c-1", "messages": [
+    {"role": "customer", "author": "Ann", "time": "2026-03-01T10:00:00Z", "text": "Hi, my order is late"},
+    {"role": "agent", "author": "Sam", "author_id": "sam@example.com", "time": "2026-03-01T10:00:41Z",
+     "text": "Hi Ann, I'm Sam. Let me check."},
+    {"role": "customer", "author": "Ann", "time": "2026-03-01T10:01:00Z",
+     "text": "My card is 4111 1111 1111 1111, mail ann@example.com"},
+    {"role": "agent", "author": "Sam", "author_id": "sam@example.com", "time": "2026-03-01T10:02:20Z",
+     "text": "Found it, it ships today."},
+]}
+
+
+@pytest.fixture
+def exports(tmp_path: Path) -> Path:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "good.jsonl").write_text(json.dumps(CONV) + "\n" + json.dumps({**CONV, "id": "c-2"}) + "\n")
+    return folder
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_jsonl_shape_is_the_public_contract(exports):
+    result = invoke("check", exports, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["c-1", "c-2"]
+    row = rows[0]
+    assert list(row) == ["id", "vendor", "source", "agents", "started_at", "ended_at", "metrics", "score",
+                         "subscores", "findings", "not_applicable"]
+    assert row["vendor"] == "chatqa" and row["source"] == f"{exports}/good.jsonl#L1"
+    assert row["agents"] == ["sam@example.com"]
+    assert row["started_at"] == "2026-03-01T10:00:00Z" and row["ended_at"] == "2026-03-01T10:02:20Z"
+    assert row["metrics"] == {
+        "messages": 4, "customer_messages": 2, "agent_messages": 2, "bot_messages": 0, "first_response_s": 41.0,
+        "avg_response_s": 60.5, "median_response_s": 60.5, "max_response_s": 80.0, "duration_s": 140.0,
+        "canned_ratio": row["metrics"]["canned_ratio"], "max_concurrency": row["metrics"]["max_concurrency"],
+    }
+
+
+def test_json_has_results_and_a_summary(exports):
+    (exports / "bad.jsonl").write_text('{"id": "x", "messages": [}\n')
+    result = invoke("check", exports, "--format", "json")
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert [c["id"] for c in doc["conversations"]] == ["c-1", "c-2"]
+    summary = doc["summary"]
+    assert summary["files"] == 2 and summary["conversations"] == 2 and summary["records_in"] == 3
+    assert summary["failures"] == [{"source": f"{exports}/bad.jsonl", "locator": "line 1, column 26",
+                                    "reason": "invalid JSON: unexpected character, expected a JSON value"}]
+    assert result.stderr.strip() == (f"{exports}/bad.jsonl: error: invalid JSON: unexpected character, expected a "
+                                     f"JSON value (at line 1, column 26)")
+
+
+def test_json_with_no_conversations_is_valid(tmp_path):
+    (tmp_path / "empty.json").write_text("[]")
+    result = invoke("check", tmp_path, "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["conversations"] == []
+
+
+def test_csv_columns(exports):
+    result = invoke("check", exports, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["id"] for r in rows] == ["c-1", "c-2"]
+    assert list(rows[0])[:8] == ["id", "vendor", "source", "agent", "agents", "started_at", "ended_at", "score"]
+    assert rows[0]["first_response_s"] == "41.0" and rows[0]["agent"] == "sam@example.com"
+
+
+def test_table_lists_conversations_and_a_summary(exports):
+    result = invoke("check", exports, "--format", "table")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "c-1" in out and "c-2" in out and "41s" in out
+    assert "files: 1   conversations: 2   parse failures: 0   records in: 2" in out
+
+
+def test_default_format_follows_the_output_suffix(exports, tmp_path):
+    target = tmp_path / "out.csv"
+    assert invoke("check", exports, "-o", target).exit_code == 0
+    assert target.read_text().startswith("id,vendor,source")
+    target = tmp_path / "out.jsonl"
+    assert invoke("check", exports, "-o", target).exit_code == 0
+    assert len(target.read_text().splitlines()) == 2
+
+
+def test_output_is_atomic_and_never_an_input(exports, tmp_path):
+    result = invoke("check", exports / "good.jsonl", "-o", exports / "good.jsonl")
+    assert result.exit_code == 2 and "refusing to overwrite an input file" in result.stderr
+    assert json.loads((exports / "good.jsonl").read_text().splitlines()[0])["id"] == "c-1"
+    assert [p.name for p in tmp_path.rglob(".*.tmp")] == []
+
+
+def test_parse_failures_exit_3_and_everything_else_is_reported(exports):
+    (exports / "broken.json").write_text('[{"id": "z", "messages": []}, {"id": ')
+    (exports / "notes.txt").write_bytes(b"\x00\x01binary")
+    result = invoke("check", exports, "--format", "jsonl")
+    assert result.exit_code == 3
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["z", "c-1", "c-2"]
+    errors = result.stderr.strip().splitlines()
+    assert errors == [
+        f"{exports}/broken.json: error: truncated: the array's remaining records cannot be read (at [1], line 1, "
+        f"column 38)",
+        f"{exports}/notes.txt: error: binary file, not a transcript export",
+    ]
+
+
+def test_errors_file(exports, tmp_path):
+    (exports / "bad.jsonl").write_text("{nope\n")
+    target = tmp_path / "errors.jsonl"
+    assert invoke("check", exports, "--format", "jsonl", "--errors", target).exit_code == 3
+    assert [json.loads(x)["source"] for x in target.read_text().splitlines()] == [f"{exports}/bad.jsonl"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["check", "x", "--vendor", "nosuch"], "unknown format 'nosuch'"),
+    (["check", "x", "--map", "conversation"], "expected KEY=VALUE"),
+    (["check", "x", "--map", "colour=c"], "unknown field(s) colour"),
+    (["check", "x", "--role-map", "Staff=wizard"], "--role-map"),
+    (["check", "x", "--timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+    (["check", "x", "--format", "pdf"], "Invalid value for '--format'"),
+])
+def test_usage_errors_exit_2_with_one_line(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_export_round_trips_and_redacts(exports, tmp_path):
+    target = tmp_path / "neutral.jsonl"
+    assert invoke("export", exports, "-o", target).exit_code == 0
+    text = target.read_text()
+    assert "4111 1111 1111 1111" not in text and "**** **** **** 1111" in text
+    assert "ann@example.com" not in text and "[email]" in text
+    again = invoke("check", target, "--format", "jsonl")
+    first = invoke("check", exports, "--format", "jsonl")
+    strip = [{k: v for k, v in json.loads(line).items() if k != "source"} for line in first.stdout.splitlines()]
+    assert [{k: v for k, v in json.loads(line).items() if k != "source"} for line in again.stdout.splitlines()] == strip
+
+
+def test_export_no_redact_keeps_emails_but_never_cards(exports):
+    out = invoke("export", exports, "--no-redact").stdout
+    assert "ann@example.com" in out and "4111 1111 1111 1111" not in out
+
+
+def test_formats_lists_every_parser():
+    out = invoke("formats").stdout
+    for name in ("livechat", "livechat-v2", "intercom", "zendesk-chat", "liveperson", "twcs", "ibm-twitter",
+                 "stc3", "chatqa", "csv"):
+        assert f" {name} " in out
+
+
+def test_python_dash_m_and_help_are_fast_to_import():
+    # --help must not import spaCy or pandas.
+    code = "import sys, chatqa.cli; print('spacy' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    result = subprocess.run([sys.executable, "-m", "chatqa", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "check" in result.stdout

@@ -1,0 +1,59 @@
+"""Real public support conversations (run when CHATQA_CORPORA points at the corpora folder)."""
+
+from __future__ import annotations
+
+from chatqa.metrics import compute
+from chatqa.parsers import Loader
+
+
+def load(path):
+    loader = Loader(path, errors="collect")
+    return list(loader), loader
+
+
+def test_twcs_threads_keep_every_tweet(corpora):
+    transcripts, loader = load(corpora / "twcs-sample")
+    assert loader.failures == []
+    assert len(transcripts) == 1312
+    assert sum(len(t.messages) for t in transcripts) == 5000
+    assert {t.vendor for t in transcripts} == {"twcs"}
+    # rows are mostly in reverse time order in the file: the model is sorted
+    assert all(a.sent_at <= b.sent_at for t in transcripts for a, b in zip(t.messages, t.messages[1:]))
+    by_id = {t.id: t for t in transcripts}
+    first = by_id["8"]  # the thread rooted at tweet 8 ("@sprintcare is the worst customer service")
+    assert first.messages[0].text == "@sprintcare is the worst customer service"
+    assert first.messages[0].role.value == "customer"
+
+
+def test_twcs_carriage_return_tweet_is_one_message(corpora):
+    transcripts, _ = load(corpora / "twcs-sample" / "twcs.csv")
+    texts = [m.text for t in transcripts for m in t.messages if "I just love the start of email" in m.text]
+    assert texts == ["@AskPayPal\nI just love the start of email 😁 https://t.co/8u1Pf5rJoN"]
+
+
+def test_ibm_twitter(corpora):
+    transcripts, loader = load(corpora / "ibm-twitter-cdp")
+    assert loader.failures == [] and len(transcripts) == 1025
+    assert loader.skipped  # LICENSE and SOURCE.md are not exports
+    # the final agent turn (agentURL) is appended; its time is start + duration unless the day count was cut off
+    assert all(t.messages[-1].role.value == "agent" or t.messages[-1].sent_at is not None for t in transcripts)
+    cut = [t for t in transcripts if any(m.sent_at is None for m in t.messages)]
+    assert len(cut) == 38  # 39 durations hold a "-": 38 lost their day count, "6-01:08:11" is 6 days
+    assert max(compute(t).duration_s or 0 for t in transcripts) >= 6 * 86400
+    first = transcripts[0]
+    assert compute(first).first_response_s == 5215.0  # 17:31:32 + 01:26:55
+
+
+def test_stc3(corpora):
+    transcripts, loader = load(corpora / "ntcir14-stc3-en")
+    assert loader.failures == [] and len(transcripts) == 2062
+    assert all(m.sent_at is None for t in transcripts for m in t.messages)
+    helpdesk = sum(1 for t in transcripts for m in t.messages if m.role.value == "agent")
+    assert helpdesk == 4032
+    assert all(compute(t).first_response_s is None for t in transcripts)
+
+
+def test_whole_corpora_folder(corpora):
+    transcripts, loader = load(corpora)
+    assert loader.failures == []
+    assert loader.conversations == len(transcripts) == 1312 + 1025 + 2062

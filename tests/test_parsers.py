@@ -1,0 +1,121 @@
+"""Golden files per sample export, invariants for every registered parser, and plug-in registration."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, SAMPLES
+
+from chatqa.errors import Failure
+from chatqa.metrics import compute
+from chatqa.model import Role, Transcript
+from chatqa.normalize import RawMessage
+from chatqa.parsers import JsonParser, RecordContext, detect, parse_file, registry
+from chatqa.sources import InputFile
+
+GOLDEN = Path(__file__).parent / "golden"
+SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def parse_sample(path: Path) -> list[Transcript]:
+    rel = path.relative_to(ROOT)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        items = list(parse_file(rel))
+    finally:
+        os.chdir(cwd)
+    failures = [i for i in items if isinstance(i, Failure)]
+    assert failures == [], failures
+    return items
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
+def test_golden(path):
+    got = [t.model_dump(mode="json") for t in parse_sample(path)]
+    golden = GOLDEN / f"{path.name}.expected.json"
+    if os.environ.get("CHATQA_UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
+    assert golden.exists(), f"no golden file; run CHATQA_UPDATE_GOLDEN=1 pytest {__file__}"
+    assert got == json.loads(golden.read_text())
+
+
+def test_every_registered_parser_has_a_sample():
+    detected = {detect(InputFile(p)).name for p in SAMPLE_FILES}
+    assert detected == set(registry.names())
+
+
+def test_every_golden_file_has_a_sample():
+    assert {p.name.removesuffix(".expected.json") for p in GOLDEN.glob("*.expected.json")} == {
+        p.name for p in SAMPLE_FILES}
+
+
+def all_sample_transcripts() -> list[Transcript]:
+    return [t for p in SAMPLE_FILES for t in parse_sample(p)]
+
+
+@pytest.mark.parametrize("transcript", all_sample_transcripts(), ids=lambda t: f"{t.vendor}:{t.id}")
+def test_invariants(transcript):
+    msgs = transcript.messages
+    assert [m.index for m in msgs] == list(range(len(msgs)))
+    timed = [m.sent_at for m in msgs if m.sent_at is not None]
+    assert timed == sorted(timed)
+    assert all(t.utcoffset().total_seconds() == 0 and t.tzinfo is not None for t in timed)
+    assert all(isinstance(m.role, Role) for m in msgs)
+    assert all(m.role is Role.SYSTEM for m in msgs if m.kind.value == "event")
+    assert transcript.id and transcript.source.startswith("sample_transcripts/")
+    # internal notes and whispers change no metric
+    visible = transcript.model_copy(update={"messages": tuple(m for m in msgs if not m.internal)})
+    assert compute(visible) == compute(transcript)
+    if timed:
+        assert transcript.started_at == min(timed) and transcript.ended_at == max(timed)
+
+
+def test_samples_cover_the_quirks():
+    ts = all_sample_transcripts()
+    kinds = {(t.vendor, m.kind.value) for t in ts for m in t.messages}
+    roles = {(t.vendor, m.role.value) for t in ts for m in t.messages}
+    assert {("livechat", "note"), ("livechat", "event"), ("livechat", "file"), ("intercom", "note"),
+            ("livechat-v2", "note"), ("zendesk-chat", "event"), ("liveperson", "file")} <= kinds
+    assert {("intercom", "bot"), ("zendesk-chat", "bot"), ("liveperson", "bot"), ("chatqa", "bot")} <= roles
+    assert any(t.vendor == "stc3" and all(m.sent_at is None for m in t.messages) for t in ts)
+    assert any(len(set(compute_agents(t))) > 1 for t in ts)  # a transfer
+
+
+def compute_agents(t: Transcript) -> list[str]:
+    from chatqa.metrics import agents
+
+    return agents(t)
+
+
+class _PlugIn(JsonParser):
+    """A third-party format: {"convo": [[speaker, text], ...], "ref": ...}."""
+
+    name = "acme"
+    summary = "ACME chat dump"
+    priority = 60
+
+    def sniff_value(self, value: Any) -> bool:
+        return isinstance(value, dict) and "convo" in value and "ref" in value
+
+    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+        roles = {"them": Role.CUSTOMER, "us": Role.AGENT}
+        return ctx.build(id=record["ref"], messages=[
+            RawMessage(role=roles[who], text=text, loc=f"convo[{i}]") for i, (who, text) in enumerate(record["convo"])
+        ])
+
+
+def test_third_party_parsers_register_like_the_built_ins(tmp_path):
+    path = tmp_path / "dump.jsonl"
+    path.write_text('{"ref": "A1", "convo": [["them", "hi"], ["us", "hello"]]}\n{"ref": "A2", "convo": [["x", "?"]]}\n')
+    registry.register("acme", _PlugIn)
+    try:
+        items = list(parse_file(path))
+    finally:
+        registry.unregister("acme")
+    assert items[0].vendor == "acme" and [m.role for m in items[0].messages] == [Role.CUSTOMER, Role.AGENT]
+    assert isinstance(items[1], Failure) and items[1].locator == "line 2" and "'x'" in items[1].reason
