@@ -27,22 +27,24 @@ def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
 
 
 def _parse_options(map_: tuple[str, ...], role_map: tuple[str, ...], bots: tuple[str, ...], timezone: str | None,
-                   time_format: str | None) -> Any:
+                   time_format: str | None, config: Any = None) -> Any:
+    """ParseOptions from the config file, overridden by the command-line flags."""
     from pydantic import ValidationError
 
     from .parsers import ParseOptions
     from .parsers.csvmap import FIELDS
 
-    columns = _pairs(map_, "--map")
+    columns = {**(config.csv.columns if config else {}), **_pairs(map_, "--map")}
     unknown = sorted(set(columns) - set(FIELDS))
     if unknown:
         raise click.BadParameter(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(FIELDS)}",
                                  param_hint="--map")
-    roles = _pairs(role_map, "--role-map")
+    roles = {**(config.csv.roles if config else {}), **_pairs(role_map, "--role-map")}
+    bot_ids = {b.strip() for v in bots for b in v.split(",") if b.strip()} | set(config.bots if config else ())
     try:
         return ParseOptions(
-            columns=columns, roles=roles, time_format=time_format, timezone=timezone or "UTC",
-            bot_ids=frozenset(b.strip() for v in bots for b in v.split(",") if b.strip()),
+            columns=columns, roles=roles, time_format=time_format or (config.csv.time_format if config else None),
+            timezone=timezone or (config.timezone if config else "UTC"), bot_ids=frozenset(bot_ids),
         )
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
@@ -120,15 +122,48 @@ def main() -> None:
     """
 
 
+def _rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options choosing and configuring the rules."""
+    for option in reversed([
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     help="Config file (default: the nearest chatqa.toml or pyproject.toml [tool.chatqa])."),
+        click.option("--select", multiple=True, metavar="RULES",
+                     help="Rules to run: codes, prefixes, names or groups, comma-separated (replaces config)."),
+        click.option("--ignore", multiple=True, metavar="RULES",
+                     help="Rules to skip: codes, prefixes, names or groups, comma-separated (replaces config)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _split(values: tuple[str, ...]) -> list[str] | None:
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def _config(config_path: Path | None, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
+            **overrides: Any) -> Any:
+    from .config import load_config
+
+    return load_config(config_path, select=_split(select), ignore=_split(ignore), **overrides)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @_input_options
+@_rule_options
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json", "csv"]),
               help="Output format (default: table on a terminal, else from -o's suffix, else jsonl).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (atomically).")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
+              help="Exit 1 if any conversation scores below SCORE.")
+@click.option("--fail-on", type=click.Choice(["suggestion", "warning", "error"]),
+              help="Exit 1 if any finding is at this level or above.")
+@click.option("--no-redact", is_flag=True, help="Keep emails and phone numbers in quotes (card numbers are always masked).")
 def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
-          fmt: str | None, output: Path | None) -> None:
+          config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], fmt: str | None,
+          output: Path | None, fail_under: float | None, fail_on: str | None, no_redact: bool) -> None:
     """Check transcripts: metrics, findings and a score per conversation.
 
     Exit codes: 0 fine, 1 --fail-under/--fail-on triggered, 2 usage or config error,
@@ -136,17 +171,63 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     """
     from .engine import Engine
 
-    options = _parse_options(map_, role_map, bots, timezone, time_format)
+    config = _config(config_path, select, ignore, fail_under=fail_under, fail_on=fail_on,
+                     redact=False if no_redact else None)
+    options = _parse_options(map_, role_map, bots, timezone, time_format, config)
     _check_output_path(output, paths)
     fmt = fmt or _default_format(output)
-    loader = _loader(paths, vendor, options)
-    engine = Engine()
+    engine = Engine(config)
+    inputs = _Passes(paths, vendor, options, passes=2 if engine.corpus_rules else 1)
+    gate = _Gate(config.fail_under, config.fail_on)
     with _output(output) as stream:
-        writer = _writer(fmt, stream, output)
-        for result in engine.run(_reporting(loader)):
+        writer = _writer(fmt, stream, output, redact_personal=config.redact)
+        for result in engine.run(inputs):
+            gate.see(result)
             writer.write(result)
-        writer.close(_summary(loader))
-    _finish(loader, errors_file)
+        writer.close(_summary(inputs.loader))
+    _finish(inputs.loader, errors_file)
+    if gate.triggered:
+        click.echo(f"chatqa: {gate.triggered}", err=True)
+        sys.exit(EXIT_FAILED_CHECK)
+
+
+class _Passes:
+    """The inputs for Engine.run: each call reads the files again; only the last pass reports."""
+
+    def __init__(self, paths: tuple[str, ...], vendor: str, options: Any, passes: int) -> None:
+        self.args = (paths, vendor, options)
+        self.remaining = passes
+        self.loader: Any = None
+
+    def __call__(self) -> Iterable[Any]:
+        self.loader = _loader(*self.args)
+        self.remaining -= 1
+        return _reporting(self.loader) if self.remaining <= 0 else self.loader
+
+
+class _Gate:
+    """--fail-under / --fail-on: remembers the first result that trips them."""
+
+    def __init__(self, fail_under: float | None, fail_on: Any) -> None:
+        from .results import Level
+
+        self.fail_under = fail_under
+        self.fail_on = Level(fail_on) if fail_on else None
+        self.triggered = ""
+        self.count = 0
+
+    def see(self, result: Any) -> None:
+        hit = ""
+        if self.fail_under is not None and result.score is not None and result.score < self.fail_under:
+            hit = f"score {result.score:g} is below --fail-under {self.fail_under:g}"
+        elif self.fail_on is not None and any(f.level.rank >= self.fail_on.rank for f in result.findings):
+            hit = f"a finding at level {self.fail_on.value} or above"
+        if hit:
+            self.count += 1
+            if not self.triggered:
+                self.triggered = f"{result.id}: {hit}"
+        if self.count > 1:
+            self.triggered = self.triggered.split(" (and ")[0] + f" (and {self.count - 1} more conversation(s))"
 
 
 @main.command()
@@ -171,6 +252,67 @@ def export(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
         for transcript in _reporting(loader):
             stream.write(orjson.dumps(to_neutral(transcript, redact_personal=not no_redact)) + b"\n")
     _finish(loader, errors_file)
+
+
+@main.command()
+@_rule_options
+def rules(config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
+    """List the rule catalogue (and which rules the config selects)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .engine import Engine
+
+    engine = Engine(_config(config_path, select, ignore))
+    chosen = {r.code for r in engine.rules}
+    table = Table(title="chatqa rules", header_style="bold")
+    for column in ("code", "name", "group", "level", "kind", "on", "what it flags"):
+        table.add_column(column, overflow="fold")
+    for rule in engine.catalogue:
+        level = rule.level.value + (" (critical)" if rule.code in engine.scorer.critical else "")
+        table.add_row(rule.code, rule.name, rule.group, level, rule.kind, "yes" if rule.code in chosen else "no",
+                      rule.description.split(". ")[0].strip().rstrip(".") + ".")
+    Console(highlight=False).print(table)
+
+
+@main.command()
+@click.argument("rule", required=False, metavar="CODE|NAME")
+@click.option("--scoring", is_flag=True, help="Print the scoring formula instead.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Config file (default: the nearest chatqa.toml or pyproject.toml [tool.chatqa]).")
+def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
+    """Explain a rule (description, examples, thresholds, YAML) or, with --scoring, the score."""
+    from .engine import Engine
+
+    engine = Engine(_config(config_path))
+    if scoring:
+        click.echo(engine.scorer.explain())
+        return
+    if not rule:
+        _fail("give a rule code or name (see `chatqa rules`), or --scoring")
+    found = next((r for r in engine.catalogue if rule in (r.code, r.name) or rule.upper() == r.code), None)
+    if found is None:
+        _fail(f"unknown rule {rule!r} (see `chatqa rules`)")
+    click.echo(_explain_rule(found, engine))
+
+
+def _explain_rule(rule: Any, engine: Any) -> str:
+    import yaml
+
+    critical = " (critical: any finding sets the score to 0)" if rule.code in engine.scorer.critical else ""
+    out = [f"{rule.code} {rule.name}  [{rule.group}, {rule.level.value}{critical}, kind {rule.kind}]", "",
+           rule.description.strip(), "", "Flags:"]
+    out += [f"  - {ex}" for ex in rule.examples.bad]
+    out += ["Accepts:"] + [f"  - {ex}" for ex in rule.examples.good]
+    common = {"code", "kind", "level", "message", "description", "examples", "critical"}
+    settings = {k: v for k, v in rule.model_dump(exclude=common).items()
+                if not isinstance(v, list) or len(v) <= 3}
+    if settings:
+        out += ["", "Settings (override in [tool.chatqa.rules." + rule.name + "]):"]
+        out += [f"  {k} = {v!r}" for k, v in settings.items()]
+    out += ["", f"Rule file: {rule.path}", "", Path(rule.path).read_text(encoding="utf-8").rstrip()
+            if Path(rule.path).is_file() else yaml.safe_dump(rule.model_dump(), sort_keys=False)]
+    return "\n".join(out)
 
 
 @main.command()
@@ -227,13 +369,13 @@ def _output(output: Path | None) -> Any:
     return atomic_output(output, sys.stdout.buffer)
 
 
-def _writer(fmt: str, stream: IO[bytes], output: Path | None) -> Any:
+def _writer(fmt: str, stream: IO[bytes], output: Path | None, redact_personal: bool = True) -> Any:
     from . import report
 
     if fmt == "table":
         from .table import TableWriter
 
-        return TableWriter(stream, color=output is None and sys.stdout.isatty())
+        return TableWriter(stream, color=output is None and sys.stdout.isatty(), redact_personal=redact_personal)
     return {"jsonl": report.JsonlWriter, "json": report.JsonWriter, "csv": report.CsvWriter}[fmt](stream)
 
 

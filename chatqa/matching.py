@@ -7,7 +7,7 @@ A phrase pattern is a string of token slots separated by spaces, matched on spaC
 * ``(hold|hang) on`` — alternatives for one slot; an alternative may be several words:
   ``(a moment|one sec)``;
 * ``please? hold`` or ``(just|kindly)? hold`` — an optional slot;
-* ``*`` — any one word; ``*3`` — up to three words;
+* ``*`` — any one word; ``*3`` — up to three words or commas (never across a sentence end);
 * ``#`` — a number (``5``, ``five``); ``<name>`` — a capitalised word that is not a common
   word (for introductions such as "I'm Sam").
 
@@ -53,8 +53,10 @@ NOT_NAMES = frozenset(
     "urgent customer support service team agent manager supervisor assistant bot chat live help helping "
     "there unfortunately absolutely definitely totally also always in on at with from for and or but".split()
 )
-_SKIP_BETWEEN = {"ORTH": {"IN": ["-", "–", "—", "...", "…", "..", "~"]}, "OP": "*"}
+_SKIP_BETWEEN = {"ORTH": {"IN": ["-", "–", "—", "...", "…", "..", "~"]}, "OP": "?"}
+_SENTENCE_ENDS = [".", "!", "?", "...", "…", "!!", "??", "?!", "!?", ";"]
 _SLOT = re.compile(r"\([^()]*\)\??|\S+")
+_WORD = re.compile(r"[^\W_]+")
 MAX_STRINGS = 400_000  # rebuild the vocabulary past this many strings (spaCy's StringStore only grows)
 
 
@@ -79,15 +81,20 @@ def surface_forms(nlp: Any) -> dict[str, set[str]]:
     from spacy.symbols import NORM, ORTH
 
     forms: dict[str, set[str]] = {}
+    pieces: set[str] = set()  # norms that can come from a fragment of a longer word ("dont" -> "nt")
     for spelling, norm in CHAT_NORMS.items():
         forms.setdefault(norm, set()).add(spelling)
-    for spelling, pieces in CHAT_SPLITS.items():
-        for orth, norm in pieces:
+    for spelling, parts in CHAT_SPLITS.items():
+        for orth, norm in parts:
             forms.setdefault(norm, set()).add(orth)
+            pieces.add(norm)
     for tokens in nlp.tokenizer.rules.values():
         for tok in tokens:
             if NORM in tok:
                 forms.setdefault(tok[NORM], set()).add(tok[ORTH].lower())
+                if len(tokens) > 1:
+                    pieces.add(tok[NORM])
+    forms["__pieces__"] = pieces
     return forms
 
 
@@ -140,24 +147,33 @@ class Normaliser:
         return self.cache[word]
 
 
+_SPECIAL_TOKENS: dict[str, dict[str, Any]] = {
+    "#": {"LIKE_NUM": True},
+    "<name>": {"IS_TITLE": True, "IS_ALPHA": True, "NORM": {"NOT_IN": sorted(NOT_NAMES)}},
+}
+
+
 def compile_pattern(slots: Sequence[Slot], norm: Normaliser) -> list[list[dict[str, Any]]]:
     """Expand slots into spaCy Matcher token patterns (alternatives of several words branch)."""
     choices: list[list[list[dict[str, Any]]]] = []
     for slot in slots:
-        if slot.special == "#":
-            branches = [[{"LIKE_NUM": True}]]
-        elif slot.special == "<name>":
-            branches = [[{"IS_TITLE": True, "IS_ALPHA": True, "NORM": {"NOT_IN": sorted(NOT_NAMES)}}]]
+        if slot.special in _SPECIAL_TOKENS:
+            branches = [[_SPECIAL_TOKENS[slot.special]]]
         elif slot.special == "*":
             branches = [[{"IS_PUNCT": False, "IS_SPACE": False}]]
         elif slot.special.startswith("*"):
-            branches = [[{"IS_PUNCT": False, "IS_SPACE": False, "OP": f"{{0,{int(slot.special[1:])}}}"}]]
+            branches = [[{"ORTH": {"NOT_IN": _SENTENCE_ENDS}, "IS_SPACE": False,
+                          "OP": f"{{0,{int(slot.special[1:])}}}"}]]
         else:
-            seqs = {tuple(n for w in words for n in norm.norms(w)) for words in slot.words}
-            singles = sorted(s[0] for s in seqs if len(s) == 1)
+            seqs = {tuple(n for w in words for n in ((w,) if w in _SPECIAL_TOKENS else norm.norms(w)))
+                    for words in slot.words}
+            singles = sorted(s[0] for s in seqs if len(s) == 1 and s[0] not in _SPECIAL_TOKENS)
             branches = [[{"NORM": {"IN": singles} if len(singles) > 1 else singles[0]}]] if singles else []
-            branches += [[{"NORM": n} for n in seq] for seq in sorted(seqs) if len(seq) > 1]
-        if slot.optional:
+            branches += [[_SPECIAL_TOKENS.get(n) or {"NORM": n} for n in seq] for seq in sorted(seqs)
+                         if len(seq) > 1 or seq[0] in _SPECIAL_TOKENS]
+        if slot.optional and len(branches) == 1 and len(branches[0]) == 1 and "OP" not in branches[0][0]:
+            branches = [[{**branches[0][0], "OP": "?"}]]  # one optional token: no need to branch
+        elif slot.optional:
             branches = [*branches, []]
         choices.append(branches)
     patterns = []
@@ -173,52 +189,42 @@ def compile_pattern(slots: Sequence[Slot], norm: Normaliser) -> list[list[dict[s
     return patterns
 
 
-def anchors(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, set[str]]) -> set[str] | None:
-    """Lowercase literals one of which occurs in any text the pattern matches.
+# Words too frequent to be worth a pre-filter hit: a slot made of them anchors nothing.
+_COMMON = frozenset(
+    "the a an your you ur u me us my i we to of and or in on at is are was it its this that for with have has "
+    "get got need want can could will would please be do not no so just ok what how one all any some there "
+    "here if as by from but up out".split()
+)
 
-    Picks the required slot whose shortest literal is longest; None when no slot can serve
-    (messages must then always be tokenised for this pattern).
+
+def anchors(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, set[str]]) -> set[str] | None:
+    """Lowercase words one of which occurs (as a whole word) in any text the pattern matches.
+
+    Picks the required slot whose weakest word is the longest uncommon one. Words that can
+    be a fragment of a longer word in the text ("going" from "gonna") never anchor; None
+    when no slot can (the pattern then runs on every message it is asked for).
     """
+    pieces = forms.get("__pieces__", set())
     best: tuple[int, set[str]] | None = None
     for slot in slots:
         if slot.optional or slot.special:
             continue
         found: set[str] = set()
         for words in slot.words:
-            usable = [w for w in words if len(norm.norms(w)) == 1]
-            if not usable:
+            tokens = [n for w in words if w not in _SPECIAL_TOKENS for n in norm.norms(w)
+                      if n not in pieces and any(c.isalnum() for c in n)]
+            if not tokens:
                 found = set()
                 break
-            word = max(usable, key=len)
-            target = norm.norms(word)[0]
-            found |= {word.lower(), target} | forms.get(target, set())
-        weakest = min((len(f) for f in found), default=0)
+            target = max(tokens, key=len)
+            for spelling in {target} | forms.get(target, set()):
+                found.update(_WORD.findall(spelling.lower()))
+        if not found:
+            continue
+        weakest = min(0 if f in _COMMON else len(f) for f in found)
         if weakest >= 2 and (best is None or weakest > best[0]):
             best = (weakest, found)
     return best[1] if best else None
-
-
-def trie_regex(words: Iterable[str]) -> re.Pattern[str]:
-    """One regex matching any of `words`, compiled as a trie (shared prefixes factored out)."""
-    trie: dict[str, Any] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict[str, Any]) -> str:
-        if list(node) == [""]:
-            return ""
-        alts, optional = [], "" in node
-        for ch in sorted(k for k in node if k):
-            alts.append(re.escape(ch) + emit(node[ch]))
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        if optional:
-            body = f"(?:{body})?"
-        return body
-
-    return re.compile(emit(trie) if trie else r"(?!)")
 
 
 class PhraseIndex:
@@ -231,11 +237,10 @@ class PhraseIndex:
     def __init__(self) -> None:
         self._specs: dict[str, list[str | list[dict[str, Any]]]] = {}
         self._nlp: Any = None
-        self._matcher: Any = None
+        self._matcher: dict[str, Any] | None = None  # one Matcher per key: only wanted keys run
         self._anchor_keys: dict[str, set[str]] = {}
         self._always: set[str] = set()
-        self._scan: re.Pattern[str] | None = None
-        self._anchor_lengths: list[int] = []
+        self._anchor_words: frozenset[str] = frozenset()
 
     def add(self, key: str, patterns: Iterable[str | list[dict[str, Any]]]) -> None:
         """Register patterns under `key` (validated now: ValueError on a bad one)."""
@@ -251,7 +256,7 @@ class PhraseIndex:
 
         self._nlp = make_nlp()
         norm = Normaliser(self._nlp)
-        self._matcher = Matcher(self._nlp.vocab, validate=True)
+        self._matcher = {}
         forms = surface_forms(self._nlp)
         self._anchor_keys, self._always = {}, set()
         for key, specs in self._specs.items():
@@ -268,26 +273,18 @@ class PhraseIndex:
                 else:
                     compiled.append(spec)
                     self._always.add(key)
-            self._matcher.add(key, compiled)
-        # Zero-width lookahead: report an anchor at every position, even inside another one.
-        self._scan = re.compile(f"(?=({trie_regex(self._anchor_keys).pattern}))")
-        self._anchor_lengths = sorted({len(a) for a in self._anchor_keys})
+            matcher = Matcher(self._nlp.vocab, validate=True)
+            matcher.add(key, compiled)
+            self._matcher[key] = matcher
+        self._anchor_words = frozenset(self._anchor_keys)
 
     def candidates(self, lowered: str) -> set[str]:
         """Keys whose anchors occur in the (lowercased) text."""
         if self._matcher is None:
             self._build()
-        assert self._scan is not None
         found = set(self._always)
-        keys = self._anchor_keys
-        for m in self._scan.finditer(lowered):
-            word = m.group(1)
-            for length in self._anchor_lengths:
-                if length > len(word):
-                    break
-                hit = keys.get(word[:length])
-                if hit:
-                    found |= hit
+        for word in self._anchor_words.intersection(_WORD.findall(lowered)):
+            found |= self._anchor_keys[word]
         return found
 
     def match(self, text: str, keys: set[str] | None = None) -> dict[str, list[tuple[int, int]]]:
@@ -300,14 +297,12 @@ class PhraseIndex:
         if len(self._nlp.vocab.strings) > MAX_STRINGS:
             self._build()  # a fresh vocabulary keeps memory flat on long streams
         doc = self._nlp.make_doc(text)
-        strings = self._nlp.vocab.strings
         out: dict[str, list[tuple[int, int]]] = {}
-        for match_id, start, end in self._matcher(doc):
-            key = strings[match_id]
-            if key in wanted:
-                span = doc[start:end]
-                out.setdefault(key, []).append((span.start_char, span.end_char))
-        return {k: _longest_first(v) for k, v in out.items()}
+        for key in wanted:
+            spans = [doc[start:end] for _, start, end in self._matcher[key](doc)]
+            if spans:
+                out[key] = _longest_first([(s.start_char, s.end_char) for s in spans])
+        return out
 
 
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -28,13 +28,44 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Card schemes: (first digits, lengths). A Luhn-valid number outside every scheme is an order
+# number, an IMEI or an id, not a payment card.
+_SCHEMES: list[tuple[tuple[int, int], tuple[int, ...]]] = [
+    ((4, 4), (13, 16, 19)),                      # Visa
+    ((51, 55), (16,)), ((2221, 2720), (16,)),     # Mastercard
+    ((34, 34), (15,)), ((37, 37), (15,)),         # American Express
+    ((6011, 6011), (16, 17, 18, 19)), ((644, 649), (16, 17, 18, 19)), ((65, 65), (16, 17, 18, 19)),  # Discover
+    ((3528, 3589), (16, 17, 18, 19)),             # JCB
+    ((300, 305), (14, 16, 17, 18, 19)), ((36, 36), (14, 16, 17, 18, 19)), ((38, 39), (16, 17, 18, 19)),  # Diners
+    ((62, 62), (16, 17, 18, 19)),                 # UnionPay
+    ((50, 50), (13, 16, 17, 18, 19)), ((56, 58), (13, 16, 17, 18, 19)), ((60, 69), (16, 17, 18, 19)),  # Maestro
+    ((2200, 2204), (16, 17, 18, 19)),             # Mir
+]
+
+
+def card_scheme_ok(digits: str) -> bool:
+    """True when the digits have the prefix and length of a payment card scheme."""
+    for (low, high), lengths in _SCHEMES:
+        width = len(str(low))
+        if len(digits) in lengths and low <= int(digits[:width]) <= high:
+            return True
+    return False
+
+
 def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
-    """Yield (start, end, digits) of each Luhn-valid 13-19 digit card number in `text`."""
-    if sum(c.isdigit() for c in text) < 13:
-        return
+    """Yield (start, end, digits) of each payment card number in `text`: 13-19 digits (spaces
+    or dashes allowed) with a card scheme's prefix and length, passing the Luhn check.
+
+    Digit runs inside URLs or paths (tweet ids in links, order ids in query strings) are not
+    card numbers.
+    """
     for match in _CARD.finditer(text):
+        before = text[match.start() - 1] if match.start() else " "
+        after = text[match.end()] if match.end() < len(text) else " "
+        if before in "/=&?#._" or after in "/=&?#_" or (after == "." and text[match.end() + 1:match.end() + 2].isalnum()):
+            continue
         digits = re.sub(r"\D", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
+        if 13 <= len(digits) <= 19 and card_scheme_ok(digits) and luhn_ok(digits) and len(set(digits)) > 1:
             yield match.start(), match.end(), digits
 
 

@@ -6,12 +6,14 @@ import heapq
 import io
 from collections import Counter, defaultdict
 from statistics import median
-from typing import IO
+from typing import IO, Any
 
+from .redact import redact
 from .report import Writer
 from .results import Result, Summary
 
 MAX_ROWS = 50
+DETAILS = 5  # conversations shown with their offending lines
 
 
 def human_seconds(seconds: float | None) -> str:
@@ -31,9 +33,12 @@ def human_seconds(seconds: float | None) -> str:
 class TableWriter(Writer):
     """Keeps the worst conversations (bounded) and run statistics, and prints them at the end."""
 
-    def __init__(self, stream: IO[bytes], color: bool = False, max_rows: int = MAX_ROWS) -> None:
+    def __init__(self, stream: IO[bytes], color: bool = False, max_rows: int = MAX_ROWS,
+                 redact_personal: bool = True, details: int = DETAILS) -> None:
         super().__init__(stream)
         self.color = color
+        self.redact_personal = redact_personal
+        self.details = details
         self.max_rows = max_rows
         self.kept: list[tuple[float, int, Result]] = []  # min-heap on -badness: the worst survive
         self.seen = 0
@@ -94,11 +99,44 @@ class TableWriter(Writer):
             table.caption = f"showing the {self.max_rows} worst of {self.seen}; use --format jsonl for all"
         if self.seen:
             console.print(table)
+            self._details(console, [r for r in rows if r.findings][: self.details])
         self._summary(console, summary)
         text.flush()
         text.detach()
 
-    def _summary(self, console: object, summary: Summary) -> None:
+    def _details(self, console: Any, worst: list[Result]) -> None:
+        """The worst conversations' findings, each with the offending line and the quote highlighted."""
+        from rich.text import Text
+
+        for r in worst:
+            console.print(Text(f"\n{r.id}  ({r.transcript.vendor}, score {r.score:g})  {r.transcript.source}",
+                               style="bold"))
+            for f in r.findings:
+                head = Text(f"  {f.code} {f.rule} ", style="bold")
+                head.append(f"[{f.level.value}] ", style={"error": "red", "warning": "yellow"}.get(f.level.value, ""))
+                head.append(f.message)
+                console.print(head)
+                if f.message_index is not None:
+                    console.print(self._line(r.transcript.messages[f.message_index], f.span))
+
+    def _line(self, message: Any, span: tuple[int, int] | None) -> Any:
+        """``#5 agent (sam): ...text...`` with the span highlighted, redacted, shortened."""
+        from rich.text import Text
+
+        text = message.text.replace("\n", " ")
+        start, end = span if span else (0, 0)
+        left, hit, right = (redact(part, personal=self.redact_personal)
+                            for part in (text[:start], text[start:end], text[end:]))
+        left = ("…" + left[-60:]) if len(left) > 60 else left
+        right = (right[:80] + "…") if len(right) > 80 else right
+        line = Text(f"      #{message.index} {message.role.value}"
+                    + (f" ({message.author_name or message.author_id})" if message.author_id or message.author_name
+                       else "") + ": ", style="dim")
+        for part, style in ((left, ""), (hit, "bold red"), (right, "")):
+            line.append(part, style=style)
+        return line
+
+    def _summary(self, console: Any, summary: Summary) -> None:
         lines = [
             f"files: {summary.files}   conversations: {summary.conversations}   "
             f"parse failures: {len(summary.failures)}   records in: {summary.records_in}"
@@ -121,4 +159,4 @@ class TableWriter(Writer):
                              + (f", median first reply {human_seconds(median(frt))}" if frt else ""))
             lines.append("agents: " + "; ".join(parts))
         for line in lines:
-            console.print(line)  # type: ignore[attr-defined]
+            console.print(line)

@@ -23,11 +23,14 @@ def make_transcript(rows: list[dict[str, Any]], id: str = "t1", vendor: str = "t
     Keys: the role as key with the text as value, ``at``, ``author``, ``internal``, ``kind``.
     Without any ``at`` keys messages are 10 s apart.
     """
+    from chatqa.kinds import parse_duration
+
     timed = any("at" in r for r in rows)
     raws = []
     for i, row in enumerate(rows):
         role = next(k for k in row if k in ("customer", "agent", "bot", "system"))
         at = row.get("at") if timed else i * 10
+        at = None if at is None else parse_duration(at)
         raws.append(RawMessage(
             role=Role(role), text=row[role], time=None if at is None else T0 + timedelta(seconds=at),
             author_id=row.get("author", {"customer": "cust", "agent": "sam", "bot": "botty"}.get(role)),

@@ -88,7 +88,8 @@ class Context:
         self.requests = requests or {}
         self.corpus = corpus or {}
         self._matches: dict[int, dict[str, list[tuple[int, int]]]] = {}
-        self.extra_metrics: dict[str, Any] = {}
+        self.extra_metrics: dict[str, Any] = {}  # run-level metrics rules compute (canned_ratio...)
+        self.notes: dict[str, Any] = {}  # per-rule scratch space between `add_metrics` and `check`
 
     @cached_property
     def replies(self) -> list[Reply]:
@@ -152,6 +153,10 @@ class Rule(BaseModel):
     def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
         """(message index, index key) pairs this rule will read, so only those are matched."""
         return ()
+
+    def add_metrics(self, ctx: Context) -> dict[str, Any]:
+        """Metrics this rule contributes (e.g. ``canned_ratio``), computed before any check."""
+        return {}
 
     def applies(self, ctx: Context) -> bool:
         """False when the rule cannot apply to this conversation (reported as not_applicable)."""

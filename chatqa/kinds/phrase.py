@@ -27,8 +27,8 @@ def validate_patterns(patterns: list[Pattern]) -> list[Pattern]:
 class PhraseRule(Rule):
     """Flags messages of `scope` that match `patterns`, unless an `exceptions` pattern overlaps.
 
-    ``mode: require`` flips it: the rule fires when no message within the first `within`
-    messages of the scope matches (e.g. an agent introduction). ``min_count`` fires once the
+    ``mode: require`` flips it: the rule fires when no message matches (e.g. no agent
+    introduction); `within` limits the rule to each author's first messages. ``min_count`` fires once the
     conversation holds that many matches (e.g. three apologies).
     """
 
@@ -57,9 +57,18 @@ class PhraseRule(Rule):
             index.add(self.key + "!", self.exceptions)
 
     def scoped(self, transcript: Transcript) -> list[Message]:
-        """The messages this rule reads, in order (limited to the first `within`)."""
+        """The messages this rule reads, in order (each author's first `within` ones, if set)."""
         found = [m for m in transcript.messages if in_scope(m, self.scope, self.include_internal)]
-        return found[: self.within] if self.within else found
+        if not self.within:
+            return found
+        seen: dict[str, int] = {}
+        kept = []
+        for m in found:
+            author = m.author_id or m.author_name or m.role.value
+            seen[author] = seen.get(author, 0) + 1
+            if seen[author] <= self.within:
+                kept.append(m)
+        return kept
 
     def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
         """Both keys for every message in scope."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -48,7 +49,8 @@ def _duration(text: str | None) -> timedelta | None:
 class IbmTwitterParser(JsonParser):
     """IBM Twitter CDP: the role is the key (``client``/``client1``/``agent``); the final agent
     turn (``agentURL``) is timed at start + duration, or untimed when the duration was cut off.
-    Agent ids are ``Company/INITIALS`` when a tweet is signed, as for TWCS."""
+    Agent ids are ``Company/INITIALS`` when a tweet is signed, and entities are decoded, as
+    for TWCS."""
 
     name = "ibm-twitter"
     summary = "IBM Twitter customer-care conversations JSON (dialogHeader/dialogContent)"
@@ -71,7 +73,7 @@ class IbmTwitterParser(JsonParser):
             if key is None:
                 raise ParseError("turn has no 'client' or 'agent' key", loc)
             role = Role.AGENT if key == "agent" else Role.CUSTOMER
-            text, handle = str(turn.get("message") or ""), str(turn[key])
+            text, handle = html.unescape(str(turn.get("message") or "")), str(turn[key])
             messages.append(RawMessage(role=role, text=text, time=turn.get("datetime"), author_name=handle,
                                        author_id=agent_id(handle, text) if role is Role.AGENT else handle, loc=loc))
         if conv.agentURL and conv.agentURL.url_utterance is not None:
@@ -83,7 +85,7 @@ class IbmTwitterParser(JsonParser):
                 except ValueError as exc:
                     raise ParseError(f"bad time: {exc}", "dialogHeader.conversationDateTime") from None
                 when = start + delta if start else None
-            text, company = conv.agentURL.url_utterance, head.company or ""
+            text, company = html.unescape(conv.agentURL.url_utterance), head.company or ""
             messages.append(RawMessage(role=Role.AGENT, text=text, time=when, author_id=agent_id(company, text),
                                        author_name=company, loc="agentURL"))
         return ctx.build(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -35,7 +36,10 @@ def _tweet_id(value: str) -> str:
 
 
 class TwcsParser(TableParser):
-    """TWCS: ``inbound`` True = customer; agent ids from brand + signature; sorted by ``created_at``."""
+    """TWCS: ``inbound`` True = customer; agent ids from brand + signature; sorted by ``created_at``.
+
+    Tweet texts carry Twitter's entity escapes (``&amp;``, ``&gt;``), which are decoded.
+    """
 
     name = "twcs"
     summary = "Customer Support on Twitter CSV (Kaggle TWCS columns)"
@@ -78,7 +82,7 @@ class TwcsParser(TableParser):
                 raise ParseError(f"inbound must be True or False, got {row[plan['inbound']]!r}", f"line {line}")
             author, text = row[plan["author_id"]].strip(), row[plan["text"]]
             messages.append(RawMessage(
-                role=Role.CUSTOMER if inbound else Role.AGENT, text=text, time=row[plan["created_at"]],
+                role=Role.CUSTOMER if inbound else Role.AGENT, text=html.unescape(text), time=row[plan["created_at"]],
                 author_id=author if inbound else agent_id(author, text), author_name=author,
                 loc=f"line {line}",
             ))

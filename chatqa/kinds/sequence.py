@@ -1,0 +1,92 @@
+"""``sequence``: a phrase from one side, later followed by a phrase from the other side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from ..matching import PhraseIndex, overlaps
+from ..model import Message, Transcript
+from ..results import Finding
+from . import Context, Pattern, Rule, Scope, in_scope
+from .phrase import PhraseRule, validate_patterns
+
+
+class Step(BaseModel):
+    """One side of a sequence: who says it and how it is worded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scope: Scope
+    patterns: list[Pattern] = []
+    exceptions: list[Pattern] = []
+    rules: list[str] = []  # reuse the patterns (and exceptions) of these phrase rules (code or name)
+
+    _check_patterns = field_validator("patterns", "exceptions")(validate_patterns)
+
+
+class SequenceRule(Rule):
+    """Flags a `then` message that follows a `when` message (e.g. a customer in a hurry, then
+    an agent asking them to wait). One finding per `then` message after the first `when`."""
+
+    kind: Literal["sequence"] = "sequence"
+    when: Step
+    then: Step
+
+    placeholders: ClassVar[frozenset[str]] = frozenset({"quote", "trigger"})
+
+    @field_validator("when", "then")
+    @classmethod
+    def _has_wording(cls, step: Step) -> Step:
+        if not step.patterns and not step.rules:
+            raise ValueError("needs patterns or rules")
+        return step
+
+    def _key(self, step: str) -> str:
+        return f"{self.code}>{step}"
+
+    def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
+        """Register both steps, pulling in the patterns of referenced rules."""
+        for name, step in (("when", self.when), ("then", self.then)):
+            patterns, exceptions = list(step.patterns), list(step.exceptions)
+            for ref in step.rules:
+                rule = catalogue.get(ref)
+                if not isinstance(rule, PhraseRule):
+                    raise ValueError(f"{name}.rules: {ref!r} is not a phrase rule")
+                patterns += rule.patterns
+                exceptions += rule.exceptions
+            index.add(self._key(name), patterns)
+            if exceptions:
+                index.add(self._key(name) + "!", exceptions)
+
+    def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
+        """The `when` keys on the `when` side, the `then` keys on the other."""
+        for m in transcript.messages:
+            for name, step in (("when", self.when), ("then", self.then)):
+                if in_scope(m, step.scope):
+                    yield m.index, self._key(name)
+                    yield m.index, self._key(name) + "!"
+
+    def _hits(self, ctx: Context, m: Message, name: str) -> list[tuple[int, int]]:
+        spans = ctx.matches(m, self._key(name))
+        vetoes = ctx.matches(m, self._key(name) + "!") if spans else []
+        return [s for s in spans if not overlaps(s, vetoes)]
+
+    def applies(self, ctx: Context) -> bool:
+        """Needs both sides of the conversation."""
+        msgs = ctx.transcript.messages
+        return any(in_scope(m, self.when.scope) for m in msgs) and any(in_scope(m, self.then.scope) for m in msgs)
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        """Findings on `then` messages after the first `when` message."""
+        trigger: str | None = None
+        for m in ctx.transcript.messages:
+            if trigger is None:
+                if in_scope(m, self.when.scope) and (spans := self._hits(ctx, m, "when")):
+                    trigger = m.text[spans[0][0]:spans[0][1]]
+                continue
+            if in_scope(m, self.then.scope) and (spans := self._hits(ctx, m, "then")):
+                yield self.finding(m, spans[0], trigger=trigger)
+

@@ -1,0 +1,79 @@
+"""Scores: 100 minus capped per-rule deductions; a critical finding sets the score to 0."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from .config import Scorecard
+from .kinds import Rule
+from .results import Finding
+
+GROUPS = ("responsiveness", "wording", "personalization", "security", "capacity")
+
+
+class Scorer:
+    """Applies a scorecard to one conversation's findings."""
+
+    def __init__(self, scorecard: Scorecard, rules: Iterable[Rule]) -> None:
+        self.card = scorecard
+        self.rules = {r.code: r for r in rules}
+        critical = scorecard.critical
+        self.critical = {r.code for r in self.rules.values()
+                         if (r.critical if critical is None else (r.code in critical or r.name in critical))}
+        self.weight_override = {r.code: scorecard.rules.get(r.code, scorecard.rules.get(r.name))
+                                for r in self.rules.values()}
+        groups = list(GROUPS) + sorted({r.group for r in self.rules.values()} - set(GROUPS))
+        self.groups = {g: [c for c, r in self.rules.items() if r.group == g] for g in groups}
+
+    def weight(self, finding: Finding) -> float:
+        """What one finding deducts before the per-rule cap."""
+        override = self.weight_override.get(finding.code)
+        return override if override is not None else self.card.weights[finding.level]
+
+    def deductions(self, findings: Iterable[Finding]) -> dict[str, float]:
+        """Points deducted per rule code, each capped at cap x the rule's heaviest weight."""
+        points: dict[str, float] = defaultdict(float)
+        heaviest: dict[str, float] = defaultdict(float)
+        for f in findings:
+            w = self.weight(f)
+            points[f.code] += w
+            heaviest[f.code] = max(heaviest[f.code], w)
+        return {code: min(p, self.card.cap * heaviest[code]) for code, p in points.items()}
+
+    def score(self, findings: list[Finding], not_applicable: Iterable[str]) -> tuple[float, dict[str, float | None]]:
+        """(score, subscores per group); a group whose rules are all not applicable is None."""
+        cut = self.deductions(findings)
+        critical = {f.code for f in findings if f.code in self.critical}
+        total = 0.0 if critical else max(0.0, 100.0 - sum(cut.values()))
+        skipped = set(not_applicable)
+        subscores: dict[str, float | None] = {}
+        for group, codes in self.groups.items():
+            live = [c for c in codes if c not in skipped]
+            if not live:
+                if group in GROUPS:
+                    subscores[group] = None
+                continue
+            lost = sum(cut.get(c, 0.0) for c in live)
+            subscores[group] = 0.0 if critical & set(live) else round(max(0.0, 100.0 - lost), 1)
+        return round(total, 1), subscores
+
+    def explain(self) -> str:
+        """The formula, with this scorecard's numbers."""
+        w = self.card.weights
+        lines = [
+            f"scorecard {self.card.version}",
+            "score = 100 - sum over rules of min(sum of the rule's finding weights, "
+            f"{self.card.cap:g} x the rule's heaviest finding weight), floored at 0",
+            "finding weight by level: " + ", ".join(f"{lvl.value} {w[lvl]:g}" for lvl in w),
+        ]
+        overrides = {c: v for c, v in self.weight_override.items() if v is not None}
+        if overrides:
+            lines.append("per-rule weights: " + ", ".join(f"{c} {v:g}" for c, v in sorted(overrides.items())))
+        lines.append("critical rules (any finding sets the score to 0): "
+                     + (", ".join(sorted(self.critical)) or "none"))
+        lines.append("rules that cannot apply (no times, no agent...) are listed as not_applicable and deduct "
+                     "nothing")
+        lines.append("subscores: the same formula per group (" + ", ".join(g for g in self.groups) +
+                     "); null when every rule of the group is not applicable")
+        return "\n".join(lines)
