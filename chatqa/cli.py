@@ -265,14 +265,20 @@ def rules(config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, 
 
     engine = Engine(_config(config_path, select, ignore))
     chosen = {r.code for r in engine.rules}
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    wide = console.width >= 120
     table = Table(title="chatqa rules", header_style="bold")
-    for column in ("code", "name", "group", "level", "kind", "on", "what it flags"):
-        table.add_column(column, overflow="fold")
+    for column in ("code", "name", "group", "level", "kind", "on"):
+        table.add_column(column, no_wrap=True)
+    if wide:
+        table.add_column("what it flags", overflow="fold", min_width=20)
     for rule in engine.catalogue:
         level = rule.level.value + (" (critical)" if rule.code in engine.scorer.critical else "")
-        table.add_row(rule.code, rule.name, rule.group, level, rule.kind, "yes" if rule.code in chosen else "no",
-                      rule.description.split(". ")[0].strip().rstrip(".") + ".")
-    Console(highlight=False).print(table)
+        row = [rule.code, rule.name, rule.group, level, rule.kind, "yes" if rule.code in chosen else "no"]
+        if wide:
+            row.append(" ".join(rule.description.split(". ")[0].split()).rstrip(".") + ".")
+        table.add_row(*row)
+    console.print(table)
 
 
 @main.command()

@@ -80,6 +80,13 @@ class Config(BaseModel):
     fail_on: Level | None = None
     redact: bool = True
     source: str = Field(default="", exclude=True)
+    overridden: frozenset[str] = Field(default=frozenset(), exclude=True)  # keys set by CLI flags
+
+    def where(self, key: str) -> str:
+        """How to name `key` in an error: the CLI flag, or ``FILE: error: key``."""
+        if key in self.overridden:
+            return "--" + key.replace("_", "-")
+        return f"{self.source}: error: {key}" if self.source else key
 
     @field_validator("scorecard", "csv", mode="before")
     @classmethod
@@ -136,13 +143,16 @@ def load_config(path: Path | None = None, *, discover: bool = True, **overrides:
         if isinstance(data.get("rulesets"), list):
             data["rulesets"] = [r if not isinstance(r, str) or not (base / r).exists() else str(base / r)
                                 for r in data["rulesets"]]
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    data.update(given)
     try:
-        return Config.model_validate({**data, "source": source})
+        return Config.model_validate({**data, "source": source if path else "", "overridden": frozenset(given)})
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{source}: error: {error_key(err['loc'])}: {msg}") from None
+        key = error_key(err["loc"])
+        where = f"--{key.split('.')[0].replace('_', '-')}" if key.split(".")[0] in given else f"{source}: error: {key}"
+        raise ConfigError(f"{where}: {msg}") from None
 
 
 def _specificity(entry: str, rule: Rule) -> int | None:

@@ -32,17 +32,17 @@ class Engine:
         for key, options in config.rules.items():
             code = key if key in catalogue else names.get(key)
             if code is None:
-                raise ConfigError(f"{config.source}: error: rules.{key}: unknown rule (see `chatqa rules`)")
+                raise ConfigError(f"{config.where('rules')}.{key}: unknown rule (see `chatqa rules`)")
             if not isinstance(options, dict):
-                raise ConfigError(f"{config.source}: error: rules.{key}: expected a table of options")
-            catalogue[code] = with_options(catalogue[code], options, config.source)
+                raise ConfigError(f"{config.where('rules')}.{key}: expected a table of options")
+            catalogue[code] = with_options(catalogue[code], options, config.where("rules"))
         if config.canned_library:
             for code, rule in catalogue.items():
                 if isinstance(rule, CannedRule) and rule.library is None:
                     catalogue[code] = rule.model_copy(update={"library": config.canned_library})
         self.catalogue = list(catalogue.values())
-        check_selectors(config.select, self.catalogue, f"{config.source}: error: select")
-        check_selectors(config.ignore, self.catalogue, f"{config.source}: error: ignore")
+        check_selectors(config.select, self.catalogue, config.where("select"))
+        check_selectors(config.ignore, self.catalogue, config.where("ignore"))
         self.rules: list[Rule] = select_rules(self.catalogue, config.select, config.ignore)
         lookup = {**catalogue, **{r.name: r for r in catalogue.values()}}
         self.index = PhraseIndex()

@@ -67,7 +67,8 @@ def make_nlp() -> Any:
 
     nlp = spacy.blank("en")
     for word, norm in CHAT_NORMS.items():
-        nlp.vocab[word].norm_ = norm
+        for form in (word, word.capitalize(), word.upper()):
+            nlp.vocab[form].norm_ = norm
     for word, pieces in CHAT_SPLITS.items():
         for form in (word, word.capitalize()):
             first = form[: len(pieces[0][0])]
@@ -287,9 +288,13 @@ class PhraseIndex:
             found |= self._anchor_keys[word]
         return found
 
-    def match(self, text: str, keys: set[str] | None = None) -> dict[str, list[tuple[int, int]]]:
-        """Spans per key in `text` (only keys that are candidates by the literal scan)."""
-        wanted = self.candidates(text.lower())
+    def match(self, text: str, keys: set[str] | None = None, *, prefilter: bool = True
+              ) -> dict[str, list[tuple[int, int]]]:
+        """Spans per key in `text`; without `prefilter`, every key runs (for testing the scan)."""
+        if self._matcher is None:
+            self._build()
+        assert self._matcher is not None
+        wanted = self.candidates(text.lower()) if prefilter else set(self._matcher)
         if keys is not None:
             wanted &= keys
         if not wanted:

@@ -107,16 +107,19 @@ def build_rule(cls: type[Rule], data: dict[str, Any], *, name: str, group: str, 
         raise ConfigError(f"{path}: error: {validation_message(exc)}") from None
 
 
-def with_options(rule: Rule, options: dict[str, Any], source: str) -> Rule:
-    """The rule with config overrides applied and re-validated (errors name the config key)."""
+def with_options(rule: Rule, options: dict[str, Any], where: str) -> Rule:
+    """The rule with config overrides applied and re-validated.
+
+    `where` names the config table in errors (``FILE: error: rules``).
+    """
     data = {**rule.model_dump(exclude={"name", "group", "path"}), **options}
-    prefix = f"rules.{rule.name}"
+    prefix = f"{where}.{rule.name}"
     if "kind" in options and options["kind"] != rule.kind:
-        raise ConfigError(f"{source}: error: {prefix}.kind: cannot change a rule's kind")
+        raise ConfigError(f"{prefix}.kind: cannot change a rule's kind")
     try:
         return type(rule).model_validate({**data, "name": rule.name, "group": rule.group, "path": rule.path})
     except ValidationError as exc:
-        raise ConfigError(f"{source}: error: {prefix}.{validation_message(exc)}") from None
+        raise ConfigError(f"{prefix}.{validation_message(exc)}") from None
 
 
 def load_catalogue(extra: Iterable[str | Path] = ()) -> list[Rule]:

@@ -192,3 +192,95 @@ def test_python_dash_m_and_help_are_fast_to_import():
     assert out.split() == ["False", "False"]
     result = subprocess.run([sys.executable, "-m", "chatqa", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "check" in result.stdout
+
+
+def test_findings_in_jsonl(tmp_path):
+    conv = {"id": "f-1", "messages": [
+        {"role": "customer", "time": "2026-03-01T10:00:00Z", "text": "Hi, I'm in a hurry"},
+        {"role": "agent", "author": "Sam", "time": "2026-03-01T10:01:40Z", "text": "Please hold while I check."},
+    ]}
+    (tmp_path / "a.jsonl").write_text(json.dumps(conv) + "\n")
+    row = json.loads(invoke("check", tmp_path / "a.jsonl", "--format", "jsonl").stdout)
+    by_code = {f["code"]: f for f in row["findings"]}
+    assert set(by_code) == {"CQ101", "CQ201", "CQ202", "CQ302"}
+    assert by_code["CQ201"] == {
+        "code": "CQ201", "rule": "hold-request", "level": "warning", "message_index": 1, "span": [0, 11],
+        "quote": "Please hold", "sent_at": "2026-03-01T10:01:40Z",
+        "message": 'Agent asked the customer to hold: "Please hold". Say what you are doing and how long it takes '
+                   'instead.'}
+    assert by_code["CQ302"]["message_index"] is None and by_code["CQ302"]["span"] is None
+    assert row["score"] == 100 - 5 - 5 - 15 - 2
+    assert row["subscores"] == {"responsiveness": 95.0, "wording": 80.0, "personalization": 98.0,
+                                "security": 100.0, "capacity": 100.0}
+
+
+def test_concurrency_findings_list_the_other_conversations(tmp_path):
+    lines = []
+    for i in range(4):
+        lines.append(json.dumps({"id": f"k{i}", "messages": [
+            {"role": "customer", "time": f"2026-03-01T10:0{i}:00Z", "text": "hi"},
+            {"role": "agent", "author": "sam", "time": f"2026-03-01T10:0{i}:30Z", "text": "Hi, I'm Sam."},
+            {"role": "customer", "time": "2026-03-01T10:30:00Z", "text": "thanks"}]}))
+    (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n")
+    rows = [json.loads(x) for x in invoke("check", tmp_path, "--format", "jsonl", "--select", "CQ501").stdout.splitlines()]
+    assert rows[0]["findings"][0]["conversations"] == ["k1", "k2", "k3"]
+    assert rows[0]["metrics"]["max_concurrency"] == 4
+
+
+def test_fail_under_and_fail_on_exit_1():
+    from conftest import SAMPLES
+
+    result = invoke("check", SAMPLES, "--format", "jsonl", "--fail-under", "50")
+    assert result.exit_code == 1
+    assert "is below --fail-under 50" in result.stderr and "more conversation(s)" in result.stderr
+    assert invoke("check", SAMPLES / "stc3_dialogues.json", "--format", "jsonl", "--fail-on", "error").exit_code == 0
+    assert invoke("check", SAMPLES / "stc3_dialogues.json", "--format", "jsonl", "--fail-on", "warning").exit_code == 1
+
+
+def test_select_and_ignore_flags(exports):
+    out = invoke("check", exports, "--format", "jsonl", "--select", "CQ1,CQ4", "--ignore", "CQ103").stdout
+    codes = {f["code"] for line in out.splitlines() for f in json.loads(line)["findings"]}
+    assert codes == {"CQ401"}
+    result = invoke("check", exports, "--select", "CQ999")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("chatqa: error: --select: unknown rule, prefix or group 'CQ999' "
+                                     "(see `chatqa rules`)")
+
+
+def test_bad_config_file_exits_2(exports, tmp_path):
+    cfg = tmp_path / "chatqa.toml"
+    cfg.write_text('[rules.slow-first-reply]\nmax = "soon"\n')
+    result = invoke("check", exports, "--config", cfg)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"chatqa: error: {cfg}: error: rules.slow-first-reply.max: expected a "
+                                     "duration such as 90s, 2m or 1h30m, got 'soon'")
+
+
+def test_rules_lists_the_catalogue():
+    out = invoke("rules").stdout
+    for code, name in [("CQ101", "slow-first-reply"), ("CQ202", "patience-after-urgency"),
+                       ("CQ301", "canned-overuse"), ("CQ402", "sensitive-data-request"), ("CQ501", "agent-concurrency")]:
+        assert code in out and name in out
+    assert "critical" in out
+
+
+def test_explain_a_rule_and_the_scoring():
+    out = invoke("explain", "CQ201").stdout
+    assert out.startswith("CQ201 hold-request  [wording, warning, kind phrase]")
+    assert "Flags:\n  - Please hold while I check." in out and "Accepts:" in out and "patterns:" in out
+    assert invoke("explain", "patience-after-urgency").stdout.startswith("CQ202 patience-after-urgency")
+    assert "max = 60.0" in invoke("explain", "cq101").stdout
+    bad = invoke("explain", "CQ999")
+    assert bad.exit_code == 2 and "unknown rule 'CQ999'" in bad.stderr
+    scoring = invoke("explain", "--scoring").stdout
+    assert "scorecard chatqa-default-1" in scoring and "suggestion 2, warning 5, error 15" in scoring
+    assert "CQ402" in scoring
+
+
+def test_table_shows_offending_lines_masked():
+    from conftest import SAMPLES
+
+    out = invoke("check", SAMPLES / "livechat_v2_archives.json", "--format", "table").stdout
+    assert "CQ402 sensitive-data-request [error]" in out
+    assert "#4 agent (John Carter): Could you type the full card number and the CVV from the back here" in out
+    assert "4111 1111 1111 1111" not in out and "**** **** **** 1111" in out

@@ -14,13 +14,19 @@ from . import Context, Pattern, Rule, Scope, in_scope
 
 
 def validate_patterns(patterns: list[Pattern]) -> list[Pattern]:
-    """Check the compact syntax of every string pattern (ValueError names the bad one)."""
+    """Check every pattern: the compact syntax, or spaCy's token-pattern schema for raw ones."""
     for i, pattern in enumerate(patterns):
         if isinstance(pattern, str):
             try:
                 parse_pattern(pattern)
             except ValueError as exc:
                 raise ValueError(f"[{i}]: {exc}") from None
+        else:
+            from spacy.schemas import validate_token_pattern
+
+            errors = validate_token_pattern(pattern) if pattern else ["empty token pattern"]
+            if errors:
+                raise ValueError(f"[{i}]: invalid spaCy token pattern: {errors[0]}")
     return patterns
 
 

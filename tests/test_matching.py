@@ -1,0 +1,91 @@
+"""The phrase pattern language, the literal pre-filter and the bounded vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SAMPLES
+
+import chatqa.matching as matching
+from chatqa.engine import Engine
+from chatqa.matching import PhraseIndex, parse_pattern
+from chatqa.parsers import Loader
+
+
+def index(*patterns: str) -> PhraseIndex:
+    idx = PhraseIndex()
+    idx.add("k", list(patterns))
+    return idx
+
+
+def quotes(idx: PhraseIndex, text: str) -> list[str]:
+    return [text[a:b] for a, b in idx.match(text).get("k", [])]
+
+
+@pytest.mark.parametrize(("pattern", "error"), [
+    ("", "empty pattern"),
+    ("(hold", "unbalanced parentheses"),
+    ("(a|)", "empty alternative"),
+    ("please? *", "has no required word"),
+    ("ho|ld", "misplaced"),
+])
+def test_malformed_patterns(pattern, error):
+    with pytest.raises(ValueError, match=error):
+        parse_pattern(pattern)
+
+
+@pytest.mark.parametrize(("pattern", "text", "found"), [
+    ("i'm helping", "I am helping you", ["I am helping"]),
+    ("i'm helping", "im helping u", ["im helping"]),
+    ("i'm helping", "I'm helping", ["I'm helping"]),
+    ("i am helping", "I'm helping", ["I'm helping"]),
+    ("please hold", "PLS HOLD", ["PLS HOLD"]),
+    ("(hold|hang) on", "hold-on... hang on", ["hold-on", "hang on"]),
+    ("hold on", "hold... on", ["hold... on"]),
+    ("hold on", "hold. On Monday", []),
+    ("give me a minute", "gimme a min", ["gimme a min"]),
+    ("(can't|cannot) wait", "I cant wait, can not wait", ["cant wait", "can not wait"]),
+    ("wait # (minutes|mins)", "wait 5 mins or wait five minutes", ["wait 5 mins", "wait five minutes"]),
+    ("your *2 number", "your card number, your order tracking number", ["your card number",
+                                                                         "your order tracking number"]),
+    ("your *2 number", "your card. Number", []),
+    ("(i'm|this is) <name>", "Hi, I'm Sam. This is Sorry", ["I'm Sam"]),
+    ("please? hold", "hold please hold", ["hold", "please hold"]),
+    ("(a moment|one sec)", "just a moment or one sec", ["a moment", "one sec"]),
+])
+def test_pattern_language(pattern, text, found):
+    assert quotes(index(pattern), text) == found
+
+
+def sample_texts() -> list[str]:
+    texts = [m.text for t in Loader(SAMPLES) for m in t.messages]
+    return texts + [
+        "Hold-on... lemme check ur order pls", "gimme a sec", "im handling several chats rn",
+        "U r welcome!! bear w/ me", "can't promise anything", "itll definitely arrive", "Click-and-collect",
+        "plz wiat", "What's ur CVV?", "dont share ur pin", "5mins", "whats ur password", "Hello, I'm Ann.",
+    ]
+
+
+def test_prefilter_never_loses_a_match():
+    """Scanning for anchor words first must find exactly what running every pattern finds."""
+    engine = Engine()
+    for text in sample_texts():
+        assert engine.index.match(text) == engine.index.match(text, prefilter=False), text
+
+
+def test_prefilter_on_real_corpora(corpora):
+    engine = Engine()
+    checked = 0
+    for i, t in enumerate(Loader(corpora)):
+        for m in t.messages[:4] if i % 4 == 0 else ():
+            assert engine.index.match(m.text) == engine.index.match(m.text, prefilter=False), m.text
+            checked += 1
+    assert checked > 2_500
+
+
+def test_vocabulary_is_rebuilt_when_it_grows(monkeypatch):
+    monkeypatch.setattr(matching, "MAX_STRINGS", 3_000)
+    idx = index("please hold")
+    for i in range(2_000):
+        idx.match(f"please hold token{i} other{i} more{i}")
+    assert len(idx._nlp.vocab.strings) < 3_000 + 10
+    assert quotes(idx, "ok please hold on") == ["please hold"]
