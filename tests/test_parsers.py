@@ -99,7 +99,7 @@ class _PlugIn(JsonParser):
     summary = "ACME chat dump"
     priority = 60
 
-    def sniff_value(self, value: Any) -> bool:
+    def is_record(self, value: Any) -> bool:
         return isinstance(value, dict) and "convo" in value and "ref" in value
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:

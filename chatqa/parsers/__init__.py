@@ -134,25 +134,46 @@ class RecordContext:
 class JsonParser(Parser):
     """A parser for JSON / JSON Lines exports.
 
-    Subclasses implement `sniff_value` (on the first top-level value), `records` (unpack
-    envelopes into one value per conversation) and `convert` (one record -> Transcript).
-    Any validation error in a record becomes a Failure for that record alone.
+    Subclasses implement `is_record` (does a value look like one of my records?) and
+    `convert` (one record -> Transcript). A top-level value is either a record or, when
+    `envelope` names a key, an API response holding a list of records under it (an empty
+    list is recognised by one of `envelope_markers`). Any validation error in a record
+    becomes a Failure for that record alone.
     """
 
     syntaxes: ClassVar[frozenset[Syntax]] = frozenset({"json", "jsonl"})
+    envelope: ClassVar[str | None] = None
+    envelope_markers: ClassVar[tuple[str, ...]] = ()
 
     def sniff(self, source: InputFile, options: ParseOptions) -> bool:
         """Sniff the first top-level JSON value."""
         value = source.first_record()
         return value is not None and self.sniff_value(value)
 
-    def sniff_value(self, value: Any) -> bool:
-        """Return True when a top-level value has this format's structure."""
+    def is_record(self, value: Any) -> bool:
+        """Return True when `value` has the structure of one of this format's records."""
         raise NotImplementedError
+
+    def _enveloped(self, value: Any) -> list[Any] | None:
+        if self.envelope and isinstance(value, dict) and isinstance(value.get(self.envelope), list):
+            return value[self.envelope]
+        return None
+
+    def sniff_value(self, value: Any) -> bool:
+        """A record, or an envelope whose first record is one."""
+        items = self._enveloped(value)
+        if items is None:
+            return self.is_record(value)
+        return self.is_record(items[0]) if items else any(k in value for k in self.envelope_markers)
 
     def records(self, value: Any) -> Iterator[tuple[str, Any]]:
         """Yield (locator, record) for each conversation in a top-level value."""
-        yield "", value
+        items = self._enveloped(value)
+        if items is None:
+            yield "", value
+        else:
+            for i, item in enumerate(items):
+                yield f"{self.envelope}[{i}]", item
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """Turn one record into a Transcript (raise ParseError or ValidationError)."""
@@ -173,6 +194,8 @@ class JsonParser(Parser):
             for loc, record in records:
                 where = join_locator(top, loc)
                 try:
+                    if not self.is_record(record):
+                        raise ParseError(f"not a {self.name} record ({self.summary})")
                     yield self.convert(record, RecordContext(self, source, where, options))
                 except (ParseError, ValidationError, LookupError, TypeError, ValueError,
                         AttributeError, OverflowError) as exc:

@@ -56,7 +56,7 @@ class IbmTwitterParser(JsonParser):
     summary = "IBM Twitter customer-care conversations JSON (dialogHeader/dialogContent)"
     priority = 80
 
-    def sniff_value(self, value: Any) -> bool:
+    def is_record(self, value: Any) -> bool:
         """An object with ``dialogHeader`` and ``dialogContent``."""
         return isinstance(value, dict) and "dialogHeader" in value and "dialogContent" in value
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from pydantic import field_validator
 
-from ..errors import ParseError
 from ..model import Kind, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
@@ -88,25 +86,15 @@ class IntercomParser(JsonParser):
     summary = "Intercom conversations (single, list, or {conversations: [...]})"
     priority = 80
 
-    def sniff_value(self, value: Any) -> bool:
-        """A conversation object or a conversation list."""
-        if isinstance(value, dict) and isinstance(value.get("conversations"), list):
-            convs = value["conversations"]
-            return _is_conversation(convs[0]) if convs else value.get("type") == "conversation.list"
-        return _is_conversation(value)
+    envelope = "conversations"
+    envelope_markers = ("total_count",)
 
-    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
-        """Conversations of a list response, or the value itself."""
-        if isinstance(value, dict) and isinstance(value.get("conversations"), list):
-            for i, conv in enumerate(value["conversations"]):
-                yield f"conversations[{i}]", conv
-        else:
-            yield "", value
+    def is_record(self, value: Any) -> bool:
+        """A conversation object (``type: conversation``, parts or a source)."""
+        return _is_conversation(value)
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """The source message first, then every part in order."""
-        if not _is_conversation(record):
-            raise ParseError("not an Intercom conversation (no type, source or conversation_parts)")
         conv = _Conversation.model_validate(record)
         messages: list[RawMessage] = []
         if conv.source is not None and (conv.source.body or conv.source.attachments):

@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import AliasChoices, Field
 
-from ..errors import ParseError
 from ..model import Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
@@ -56,9 +55,8 @@ class _Chat(VendorModel):
 
 
 def _is_chat(value: Any) -> bool:
-    return isinstance(value, dict) and (
-        isinstance(value.get("thread"), dict) or isinstance(value.get("threads"), list)
-    ) and "users" in value
+    return isinstance(value, dict) and "users" in value and (
+        isinstance(value.get("thread"), dict) or isinstance(value.get("threads"), list))
 
 
 class LiveChatParser(JsonParser):
@@ -67,39 +65,27 @@ class LiveChatParser(JsonParser):
     name = "livechat"
     summary = "LiveChat Agent Chat API v3.x (list_archives, get_chat, chat per line)"
     priority = 80
+    envelope = "chats"
+    envelope_markers = ("found_chats", "next_page_id")
 
-    def sniff_value(self, value: Any) -> bool:
-        """A chat, or a list_archives response holding chats with threads."""
-        if isinstance(value, dict) and isinstance(value.get("chats"), list):
-            chats = value["chats"]
-            return _is_chat(chats[0]) if chats else "found_chats" in value
+    def is_record(self, value: Any) -> bool:
+        """A chat with users and a ``thread`` (or ``threads``)."""
         return _is_chat(value)
 
     def records(self, value: Any) -> Iterator[tuple[str, Any]]:
-        """One record per (chat, thread) pair."""
-        if isinstance(value, dict) and isinstance(value.get("chats"), list):
-            for i, chat in enumerate(value["chats"]):
-                yield from self._threads(chat, f"chats[{i}]")
-        else:
-            yield from self._threads(value, "")
-
-    @staticmethod
-    def _threads(chat: Any, loc: str) -> Iterator[tuple[str, Any]]:
-        if not isinstance(chat, dict):
-            raise ParseError("chat is not an object", loc)
-        if isinstance(chat.get("threads"), list):
-            for j, thread in enumerate(chat["threads"]):
-                yield f"{loc}.threads[{j}]".lstrip("."), (chat, thread)
-        elif isinstance(chat.get("thread"), dict):
-            yield loc, (chat, chat["thread"])
-        else:
-            raise ParseError("chat has no thread", loc)
+        """One record per thread: a chat with ``threads`` becomes one chat per thread."""
+        for loc, chat in super().records(value):
+            if isinstance(chat, dict) and isinstance(chat.get("threads"), list):
+                for j, thread in enumerate(chat["threads"]):
+                    single = {k: v for k, v in chat.items() if k != "threads"}
+                    yield f"{loc}.threads[{j}]".lstrip("."), {**single, "thread": thread}
+            else:
+                yield loc, chat
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """Map one thread's events to messages."""
-        raw_chat, raw_thread = record
-        chat = _Chat.model_validate(raw_chat)
-        thread = _Thread.model_validate(raw_thread)
+        chat = _Chat.model_validate(record)
+        thread = _Thread.model_validate(record["thread"])
         users = {u.id: u for u in chat.users}
         participants = [
             Participant(id=u.id, name=u.name, role=Role.BOT if u.bot else _ROLES.get(u.type, Role.CUSTOMER))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from ..errors import ParseError
 from ..model import Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
@@ -49,10 +47,12 @@ class _Chat(VendorModel):
 def _is_chat(value: Any) -> bool:
     if not isinstance(value, dict):
         return False
-    entries = value.get("events") or value.get("messages")
-    return isinstance(entries, list) and bool(entries) and isinstance(entries[0], dict) and (
-        "user_type" in entries[0]
-    ) or (value.get("type") == "chat" and "visitor" in value)
+    entries = value.get("events", value.get("messages"))
+    if not isinstance(entries, list):
+        return False
+    if entries:
+        return any(isinstance(e, dict) and "user_type" in e for e in entries[:5])
+    return value.get("type") == "chat" and "visitor" in value
 
 
 class LiveChatV2Parser(JsonParser):
@@ -62,27 +62,15 @@ class LiveChatV2Parser(JsonParser):
     summary = "LiveChat legacy REST API v2 /chats archives"
     priority = 70
 
-    def sniff_value(self, value: Any) -> bool:
-        """A chat with user_type-tagged entries, or a ``{chats, total, pages}`` response."""
-        if isinstance(value, dict) and isinstance(value.get("chats"), list):
-            chats = value["chats"]
-            return _is_chat(chats[0]) if chats else "pages" in value
-        return _is_chat(value)
+    envelope = "chats"
+    envelope_markers = ("pages", "total")
 
-    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
-        """Chats of a response, or the value itself."""
-        if isinstance(value, dict) and isinstance(value.get("chats"), list):
-            for i, chat in enumerate(value["chats"]):
-                yield f"chats[{i}]", chat
-        else:
-            yield "", value
+    def is_record(self, value: Any) -> bool:
+        """A chat whose ``events`` / ``messages`` carry ``user_type``."""
+        return _is_chat(value)
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """Read ``events`` (a superset of ``messages``), never both."""
-        entries = record.get("events", record.get("messages")) if isinstance(record, dict) else None
-        if not isinstance(entries, list) or (entries and not any(
-                isinstance(e, dict) and "user_type" in e for e in entries)):
-            raise ParseError("not a LiveChat v2 chat (no events[] or messages[] with user_type)")
         chat = _Chat.model_validate(record)
         use_events = chat.events is not None
         entries = chat.events if use_events else chat.messages or []

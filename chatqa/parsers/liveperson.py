@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from pydantic import field_validator
@@ -97,19 +96,12 @@ class LivePersonParser(JsonParser):
     summary = "LivePerson Messaging Interactions API conversationHistoryRecords"
     priority = 80
 
-    def sniff_value(self, value: Any) -> bool:
-        """A search response or a single conversation record."""
-        return (isinstance(value, dict) and isinstance(value.get("conversationHistoryRecords"), list)) or _is_record(
-            value
-        )
+    envelope = "conversationHistoryRecords"
+    envelope_markers = ("conversationHistoryRecords",)
 
-    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
-        """Records of a search response, or the value itself."""
-        if isinstance(value, dict) and isinstance(value.get("conversationHistoryRecords"), list):
-            for i, rec in enumerate(value["conversationHistoryRecords"]):
-                yield f"conversationHistoryRecords[{i}]", rec
-        else:
-            yield "", value
+    def is_record(self, value: Any) -> bool:
+        """A conversation record with ``info`` and ``messageRecords``."""
+        return _is_record(value)
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """Messages sorted on (timeL, seq), plus join and transfer events."""

@@ -50,24 +50,15 @@ class NeutralParser(JsonParser):
     summary = "chatqa neutral JSON / JSONL: {id, messages: [{role, author, time, text}]}"
     priority = 10
 
-    def sniff_value(self, value: Any) -> bool:
+    envelope = "conversations"
+    envelope_markers = ("conversations",)
+
+    def is_record(self, value: Any) -> bool:
         """A conversation object whose messages carry a ``role``."""
-        if isinstance(value, dict) and isinstance(value.get("conversations"), list):
-            value = (value["conversations"] or [None])[0]
-            if value is None:
-                return True
         if not isinstance(value, dict) or not isinstance(value.get("messages"), list):
             return False
         first = value["messages"][0] if value["messages"] else {}
         return isinstance(first, dict) and ("role" in first or not first) and "user_type" not in first
-
-    def records(self, value: Any):
-        """A ``{"conversations": [...]}`` wrapper or a single conversation."""
-        if isinstance(value, dict) and isinstance(value.get("conversations"), list):
-            for i, item in enumerate(value["conversations"]):
-                yield f"conversations[{i}]", item
-        else:
-            yield "", value
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """Validate one neutral conversation and normalise it."""

@@ -31,7 +31,7 @@ class Stc3Parser(JsonParser):
     summary = "NTCIR-14 STC-3 customer-helpdesk dialogues JSON (no timestamps)"
     priority = 80
 
-    def sniff_value(self, value: Any) -> bool:
+    def is_record(self, value: Any) -> bool:
         """An object with ``id`` and ``turns`` of ``{sender, utterances}``."""
         if not isinstance(value, dict) or not isinstance(value.get("turns"), list) or "id" not in value:
             return False

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from ..errors import ParseError
 from ..model import Kind, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
@@ -72,25 +70,15 @@ class ZendeskChatParser(JsonParser):
     summary = "Zendesk Chat (Zopim) chats with history[] and offline messages"
     priority = 75
 
-    def sniff_value(self, value: Any) -> bool:
-        """A chat with a ``chat.*`` history, an offline message, or a ``{chats: [...]}`` export."""
-        if isinstance(value, dict) and isinstance(value.get("chats"), list):
-            chats = value["chats"]
-            return _is_chat(chats[0]) if chats else "end_id" in value or "count" in value
-        return _is_chat(value)
+    envelope = "chats"
+    envelope_markers = ("end_id", "count")
 
-    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
-        """Chats of an export, or the value itself."""
-        if isinstance(value, dict) and isinstance(value.get("chats"), list):
-            for i, chat in enumerate(value["chats"]):
-                yield f"chats[{i}]", chat
-        else:
-            yield "", value
+    def is_record(self, value: Any) -> bool:
+        """A chat with a ``chat.*`` history, or an offline message."""
+        return _is_chat(value)
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """History items in order; an offline message is a one-message conversation."""
-        if not _is_chat(record):
-            raise ParseError("not a Zendesk Chat chat (no history[] and not an offline message)")
         chat = _Chat.model_validate(record)
         visitor = chat.visitor
         agents = dict(zip(chat.agent_names, chat.agent_ids, strict=False))
