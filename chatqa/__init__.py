@@ -16,12 +16,13 @@ from .model import Kind, Message, Participant, Rating, Role, Transcript
 
 if TYPE_CHECKING:
     from .parsers import Loader
+    from .report import Report
     from .results import Result
 
 __version__ = "0.1.0"
 __all__ = [
     "ChatqaError", "ConfigError", "Failure", "Kind", "Message", "ParseError", "Participant", "Rating", "Role",
-    "Transcript", "check", "load",
+    "Transcript", "agreement", "analyze", "check", "load", "sample",
 ]
 
 PathArg = str | os.PathLike[str]
@@ -46,8 +47,48 @@ def load(
     return Loader(paths, vendor=vendor, options=ParseOptions(**options), errors=errors)
 
 
-def check(transcript: Transcript) -> Result:
-    """Metrics, findings and score for one conversation."""
-    from .engine import Engine
+_ENGINES: dict[Any, Any] = {}
 
-    return Engine().check(transcript)
+
+def check(transcript: Transcript, config: Any = None) -> Result:
+    """Metrics, findings and score for one conversation (run-level rules see only this one).
+
+    `config` is a Config, a config file path, a dict of settings, or None for the defaults.
+    """
+    from .engine import Engine
+    from .report import as_config
+
+    key = config if isinstance(config, str | os.PathLike) or config is None else id(config)
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(as_config(config))
+    return _ENGINES[key].check(transcript)
+
+
+def analyze(inputs: Any, config: Any = None, vendor: str = "auto", **options: Any) -> Report:
+    """Check a whole run (files, folders or Transcript objects) into a Report of DataFrames.
+
+    >>> report = chatqa.analyze("exports/")
+    >>> report.conversations   # one row per conversation
+    >>> report.findings        # one row per finding
+    >>> report.agents          # one row per agent
+    """
+    from .report import analyze as _analyze
+
+    return _analyze(inputs, config, vendor, **options)
+
+
+def sample(conversations: Any, n: int, strategy: str = "random", **options: Any) -> Any:
+    """Pick `n` conversations of ``report.conversations`` for human review (see chatqa.sampling).
+
+    >>> chatqa.sample(report.conversations, n=50, strategy="risk", seed=7)
+    """
+    from .sampling import sample as _sample
+
+    return _sample(conversations, n, strategy, **options)  # type: ignore[arg-type]
+
+
+def agreement(report: Report, labels: str | os.PathLike[str]) -> dict[str, Any]:
+    """Per-rule precision, recall and Cohen's kappa of a run against a human labels CSV."""
+    from .calibration import agreement as _agreement
+
+    return _agreement(report, labels)

@@ -11,7 +11,9 @@ from typing import IO, Any, NoReturn
 import click
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_USAGE, EXIT_PARSE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-OUTPUT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".txt": "table"}
+OUTPUT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".txt": "table",
+                   ".parquet": "parquet", ".html": "html", ".htm": "html"}
+CHECK_FORMATS = ["table", "jsonl", "json", "csv", "parquet", "html"]
 
 
 def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
@@ -152,8 +154,8 @@ def _config(config_path: Path | None, select: tuple[str, ...] = (), ignore: tupl
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @_input_options
 @_rule_options
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json", "csv"]),
-              help="Output format (default: table on a terminal, else from -o's suffix, else jsonl).")
+@click.option("--format", "fmt", type=click.Choice(CHECK_FORMATS),
+              help="Output format (default: from -o's suffix, else table on a terminal, else jsonl).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (atomically).")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
               help="Exit 1 if any conversation scores below SCORE.")
@@ -177,14 +179,16 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     _check_output_path(output, paths)
     fmt = fmt or _default_format(output)
     engine = Engine(config)
-    inputs = _Passes(paths, vendor, options, passes=2 if engine.corpus_rules else 1)
-    gate = _Gate(config.fail_under, config.fail_on)
-    with _output(output) as stream:
-        writer = _writer(fmt, stream, output, redact_personal=config.redact)
-        for result in engine.run(inputs):
-            gate.see(result)
-            writer.write(result)
-        writer.close(_summary(inputs.loader))
+    with _progress(enabled=fmt != "jsonl" or output is not None) as progress:
+        inputs = _Passes(paths, vendor, options, passes=2 if engine.corpus_rules else 1, progress=progress)
+        gate = _Gate(config.fail_under, config.fail_on)
+        with _output(output) as stream:
+            writer = _writer(fmt, stream, output, engine, redact_personal=config.redact)
+            for result in engine.run(inputs):
+                gate.see(result)
+                writer.write(result)
+            progress.stop()
+            writer.close(_summary(inputs.loader))
     _finish(inputs.loader, errors_file)
     if gate.triggered:
         click.echo(f"chatqa: {gate.triggered}", err=True)
@@ -194,15 +198,58 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
 class _Passes:
     """The inputs for Engine.run: each call reads the files again; only the last pass reports."""
 
-    def __init__(self, paths: tuple[str, ...], vendor: str, options: Any, passes: int) -> None:
+    def __init__(self, paths: tuple[str, ...], vendor: str, options: Any, passes: int, progress: Any) -> None:
         self.args = (paths, vendor, options)
-        self.remaining = passes
+        self.passes = passes
+        self.done = 0
+        self.progress = progress
         self.loader: Any = None
 
     def __call__(self) -> Iterable[Any]:
         self.loader = _loader(*self.args)
-        self.remaining -= 1
-        return _reporting(self.loader) if self.remaining <= 0 else self.loader
+        self.done += 1
+        label = "reading" if self.passes == 1 else f"pass {self.done} of {self.passes}"
+        items = _reporting(self.loader) if self.done >= self.passes else self.loader
+        return self.progress.track(items, label)
+
+
+class _progress:
+    """A transient progress line on stderr for runs on a terminal (a no-op otherwise)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar: Any = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} conversations"),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+    def __enter__(self) -> _progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+    def track(self, items: Iterable[Any], label: str) -> Iterable[Any]:
+        if self.bar is None:
+            return items
+        task = self.bar.add_task(label, total=None)
+
+        def counted() -> Iterable[Any]:
+            for item in items:
+                yield item
+                if self.bar is not None:
+                    self.bar.advance(task)
+
+        return counted()
 
 
 class _Gate:
@@ -252,6 +299,128 @@ def export(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
         for transcript in _reporting(loader):
             stream.write(orjson.dumps(to_neutral(transcript, redact_personal=not no_redact)) + b"\n")
     _finish(loader, errors_file)
+
+
+def _report(paths: tuple[str, ...], vendor: str, options: Any, config: Any) -> Any:
+    """Analyze the inputs into a Report, printing parse failures on stderr."""
+    from .report import analyze
+
+    report = analyze(list(paths), config, vendor, **options.model_dump(exclude_defaults=True))
+    for failure in report.failures:
+        click.echo(str(failure), err=True)
+    return report
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@_input_options
+@_rule_options
+@click.option("-n", "count", type=click.IntRange(min=0), required=True, help="How many conversations to pick.")
+@click.option("--strategy", type=click.Choice(["random", "stratified", "risk"]), default="random", show_default=True,
+              help="random; stratified by --by; risk (low scores weighted up, critical findings always in).")
+@click.option("--by", metavar="FIELD", help="Column to stratify by: agent, vendor, tags (first tag), ...")
+@click.option("--allocation", type=click.Choice(["proportional", "equal"]), default="proportional",
+              show_default=True, help="How --strategy stratified shares n between strata.")
+@click.option("--per-agent", type=click.IntRange(min=1), metavar="K", help="Never more than K per agent.")
+@click.option("--seed", type=int, help="Seed for a reproducible sample (one is drawn and shown if omitted).")
+@click.option("--min-words", type=click.IntRange(min=0), metavar="W", help="Only conversations with W+ words.")
+@click.option("--both-sides", is_flag=True, help="Only conversations where customer and agent both wrote.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The review queue: .csv or .jsonl (default: CSV on stdout).")
+def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
+           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
+           config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], count: int,
+           strategy: str, by: str | None, allocation: str, per_agent: int | None, seed: int | None,
+           min_words: int | None, both_sides: bool, output: Path | None) -> None:
+    """Pick conversations for human review and write the review queue, with a reason per pick."""
+    import orjson
+
+    from .engine import Engine
+    from .sampling import SampleError
+    from .sampling import sample as pick
+
+    config = _config(config_path, select, ignore)
+    options = _parse_options(map_, role_map, bots, timezone, time_format, config)
+    _check_output_path(output, paths)
+    critical = frozenset(Engine(config).scorer.critical)
+    report = _report(paths, vendor, options, config)
+    try:
+        queue = pick(report.conversations, count, strategy, by=by, per_agent=per_agent, seed=seed,  # type: ignore[arg-type]
+                     min_words=min_words, both_sides=both_sides, allocation=allocation,  # type: ignore[arg-type]
+                     findings=report.findings, critical=critical)
+    except SampleError as exc:
+        _fail(str(exc))
+    with _output(output) as stream:
+        if output is not None and output.suffix.lower() in (".jsonl", ".ndjson"):
+            for row in queue.to_dict("records"):
+                stream.write(orjson.dumps({k: (None if v is None or v != v else v) for k, v in row.items()}) + b"\n")
+        else:
+            stream.write(queue.to_csv(index=False).encode("utf-8"))
+    if len(queue) < count:
+        click.echo(f"chatqa: picked {len(queue)} of {count}: {queue.attrs['eligible']} conversations are eligible"
+                   + (f" and at most {per_agent} per agent" if per_agent else ""), err=True)
+    _finish(_Failures(report), errors_file)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--human", "labels", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
+              help="Labels CSV: conversation_id,code,present (1/0), optional human_score.")
+@_input_options
+@_rule_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def agree(paths: tuple[str, ...], labels: Path, vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
+          time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
+          config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], fmt: str) -> None:
+    """Compare chatqa's findings with a human reviewer's labels: precision, recall, kappa per rule."""
+    import orjson
+
+    from .calibration import agreement
+
+    config = _config(config_path, select, ignore)
+    options = _parse_options(map_, role_map, bots, timezone, time_format, config)
+    report = _report(paths, vendor, options, config)
+    result = agreement(report, labels)
+    for problem in result["problems"]:
+        click.echo(problem, err=True)
+    if fmt == "json":
+        sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        _agreement_table(result)
+    _finish(_Failures(report), errors_file)
+
+
+def _agreement_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def fmt(value: Any) -> str:
+        return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    table = Table(title="agreement with human labels", header_style="bold")
+    for name in ("rule", "n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa"):
+        table.add_column(name, justify="left" if name == "rule" else "right")
+    for code, s in result["rules"].items():
+        table.add_row(code, *(fmt(s[k]) for k in ("n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa")))
+    console.print(table)
+    scores = result["scores"]
+    console.print(f"score vs human score: Spearman {fmt(scores['spearman'])} over {scores['n']} conversations")
+    missing = result["missing"]
+    if missing["conversations_not_in_run"]:
+        console.print(f"labelled conversations not in the run ({len(missing['conversations_not_in_run'])}): "
+                      + ", ".join(missing["conversations_not_in_run"][:10]))
+    if missing["codes_not_checked"]:
+        console.print("labelled codes chatqa did not check: " + ", ".join(missing["codes_not_checked"]))
+    console.print(f"conversations without labels: {missing['conversations_without_labels']}; "
+                  f"rules without labels: {', '.join(missing['rules_without_labels']) or 'none'}")
+
+
+class _Failures:
+    """A Report seen as a loader by `_finish` (its failures)."""
+
+    def __init__(self, report: Any) -> None:
+        self.failures = report.failures
 
 
 @main.command()
@@ -370,26 +539,33 @@ def _summary(loader: Any) -> Any:
 
 
 def _output(output: Path | None) -> Any:
-    from .report import atomic_output
+    from .outputs import atomic_output
 
     return atomic_output(output, sys.stdout.buffer)
 
 
-def _writer(fmt: str, stream: IO[bytes], output: Path | None, redact_personal: bool = True) -> Any:
-    from . import report
+def _writer(fmt: str, stream: IO[bytes], output: Path | None, engine: Any, redact_personal: bool = True) -> Any:
+    from . import outputs
 
     if fmt == "table":
         from .table import TableWriter
 
         return TableWriter(stream, color=output is None and sys.stdout.isatty(), redact_personal=redact_personal)
-    return {"jsonl": report.JsonlWriter, "json": report.JsonWriter, "csv": report.CsvWriter}[fmt](stream)
+    if fmt == "html":
+        from .html import HtmlWriter
+
+        return HtmlWriter(stream, engine.rules, scorecard=engine.config.scorecard.version,
+                          critical=frozenset(engine.scorer.critical), redact_personal=redact_personal)
+    writers = {"jsonl": outputs.JsonlWriter, "json": outputs.JsonWriter, "csv": outputs.CsvWriter,
+               "parquet": outputs.ParquetWriter}
+    return writers[fmt](stream)
 
 
 def _finish(loader: Any, errors_file: Path | None) -> None:
     if errors_file is not None:
         import orjson
 
-        from .report import atomic_output
+        from .outputs import atomic_output
 
         with atomic_output(errors_file, sys.stdout.buffer) as stream:
             for failure in loader.failures:

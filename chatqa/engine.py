@@ -14,7 +14,7 @@ from .errors import ConfigError
 from .kinds import Context, Rule
 from .kinds.corpus import CannedRule
 from .matching import PhraseIndex
-from .metrics import agents, compute
+from .metrics import agents, compute, word_count
 from .model import Transcript
 from .redact import redact
 from .results import Finding, Result
@@ -90,7 +90,7 @@ class Engine:
         score, subscores = self.scorer.score(findings, not_applicable)
         return Result(transcript=transcript, agents=tuple(agents(transcript)), metrics=metrics,
                       findings=tuple(findings), score=score, subscores=subscores,
-                      not_applicable=tuple(not_applicable))
+                      not_applicable=tuple(not_applicable), words=word_count(transcript))
 
     def run(self, transcripts: Callable[[], Iterable[Transcript]]) -> Iterator[Result]:
         """Check every transcript; `transcripts` is called once per pass (twice with corpus rules)."""

@@ -75,6 +75,12 @@ def agents(transcript: Transcript) -> list[str]:
     return list(found)
 
 
+def word_count(transcript: Transcript) -> int:
+    """Words in the visible chat lines of customers and human agents."""
+    return sum(len(m.text.split()) for m in transcript.messages
+               if m.kind is Kind.MESSAGE and not m.internal and m.role in (Role.CUSTOMER, Role.AGENT))
+
+
 def active_window(transcript: Transcript) -> tuple[datetime, datetime] | None:
     """First and last time of a visible entry (None without times)."""
     times = [m.sent_at for m in transcript.messages if m.sent_at is not None and not m.internal]

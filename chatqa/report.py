@@ -1,135 +1,129 @@
-"""Output writers for `chatqa check`: table, JSONL, JSON and CSV (streamed where possible)."""
+"""`analyze`: a whole run as a Report of pandas DataFrames (pandas is imported lazily)."""
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import os
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from .metrics import Metrics
-from .normalize import iso
+from .config import Config, load_config
+from .errors import ConfigError, Failure
+from .frames import CONVERSATION_COLUMNS, FINDING_COLUMNS, agents_frame, conversation_row, finding_rows, frame
+from .model import Transcript
 from .results import Result, Summary
 
-SUBSCORE_GROUPS = ("responsiveness", "wording", "personalization", "security", "capacity")
-METRIC_COLUMNS = tuple(Metrics.model_fields)
-FORMATS = ("table", "jsonl", "json", "csv")
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .engine import Engine
+
+Inputs = str | os.PathLike[str] | Transcript | Iterable[str | os.PathLike[str] | Transcript]
 
 
-def conversation_row(result: Result) -> dict[str, Any]:
-    """One flat row per conversation (the CSV columns and the DataFrame's)."""
-    t = result.transcript
-    row: dict[str, Any] = {
-        "id": t.id, "vendor": t.vendor, "source": t.source,
-        "agent": result.agents[0] if result.agents else None, "agents": list(result.agents),
-        "started_at": t.started_at, "ended_at": t.ended_at, "score": result.score,
-    }
-    for group in SUBSCORE_GROUPS:
-        row[group] = result.subscores.get(group)
-    row.update(result.metrics.model_dump())
-    row["n_findings"] = len(result.findings)
-    row["codes"] = result.codes
-    return row
+class Report:
+    """The results of a run: tables of conversations, findings and agents, plus the summary.
 
-
-class Writer:
-    """Receives results one by one, then the run summary."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-
-    def write(self, result: Result) -> None:
-        """Write one conversation's result."""
-        raise NotImplementedError
-
-    def close(self, summary: Summary) -> None:
-        """Finish the output (summaries, closing brackets)."""
-
-
-class JsonlWriter(Writer):
-    """One JSON object per conversation per line (SPEC section 7)."""
-
-    def write(self, result: Result) -> None:
-        """Write one line."""
-        self.stream.write(orjson.dumps(result.record()) + b"\n")
-
-
-class JsonWriter(Writer):
-    """``{"conversations": [...], "summary": {...}}``, streamed."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__(stream)
-        self.first = True
-
-    def write(self, result: Result) -> None:
-        """Append one conversation to the array."""
-        self.stream.write((b'{"conversations": [\n' if self.first else b",\n") + orjson.dumps(result.record()))
-        self.first = False
-
-    def close(self, summary: Summary) -> None:
-        """Close the array and add the summary."""
-        head = b'{"conversations": [' if self.first else b"\n"
-        self.stream.write(head + b'], "summary": ' + orjson.dumps(summary.record()) + b"}\n")
-
-
-class CsvWriter(Writer):
-    """One row per conversation, the columns of `conversation_row` (lists joined by ";")."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__(stream)
-        self.text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
-        self.writer: csv.DictWriter[str] | None = None
-
-    def write(self, result: Result) -> None:
-        """Write one row (the header before the first)."""
-        row = {k: _cell(v) for k, v in conversation_row(result).items()}
-        if self.writer is None:
-            self.writer = csv.DictWriter(self.text, fieldnames=list(row))
-            self.writer.writeheader()
-        self.writer.writerow(row)
-
-    def close(self, summary: Summary) -> None:
-        """Write the header even when there were no conversations."""
-        if self.writer is None:
-            from .model import Transcript
-
-            empty = Result(transcript=Transcript(id="", vendor="", source=""), metrics=Metrics())
-            csv.writer(self.text).writerow(list(conversation_row(empty)))
-        self.text.flush()
-        self.text.detach()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    if hasattr(value, "isoformat"):
-        return iso(value)
-    return value
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str] | None, stdout: IO[bytes]) -> Iterator[IO[bytes]]:
-    """Write to `path` through a temporary file renamed into place on success (stdout if None).
-
-    An error or Ctrl-C leaves no half-written file behind.
+    Columns and dtypes are documented in `chatqa.frames` (times are tz-aware UTC).
     """
-    if path is None:
-        yield stdout
-        stdout.flush()
-        return
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            yield stream
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    def __init__(self, conversation_rows: list[dict[str, Any]], finding_rows: list[dict[str, Any]],
+                 summary: Summary, codes: list[str]) -> None:
+        self._conversations = conversation_rows
+        self._findings = finding_rows
+        self.summary = summary
+        self.codes = codes
+
+    @property
+    def failures(self) -> list[Failure]:
+        """Inputs that could not be read (file, place, reason)."""
+        return self.summary.failures
+
+    @cached_property
+    def conversations(self) -> pd.DataFrame:
+        """One row per conversation: ids, agents, times, score and subscores, every metric,
+        ``n_findings`` and ``codes`` (sorted distinct rule codes)."""
+        return frame(self._conversations, CONVERSATION_COLUMNS)
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        """One row per finding: conversation_id, code, rule, level, message_index, span, quote,
+        sent_at, message (and, for CQ501, the overlapping ``conversations``)."""
+        return frame(self._findings, FINDING_COLUMNS)
+
+    @cached_property
+    def agents(self) -> pd.DataFrame:
+        """Per agent: conversations, median score, median first response, the share of their
+        conversations with each rule (``share_CQ201`` ...), highest concurrency."""
+        return agents_frame(self.conversations, self.findings, self.codes)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return f"<Report {s.conversations} conversations, {len(self._findings)} findings, {len(s.failures)} failures>"
+
+
+def as_config(config: Config | str | os.PathLike[str] | dict[str, Any] | None) -> Config:
+    """A Config from a Config, a config file path, a dict of settings, or None (defaults)."""
+    if config is None:
+        return Config()
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, str | os.PathLike):
+        return load_config(Path(config))
+    if isinstance(config, dict):
+        return load_config(None, discover=False, **config)
+    raise ConfigError(f"config: expected a Config, a path or a dict, got {type(config).__name__}")
+
+
+class _Source:
+    """Transcripts for each engine pass: files are re-read, objects are replayed."""
+
+    def __init__(self, inputs: Inputs, vendor: str, options: dict[str, Any]) -> None:
+        from .parsers import Loader, ParseOptions
+
+        if isinstance(inputs, Transcript) or isinstance(inputs, str | os.PathLike):
+            inputs = [inputs]
+        items = list(inputs)
+        self.transcripts = [i for i in items if isinstance(i, Transcript)]
+        self.paths = [i for i in items if not isinstance(i, Transcript)]
+        self.make = lambda: Loader(self.paths, vendor=vendor, options=ParseOptions(**options), errors="collect")
+        self.loader = self.make()
+
+    def __call__(self) -> Iterator[Transcript]:
+        yield from self.transcripts
+        if self.paths:
+            self.loader = self.make()
+            yield from self.loader
+
+    def summary(self) -> Summary:
+        loader = self.loader
+        return Summary(files=loader.files, records_in=loader.records_in + len(self.transcripts),
+                       conversations=loader.conversations + len(self.transcripts), failures=loader.failures,
+                       skipped=loader.skipped)
+
+
+def run(engine: Engine, inputs: Inputs, vendor: str = "auto", **options: Any) -> tuple[Iterator[Result], _Source]:
+    """Results of every input (files or Transcript objects), and the source for the summary."""
+    source = _Source(inputs, vendor, options)
+    return engine.run(source), source
+
+
+def analyze(inputs: Inputs, config: Config | str | os.PathLike[str] | dict[str, Any] | None = None,
+            vendor: str = "auto", **options: Any) -> Report:
+    """Check a whole run (files, folders or Transcript objects) and return a Report.
+
+    Run-level rules (canned templates, concurrency) see every conversation of the run. Bad
+    records do not stop the run: they are in ``report.failures``. `options` are parse options
+    (``columns``, ``roles``, ``bot_ids``, ``timezone``, ``time_format``).
+    """
+    from .engine import Engine
+
+    engine = Engine(as_config(config))
+    results, source = run(engine, inputs, vendor, **options)
+    conversations: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    for result in results:
+        conversations.append(conversation_row(result))
+        findings.extend(finding_rows(result))
+    return Report(conversations, findings, source.summary(), [r.code for r in engine.rules])

@@ -65,6 +65,7 @@ class Result(BaseModel, frozen=True):
     score: float | None = 100.0
     subscores: dict[str, float | None] = Field(default_factory=dict)
     not_applicable: tuple[str, ...] = ()
+    words: int = 0  # words in the customer's and agents' visible messages (sampling eligibility)
 
     @property
     def id(self) -> str:

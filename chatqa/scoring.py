@@ -51,8 +51,7 @@ class Scorer:
         for group, codes in self.groups.items():
             live = [c for c in codes if c not in skipped]
             if not live:
-                if group in GROUPS:
-                    subscores[group] = None
+                subscores[group] = None
                 continue
             lost = sum(cut.get(c, 0.0) for c in live)
             subscores[group] = 0.0 if critical & set(live) else round(max(0.0, 100.0 - lost), 1)

@@ -1,37 +1,22 @@
-"""The terminal report: a rich table of conversations, then the run summary."""
+"""The terminal report: the worst conversations, their offending lines, then the run summary."""
 
 from __future__ import annotations
 
-import heapq
 import io
-from collections import Counter, defaultdict
-from statistics import median
+from collections import Counter
 from typing import IO, Any
 
+from .outputs import Writer
 from .redact import redact
-from .report import Writer
 from .results import Result, Summary
+from .stats import RunStats, human_seconds
 
 MAX_ROWS = 50
 DETAILS = 5  # conversations shown with their offending lines
 
 
-def human_seconds(seconds: float | None) -> str:
-    """``41s``, ``2m 05s``, ``1h 02m``, ``3d 04h``; a dash for None."""
-    if seconds is None:
-        return "–"
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
-
-
 class TableWriter(Writer):
-    """Keeps the worst conversations (bounded) and run statistics, and prints them at the end."""
+    """A rich table of the worst conversations (bounded), their findings, and a summary."""
 
     def __init__(self, stream: IO[bytes], color: bool = False, max_rows: int = MAX_ROWS,
                  redact_personal: bool = True, details: int = DETAILS) -> None:
@@ -40,46 +25,21 @@ class TableWriter(Writer):
         self.redact_personal = redact_personal
         self.details = details
         self.max_rows = max_rows
-        self.kept: list[tuple[float, int, Result]] = []  # min-heap on -badness: the worst survive
-        self.seen = 0
-        self.scores: list[float] = []
-        self.rules: Counter[str] = Counter()
-        self.rule_names: dict[str, str] = {}
-        self.agent_scores: dict[str, list[float]] = defaultdict(list)
-        self.agent_frt: dict[str, list[float]] = defaultdict(list)
+        self.stats = RunStats(keep=max_rows)
 
     def write(self, result: Result) -> None:
-        """Record statistics and keep the result if it is among the worst."""
-        score = result.score if result.score is not None else 100.0
-        badness = (100.0 - score) * 1000 + len(result.findings)
-        item = (badness, -self.seen, result)
-        if len(self.kept) < self.max_rows:
-            heapq.heappush(self.kept, item)
-        elif item > self.kept[0]:
-            heapq.heapreplace(self.kept, item)
-        self.seen += 1
-        if result.score is not None:
-            self.scores.append(result.score)
-        for finding in result.findings:
-            self.rules[finding.code] += 1
-            self.rule_names[finding.code] = finding.rule
-        for agent in result.agents[:1]:
-            if result.score is not None:
-                self.agent_scores[agent].append(result.score)
-            if result.metrics.first_response_s is not None:
-                self.agent_frt[agent].append(result.metrics.first_response_s)
+        """Count the result (kept if among the worst)."""
+        self.stats.add(result)
 
     def close(self, summary: Summary) -> None:
-        """Print the table and the summary."""
+        """Print the table, the worst conversations' findings and the summary."""
         from rich.console import Console
         from rich.table import Table
 
         text = io.TextIOWrapper(self.stream, encoding="utf-8", write_through=True)
-        console = Console(file=text, force_terminal=self.color, no_color=not self.color, width=None if self.color
-                          else 160, highlight=False, soft_wrap=False)
-        rows = [r for _, _, r in sorted(self.kept, key=lambda x: (-x[0], -x[1]))]
-        if self.seen <= self.max_rows:
-            rows.sort(key=lambda r: (r.score if r.score is not None else 100.0))
+        console = Console(file=text, force_terminal=self.color, no_color=not self.color,
+                          width=None if self.color else 160, highlight=False, soft_wrap=False)
+        rows = self.stats.worst()
         table = Table(title="chatqa: conversations (worst first)", header_style="bold", expand=False)
         for name, justify in (("conversation", "left"), ("vendor", "left"), ("msgs c/a/b", "right"),
                               ("agents", "left"), ("first reply", "right"), ("avg reply", "right"),
@@ -95,9 +55,9 @@ class TableWriter(Writer):
                 human_seconds(m.duration_s), "–" if r.score is None else f"{r.score:.0f}", codes or "–",
                 style=style,
             )
-        if self.seen > self.max_rows:
-            table.caption = f"showing the {self.max_rows} worst of {self.seen}; use --format jsonl for all"
-        if self.seen:
+        if self.stats.seen > self.max_rows:
+            table.caption = f"showing the {self.max_rows} worst of {self.stats.seen}; use --format jsonl for all"
+        if self.stats.seen:
             console.print(table)
             self._details(console, [r for r in rows if r.findings][: self.details])
         self._summary(console, summary)
@@ -137,26 +97,23 @@ class TableWriter(Writer):
         return line
 
     def _summary(self, console: Any, summary: Summary) -> None:
+        stats = self.stats
         lines = [
             f"files: {summary.files}   conversations: {summary.conversations}   "
             f"parse failures: {len(summary.failures)}   records in: {summary.records_in}"
             + (f"   skipped (not exports): {len(summary.skipped)}" if summary.skipped else "")
         ]
-        if self.scores:
-            bands = Counter("90-100" if s >= 90 else "70-89" if s >= 70 else "50-69" if s >= 50 else "<50"
-                            for s in self.scores)
-            dist = "  ".join(f"{band}: {bands[band]}" for band in ("90-100", "70-89", "50-69", "<50"))
-            lines.append(f"scores: median {median(self.scores):.0f}   {dist}")
-        if self.rules:
-            top = ", ".join(f"{c} {self.rule_names[c]} ×{n}" for c, n in self.rules.most_common(5))
+        if stats.seen:
+            dist = "  ".join(f"{band}: {n}" for band, n in stats.score_bands().items())
+            lines.append(f"scores: median {stats.median_score():.0f}   {dist}")
+        if stats.rule_findings:
+            top = ", ".join(f"{c} {stats.rule_names[c]} ×{n}" for c, n in stats.rule_findings.most_common(5))
             lines.append(f"top rules: {top}")
-        if self.agent_scores:
-            per_agent = sorted(self.agent_scores.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:5]
-            parts = []
-            for agent, scores in per_agent:
-                frt = self.agent_frt.get(agent)
-                parts.append(f"{agent} {len(scores)} conv, median score {median(scores):.0f}"
-                             + (f", median first reply {human_seconds(median(frt))}" if frt else ""))
+        agents = stats.agent_rows(limit=5)
+        if agents:
+            parts = [f"{a['agent']} {a['conversations']} conv, median score {a['median_score']:.0f}"
+                     + (f", median first reply {human_seconds(a['median_first_reply'])}"  # type: ignore[arg-type]
+                        if a["median_first_reply"] is not None else "") for a in agents]
             lines.append("agents: " + "; ".join(parts))
         for line in lines:
             console.print(line)

@@ -1,0 +1,176 @@
+"""QA sampling: pick conversations for human review, reproducibly (SPEC section 7.2).
+
+Strategies: ``random``; ``stratified`` by a column (agent, vendor, tag...) with proportional
+or equal allocation; ``risk``, weighted towards low scores, always taking conversations with a
+critical finding first. ``per_agent`` caps how many conversations of one agent are picked.
+The queue has id, source, agent, score, top findings and the reason each was picked.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Strategy = Literal["random", "stratified", "risk"]
+QUEUE_COLUMNS = ["id", "source", "agent", "score", "top_findings", "reason"]
+LEVEL_RANK = {"error": 0, "warning": 1, "suggestion": 2}
+
+
+class SampleError(ValueError):
+    """A sampling request that cannot be carried out (unknown column, bad n...)."""
+
+
+def _stratum(value: Any) -> str:
+    """The stratum of a cell; a list (tags, agents) counts by its first item; missing is "(none)"."""
+    import pandas as pd
+
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
+        items = list(value)
+        value = items[0] if items else None
+    if value is None or pd.isna(value) or str(value) == "":
+        return "(none)"
+    return str(value)
+
+
+def _allocate(sizes: dict[str, int], n: int, allocation: str) -> dict[str, int]:
+    """Quotas per stratum summing to min(n, total): largest remainders, capped by stratum size."""
+    quotas = dict.fromkeys(sizes, 0)
+    remaining = min(n, sum(sizes.values()))
+    while remaining > 0:  # repeats only when small strata were capped and left places over
+        room = {k: v - quotas[k] for k, v in sizes.items() if v > quotas[k]}
+        weight = {k: (sizes[k] if allocation == "proportional" else 1) for k in room}
+        total = sum(weight.values())
+        shares = {k: remaining * w / total for k, w in weight.items()}
+        grant = {k: min(room[k], math.floor(s)) for k, s in shares.items()}
+        left = remaining - sum(grant.values())
+        for k in sorted(room, key=lambda k: (-(shares[k] - math.floor(shares[k])), -sizes[k], k)):
+            if left and grant[k] < room[k]:  # largest remainders first, then larger strata, then name
+                grant[k] += 1
+                left -= 1
+        for k, g in grant.items():
+            quotas[k] += g
+            remaining -= g
+    return quotas
+
+
+def sample(conversations: pd.DataFrame, n: int, strategy: Strategy = "random", *, by: str | None = None,
+           per_agent: int | None = None, seed: int | None = None, min_words: int | None = None,
+           both_sides: bool = False, allocation: Literal["proportional", "equal"] = "proportional",
+           findings: pd.DataFrame | None = None, critical: set[str] | frozenset[str] = frozenset({"CQ402"}),
+           ) -> pd.DataFrame:
+    """Pick `n` conversations from ``report.conversations`` for review.
+
+    Reproducible for a given `seed` (a random seed is drawn and named in the reasons when
+    none is given). Exactly `n` rows come back when enough eligible conversations exist and
+    the per-agent quota allows it; fewer otherwise. `findings` (``report.findings``) lets the
+    queue name the worst findings first; without it the codes are listed.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if n < 0:
+        raise SampleError("n must be 0 or more")
+    if per_agent is not None and per_agent < 1:
+        raise SampleError("per_agent must be 1 or more")
+    if strategy == "stratified" and not by:
+        raise SampleError("the stratified strategy needs a column to stratify by (by=...)")
+    if by and by not in conversations.columns:
+        raise SampleError(f"no column {by!r} to stratify by (columns: {', '.join(conversations.columns)})")
+    seed = secrets.randbelow(2**32) if seed is None else seed
+    rng = np.random.default_rng(seed)
+    df = conversations.reset_index(drop=True)
+    eligible = pd.Series(True, index=df.index)
+    if min_words:
+        eligible &= df["words"] >= min_words
+    if both_sides:
+        eligible &= (df["customer_messages"] > 0) & (df["agent_messages"] > 0)
+    pool = df[eligible]
+
+    order: list[int]
+    reasons: dict[int, str] = {}
+    quotas: dict[str, int] | None = None
+    if strategy == "risk":
+        critical_rows = [i for i, codes in zip(pool.index, pool["codes"], strict=True) if set(codes) & set(critical)]
+        critical_rows.sort(key=lambda i: (df.at[i, "score"], i))
+        for i in critical_rows:
+            hit = sorted(set(df.at[i, "codes"]) & set(critical))
+            reasons[i] = f"critical finding {', '.join(hit)} (always reviewed)"
+        rest = pool.drop(index=critical_rows)
+        weights = (101.0 - rest["score"].fillna(100.0).to_numpy()) ** 2
+        keys = rng.random(len(rest)) ** (1.0 / weights)  # Efraimidis-Spirakis weighted order
+        ranked = [int(i) for i in rest.index.to_numpy()[np.argsort(-keys, kind="stable")]]
+        for i in ranked:
+            reasons[i] = f"risk-weighted pick (score {df.at[i, 'score']:g}, seed {seed})"
+        order = critical_rows + ranked
+    else:
+        order = [int(i) for i in rng.permutation(pool.index.to_numpy())]
+        for i in order:
+            reasons[i] = f"random pick (seed {seed})"
+        if strategy == "stratified":
+            assert by is not None
+            strata = {i: _stratum(df.at[i, by]) for i in order}
+            quotas = _allocate(Counter(strata.values()), n, allocation)
+            for i in order:
+                s = strata[i]
+                reasons[i] = f"stratified by {by}={s}: {quotas[s]} of {Counter(strata.values())[s]} ({allocation}, seed {seed})"
+
+    picked = _pick(df, order, n, per_agent, by, quotas)
+    rows = []
+    for i in picked:
+        rows.append({"id": df.at[i, "id"], "source": df.at[i, "source"], "agent": df.at[i, "agent"],
+                     "score": df.at[i, "score"],
+                     "top_findings": _top(df.at[i, "id"], df.at[i, "codes"], findings, critical),
+                     "reason": reasons[i] + (f"; at most {per_agent} per agent" if per_agent else "")})
+    queue = pd.DataFrame(rows, columns=QUEUE_COLUMNS)
+    for column in ("id", "source", "agent", "top_findings", "reason"):
+        queue[column] = queue[column].astype("string")
+    queue["score"] = queue["score"].astype("float64")
+    queue.attrs.update({"requested": n, "eligible": int(eligible.sum()), "seed": seed})
+    return queue
+
+
+def _pick(df: pd.DataFrame, order: list[int], n: int, per_agent: int | None, by: str | None,
+          quotas: dict[str, int] | None) -> list[int]:
+    """Walk `order`, respecting stratum quotas and the per-agent cap; refill from any stratum
+    when the quotas cannot be met (so n is reached whenever the cap allows)."""
+    per: Counter[str] = Counter()
+    taken: Counter[str] = Counter()
+    picked: list[int] = []
+    chosen: set[int] = set()
+    for respect_quotas in ((True, False) if quotas else (False,)):
+        for i in order:
+            if len(picked) >= n:
+                return picked
+            if i in chosen:
+                continue
+            agent = _stratum(df.at[i, "agent"])
+            if per_agent is not None and per[agent] >= per_agent:
+                continue
+            if respect_quotas and quotas is not None and by is not None:
+                s = _stratum(df.at[i, by])
+                if taken[s] >= quotas.get(s, 0):
+                    continue
+                taken[s] += 1
+            per[agent] += 1
+            picked.append(i)
+            chosen.add(i)
+    return picked
+
+
+def _top(conversation_id: str, codes: list[str], findings: pd.DataFrame | None, critical: frozenset[str] | set[str],
+         limit: int = 3) -> str:
+    """The most severe findings of a conversation (critical first, then by level), e.g.
+    ``CQ402 sensitive-data-request; CQ101 slow-first-reply``."""
+    if findings is None or findings.empty:
+        return "; ".join(sorted(codes, key=lambda c: (c not in critical, c))[:limit])
+    rows = findings[findings["conversation_id"] == conversation_id]
+    seen: dict[str, tuple[int, str]] = {}
+    for code, rule, level in zip(rows["code"], rows["rule"], rows["level"], strict=True):
+        seen.setdefault(code, (-1 if code in critical else LEVEL_RANK.get(level, 3), rule))
+    ranked = sorted(seen.items(), key=lambda kv: (kv[1][0], kv[0]))
+    return "; ".join(f"{code} {rule}" for code, (_, rule) in ranked[:limit])
