@@ -28,13 +28,17 @@ CUSTOMER = [
     "my account {email} is locked and the reset link does not work",
     "the app keeps crashing when I open {word2} on my {device}",
     "why is my bill {amount} higher than last month??",
-    "I'm in a hurry, I have to leave in 5 minutes",
     "thanks, bye",
     "that worked, thank you so much!",
     "still not working, I tried {word} and {word2} already",
 ]
-AGENT = [
+URGENT = "I'm in a hurry, I have to leave in 5 minutes"
+GREETINGS = [
     "Hi {name}, I'm {agent}. Let me check that for you.",
+    "Hello {name}, this is {agent} from the support team. How can I help?",
+    "Hi there, my name is {agent}. I'll look into this for you.",
+]
+AGENT = [
     "Thanks for the details. I can see order {order} left our {city} warehouse on {day}.",
     "I've issued a refund of {amount} to your original payment method, it takes 3-5 business days.",
     "Could you try clearing the cache in {word2} and restarting your {device}?",
@@ -85,15 +89,25 @@ def conversation(i: int, rng: random.Random, start: datetime, agents: list[str])
     t = start
     messages = []
     role = "customer"
+    greeted = False
     for k in range(n):
         if role == "customer":
-            text = CUSTOMER_CARD if rng.random() < 0.005 else fill(rng.choice(CUSTOMER), rng, customer, agent)
+            roll = rng.random()
+            template = CUSTOMER_CARD if roll < 0.005 else URGENT if roll < 0.025 else rng.choice(CUSTOMER)
+            text = fill(template, rng, customer, agent)
             t += timedelta(seconds=rng.randint(5, 90))
             messages.append({"role": "customer", "author": customer, "time": t.isoformat().replace("+00:00", "Z"),
                              "text": text})
         else:
-            trigger = rng.random() < 0.04
-            text = rng.choice(TRIGGERS) if trigger else fill(rng.choice(AGENT), rng, customer, agent)
+            # Most agents introduce themselves in their first message; a few percent of agent
+            # messages trigger a wording rule.
+            if not greeted and rng.random() < 0.75:
+                text = fill(rng.choice(GREETINGS), rng, customer, agent.split("@")[0].title())
+            elif rng.random() < 0.04:
+                text = rng.choice(TRIGGERS)
+            else:
+                text = fill(rng.choice(AGENT), rng, customer, agent)
+            greeted = True
             t += timedelta(seconds=rng.randint(10, 200) if k > 1 else rng.randint(10, 150))
             messages.append({"role": "agent", "author": agent.split("@")[0].title(), "author_id": agent,
                              "time": t.isoformat().replace("+00:00", "Z"), "text": text})

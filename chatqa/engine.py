@@ -67,11 +67,7 @@ class Engine:
     def check(self, transcript: Transcript, corpus: dict[str, Any] | None = None) -> Result:
         """Metrics, findings and score for one conversation (`corpus` from `survey`)."""
         metrics = compute(transcript)
-        requests: dict[int, set[str]] = {}
-        for rule in self.rules:
-            for index, key in rule.phrase_requests(transcript):
-                requests.setdefault(index, set()).add(key)
-        ctx = Context(transcript, metrics, self.index, requests, corpus)
+        ctx = Context(transcript, metrics, self.index, corpus)
         for rule in self.rules:
             ctx.extra_metrics.update(rule.add_metrics(ctx))
         if ctx.extra_metrics:

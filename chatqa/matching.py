@@ -13,12 +13,13 @@ A phrase pattern is a string of token slots separated by spaces, matched on spaC
 
 Hyphens and ellipses between words are skipped, so ``hold on`` matches "hold-on" and
 "hold... on". A raw spaCy Matcher pattern (a list of token dicts) is accepted as well.
-Only messages that contain one of a pattern's anchor words (found by a cheap literal scan)
-are tokenised.
+A message is tokenised only when some pattern's required words are all in it (a cheap
+word-set check), and only the patterns that passed the check run.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -77,26 +78,37 @@ def make_nlp() -> Any:
     return nlp
 
 
-def surface_forms(nlp: Any) -> dict[str, set[str]]:
-    """NORM -> lowercase spellings that produce it (chat spellings and tokenizer exceptions)."""
+def surface_forms(nlp: Any) -> dict[str, frozenset[str]]:
+    """NORM -> the whole words (alphanumeric runs, lowercase) a text may hold where a token with
+    that NORM is: the word itself, chat spellings, and every tokenizer special case producing it
+    ("dont" and "don't" for "not", "gimme" for "give", "im" and "i'm" for "am")."""
     from spacy.symbols import NORM, ORTH
 
     forms: dict[str, set[str]] = {}
-    pieces: set[str] = set()  # norms that can come from a fragment of a longer word ("dont" -> "nt")
+
+    def add(text: str, pieces: list[tuple[str, str]]) -> None:
+        """Each piece (orth, norm) of `text` is spelled by the words of `text` it overlaps."""
+        text = text.lower()
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        start = 0
+        for orth, norm in pieces:
+            end = start + len(orth)
+            hit = {w for a, b, w in words if a < end and start < b} if "".join(o for o, _ in pieces) == text \
+                else {w for _, _, w in words}
+            forms.setdefault(norm, set()).update(hit)
+            start = end
+
     for spelling, norm in CHAT_NORMS.items():
-        forms.setdefault(norm, set()).add(spelling)
+        add(spelling, [(spelling, norm)])
     for spelling, parts in CHAT_SPLITS.items():
-        for orth, norm in parts:
-            forms.setdefault(norm, set()).add(orth)
-            pieces.add(norm)
-    for tokens in nlp.tokenizer.rules.values():
+        add(spelling, list(parts))
+    for text, tokens in nlp.tokenizer.rules.items():
+        pieces = []
         for tok in tokens:
-            if NORM in tok:
-                forms.setdefault(tok[NORM], set()).add(tok[ORTH].lower())
-                if len(tokens) > 1:
-                    pieces.add(tok[NORM])
-    forms["__pieces__"] = pieces
-    return forms
+            orth = tok[ORTH].lower()
+            pieces.append((orth, tok.get(NORM) or CHAT_NORMS.get(orth, orth)))  # else the lexeme's norm
+        add(text, pieces)
+    return {norm: frozenset(words) for norm, words in forms.items()}
 
 
 @dataclass(frozen=True)
@@ -198,50 +210,100 @@ _COMMON = frozenset(
 )
 
 
-def anchors(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, set[str]]) -> set[str] | None:
-    """Lowercase words one of which occurs (as a whole word) in any text the pattern matches.
+# A slot's requirement: alternatives, each a list of word sets the text must all touch.
+Requirement = tuple[tuple[frozenset[str], ...], ...]
 
-    Picks the required slot whose weakest word is the longest uncommon one. Words that can
-    be a fragment of a longer word in the text ("going" from "gonna") never anchor; None
-    when no slot can (the pattern then runs on every message it is asked for).
+
+def slot_requirement(slot: Slot, norm: Normaliser, forms: dict[str, frozenset[str]]) -> Requirement | None:
+    """What words a text must hold wherever `slot` matches (None for optional/special slots).
+
+    An alternative "login details" needs both words; a word needs one of its spellings.
     """
-    pieces = forms.get("__pieces__", set())
-    best: tuple[int, set[str]] | None = None
-    for slot in slots:
-        if slot.optional or slot.special:
-            continue
-        found: set[str] = set()
-        for words in slot.words:
-            tokens = [n for w in words if w not in _SPECIAL_TOKENS for n in norm.norms(w)
-                      if n not in pieces and any(c.isalnum() for c in n)]
-            if not tokens:
-                found = set()
-                break
-            target = max(tokens, key=len)
-            for spelling in {target} | forms.get(target, set()):
-                found.update(_WORD.findall(spelling.lower()))
-        if not found:
-            continue
-        weakest = min(0 if f in _COMMON else len(f) for f in found)
-        if weakest >= 2 and (best is None or weakest > best[0]):
-            best = (weakest, found)
-    return best[1] if best else None
+    if slot.optional or slot.special:
+        return None
+    alternatives = []
+    for words in slot.words:
+        needs = []
+        for w in words:
+            if w in _SPECIAL_TOKENS:
+                continue
+            for n in norm.norms(w):
+                spellings = frozenset(_WORD.findall(n)) | forms.get(n, frozenset())
+                if spellings:
+                    needs.append(spellings)
+        if not needs:
+            return None  # this alternative can match any word: the slot constrains nothing
+        alternatives.append(tuple(needs))
+    return tuple(alternatives)
+
+
+def _index_words(req: Requirement) -> frozenset[str]:
+    """One word set per slot for the first look-up: each alternative's most selective word."""
+    return frozenset().union(*(max(alt, key=_selectivity) for alt in req))
+
+
+def _selectivity(spellings: frozenset[str]) -> int:
+    return min((0 if w in _COMMON else len(w)) for w in spellings)
+
+
+def requirements(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, frozenset[str]]
+                 ) -> tuple[frozenset[str] | None, list[Requirement]]:
+    """(words to index the pattern under, requirements to verify) for a parsed pattern.
+
+    The index words come from the most selective slot; None when no slot is selective enough
+    (the pattern then runs on every message asked about).
+    """
+    reqs = [r for slot in slots if (r := slot_requirement(slot, norm, forms)) is not None]
+    best = max(reqs, key=lambda r: _selectivity(_index_words(r)), default=None)
+    if best is None or _selectivity(_index_words(best)) < 2:
+        return None, reqs
+    return _index_words(best), reqs
+
+
+def _satisfied(req: Requirement, words: set[str]) -> bool:
+    return any(all(not words.isdisjoint(need) for need in alt) for alt in req)
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """A regex source matching any of `words`, as a trie (shared prefixes factored out)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie) if trie else "(?!)"
 
 
 class PhraseIndex:
-    """All phrase patterns of a rule set, matched together on the messages that need it.
+    """All phrase patterns of a rule set, matched without tokenising most messages.
 
-    `add` registers a pattern under a key (e.g. ``"CQ201"`` or ``"CQ201!"`` for its
-    exceptions); `match` returns, per key, the (start, end) character spans found.
+    Each pattern is indexed under the words one of which any text it matches must hold. A
+    conversation is scanned once for those words (one regex over all its messages); a message
+    is tokenised only when a pattern's required words are all in it, and only such patterns
+    run. `add` registers patterns under a key (``"CQ201"``, or ``"CQ201!"`` for exceptions).
     """
 
     def __init__(self) -> None:
         self._specs: dict[str, list[str | list[dict[str, Any]]]] = {}
+        self._built = False
         self._nlp: Any = None
-        self._matcher: dict[str, Any] | None = None  # one Matcher per key: only wanted keys run
-        self._anchor_keys: dict[str, set[str]] = {}
-        self._always: set[str] = set()
-        self._anchor_words: frozenset[str] = frozenset()
+        self._matchers: list[Any] = []  # one spaCy Matcher per pattern
+        self._keys: list[str] = []  # pattern id -> key
+        self._first: list[frozenset[str] | None] = []  # pattern id -> index words (None: always runs)
+        self._needs: list[list[Requirement]] = []  # pattern id -> what its text must hold
+        self._by_key: dict[str, list[int]] = {}
+        self._key_words: dict[str, frozenset[str]] = {}
+        self._always: set[str] = set()  # keys with a pattern that no word pins down
+        self._scan: re.Pattern[str] | None = None
 
     def add(self, key: str, patterns: Iterable[str | list[dict[str, Any]]]) -> None:
         """Register patterns under `key` (validated now: ValueError on a bad one)."""
@@ -250,64 +312,146 @@ class PhraseIndex:
             if isinstance(p, str):
                 parse_pattern(p)
         self._specs.setdefault(key, []).extend(patterns)
-        self._matcher = None
+        self._built = False
 
     def _build(self) -> None:
         from spacy.matcher import Matcher
 
         self._nlp = make_nlp()
         norm = Normaliser(self._nlp)
-        self._matcher = {}
         forms = surface_forms(self._nlp)
-        self._anchor_keys, self._always = {}, set()
+        self._matchers, self._keys, self._first, self._needs = [], [], [], []
+        self._by_key, self._always = {}, set()
+        key_words: dict[str, set[str]] = {}
         for key, specs in self._specs.items():
-            compiled: list[list[dict[str, Any]]] = []
             for spec in specs:
+                matcher = Matcher(self._nlp.vocab, validate=True)
+                first: frozenset[str] | None = None
+                needs: list[Requirement] = []
                 if isinstance(spec, str):
                     slots = parse_pattern(spec)
-                    compiled.extend(compile_pattern(slots, norm))
-                    found = anchors(slots, norm, forms)
-                    if found is None:
-                        self._always.add(key)
-                    for a in found or ():
-                        self._anchor_keys.setdefault(a, set()).add(key)
+                    matcher.add(key, compile_pattern(slots, norm))
+                    first, needs = requirements(slots, norm, forms)
                 else:
-                    compiled.append(spec)
+                    matcher.add(key, [spec])
+                self._by_key.setdefault(key, []).append(len(self._matchers))
+                self._matchers.append(matcher)
+                self._keys.append(key)
+                self._first.append(first)
+                self._needs.append(needs)
+                if first is None:
                     self._always.add(key)
-            matcher = Matcher(self._nlp.vocab, validate=True)
-            matcher.add(key, compiled)
-            self._matcher[key] = matcher
-        self._anchor_words = frozenset(self._anchor_keys)
+                else:
+                    key_words.setdefault(key, set()).update(first)
+        self._key_words = {k: frozenset(v) for k, v in key_words.items()}
+        words = set().union(*self._key_words.values()) if self._key_words else set()
+        self._scan = re.compile(rf"(?<![^\W_])(?:{trie_regex(sorted(words))})(?![^\W_])")
+        self._built = True
 
-    def candidates(self, lowered: str) -> set[str]:
-        """Keys whose anchors occur in the (lowercased) text."""
-        if self._matcher is None:
+    def scan(self, texts: Sequence[str]) -> dict[int, set[str]]:
+        """Message position -> the index words it holds (one regex pass over all `texts`)."""
+        if not self._built:
             self._build()
-        found = set(self._always)
-        for word in self._anchor_words.intersection(_WORD.findall(lowered)):
-            found |= self._anchor_keys[word]
+        assert self._scan is not None
+        joined = "\n".join(texts).lower()
+        if len(joined) != sum(len(t) for t in texts) + max(len(texts) - 1, 0):
+            return {i: set(self._scan.findall(t.lower())) for i, t in enumerate(texts)}  # lower() changed lengths
+        starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+        found: dict[int, set[str]] = {}
+        for m in self._scan.finditer(joined):
+            found.setdefault(bisect.bisect_right(starts, m.start()) - 1, set()).add(m.group())
         return found
+
+    def may_match(self, key: str, hits: dict[int, set[str]]) -> set[int] | None:
+        """Positions of the messages where `key` may match (None: any message, for patterns no
+        word pins down)."""
+        if not self._built:
+            self._build()
+        if key in self._always:
+            return None
+        words = self._key_words.get(key, frozenset())
+        return {i for i, found in hits.items() if not words.isdisjoint(found)}
+
+    def candidates(self, key: str, text: str, hit_words: set[str] | None) -> list[int]:
+        """Ids of `key`'s patterns whose required words are all in `text` (`hit_words`: the
+        index words the scan found in it, or None to look them up)."""
+        if not self._built:
+            self._build()
+        lowered = text.lower()
+        words: set[str] | None = None
+        found = []
+        for pid in self._by_key.get(key, ()):
+            first = self._first[pid]
+            if first is not None:
+                if hit_words is None:
+                    words = hit_words = set(_WORD.findall(lowered))
+                if first.isdisjoint(hit_words):
+                    continue
+            if self._needs[pid]:
+                words = words if words is not None else set(_WORD.findall(lowered))
+                if not all(_satisfied(req, words) for req in self._needs[pid]):
+                    continue
+            found.append(pid)
+        return found
+
+    def tokenize(self, text: str) -> tuple[Any, list[Any]]:
+        """A spaCy Doc of `text` and the matchers of the same vocabulary."""
+        if not self._built or len(self._nlp.vocab.strings) > MAX_STRINGS:
+            self._build()  # a fresh vocabulary keeps memory flat on long streams
+        return self._nlp.make_doc(text), self._matchers
+
+    def on(self, text: str, hit_words: set[str] | None = None, *, prefilter: bool = True) -> MessageMatches:
+        """Lazy matches of one message (without `prefilter`, every pattern runs: for testing)."""
+        return MessageMatches(self, text, hit_words, prefilter)
+
+    def keys(self) -> list[str]:
+        """Every registered key."""
+        return list(self._specs)
+
+    def patterns(self, key: str) -> list[int]:
+        """Ids of all of `key`'s patterns."""
+        if not self._built:
+            self._build()
+        return list(self._by_key.get(key, ()))
 
     def match(self, text: str, keys: set[str] | None = None, *, prefilter: bool = True
               ) -> dict[str, list[tuple[int, int]]]:
-        """Spans per key in `text`; without `prefilter`, every key runs (for testing the scan)."""
-        if self._matcher is None:
-            self._build()
-        assert self._matcher is not None
-        wanted = self.candidates(text.lower()) if prefilter else set(self._matcher)
-        if keys is not None:
-            wanted &= keys
-        if not wanted:
-            return {}
-        if len(self._nlp.vocab.strings) > MAX_STRINGS:
-            self._build()  # a fresh vocabulary keeps memory flat on long streams
-        doc = self._nlp.make_doc(text)
-        out: dict[str, list[tuple[int, int]]] = {}
-        for key in wanted:
-            spans = [doc[start:end] for _, start, end in self._matcher[key](doc)]
-            if spans:
-                out[key] = _longest_first([(s.start_char, s.end_char) for s in spans])
-        return out
+        """Spans per key in `text` (all keys, or `keys`); keys without a match are left out."""
+        found = self.on(text, prefilter=prefilter)
+        return {k: spans for k in (keys if keys is not None else self.keys()) if (spans := found.spans(k))}
+
+
+class MessageMatches:
+    """One message's phrase matches, computed per key on first use (one tokenisation at most)."""
+
+    def __init__(self, index: PhraseIndex, text: str, hit_words: set[str] | None, prefilter: bool) -> None:
+        self.index = index
+        self.text = text
+        self.hit_words = hit_words
+        self.prefilter = prefilter
+        self._doc: Any = None
+        self._matchers: list[Any] = []
+        self._spans: dict[str, list[tuple[int, int]]] = {}
+
+    def spans(self, key: str) -> list[tuple[int, int]]:
+        """Character spans of `key`'s patterns, longest first among overlaps, in text order."""
+        if key in self._spans:
+            return self._spans[key]
+        if self.prefilter:
+            pids = self.index.candidates(key, self.text, self.hit_words)
+        else:
+            pids = self.index.patterns(key)
+        found: list[tuple[int, int]] = []
+        if pids:
+            if self._doc is None:
+                self._doc, self._matchers = self.index.tokenize(self.text)
+            doc = self._doc
+            for pid in pids:
+                for _, start, end in self._matchers[pid](doc):
+                    span = doc[start:end]
+                    found.append((span.start_char, span.end_char))
+        self._spans[key] = result = _longest_first(found)
+        return result
 
 
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

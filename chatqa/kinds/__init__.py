@@ -22,7 +22,7 @@ from ..registry import Registry
 from ..results import Finding, Level
 
 if TYPE_CHECKING:
-    from ..matching import PhraseIndex
+    from ..matching import MessageMatches, PhraseIndex
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?")
 
@@ -78,16 +78,17 @@ class Examples(BaseModel, frozen=True, extra="forbid"):
 
 
 class Context:
-    """Per-conversation state shared by all rules: metrics, replies and phrase matches."""
+    """Per-conversation state shared by all rules: metrics, replies, scoped messages and lazily
+    computed phrase matches."""
 
     def __init__(self, transcript: Transcript, metrics: Metrics, index: PhraseIndex | None = None,
-                 requests: dict[int, set[str]] | None = None, corpus: dict[str, Any] | None = None) -> None:
+                 corpus: dict[str, Any] | None = None) -> None:
         self.transcript = transcript
         self.metrics = metrics
         self.index = index
-        self.requests = requests or {}
         self.corpus = corpus or {}
-        self._matches: dict[int, dict[str, list[tuple[int, int]]]] = {}
+        self._matches: dict[int, MessageMatches] = {}
+        self._scoped: dict[tuple[str, bool], list[Message]] = {}
         self.extra_metrics: dict[str, Any] = {}  # run-level metrics rules compute (canned_ratio...)
         self.notes: dict[str, Any] = {}  # per-rule scratch space between `add_metrics` and `check`
 
@@ -96,14 +97,35 @@ class Context:
         """Agent replies paired with the customer messages they answer."""
         return replies(self.transcript)
 
+    def scoped(self, scope: str, include_internal: bool = False) -> list[Message]:
+        """The transcript's chat lines by `scope` (see `in_scope`), computed once."""
+        key = (scope, include_internal)
+        if key not in self._scoped:
+            self._scoped[key] = [m for m in self.transcript.messages if in_scope(m, scope, include_internal)]
+        return self._scoped[key]
+
+    @cached_property
+    def hits(self) -> dict[int, set[str]]:
+        """Message index -> the phrase index words it holds (one scan of the conversation)."""
+        if self.index is None:
+            return {}
+        return self.index.scan([m.text for m in self.transcript.messages])
+
+    def may_match(self, key: str, messages: list[Message]) -> list[Message]:
+        """The messages of `messages` where phrase key `key` can match at all."""
+        if self.index is None:
+            return []
+        where = self.index.may_match(key, self.hits)
+        return messages if where is None else [m for m in messages if m.index in where]
+
     def matches(self, message: Message, key: str) -> list[tuple[int, int]]:
-        """Spans of phrase key `key` in `message` (one tokenisation per message, shared)."""
+        """Spans of phrase key `key` in `message` (tokenised once, only if a pattern may match)."""
+        if self.index is None:
+            return []
         found = self._matches.get(message.index)
         if found is None:
-            keys = self.requests.get(message.index)
-            found = self.index.match(message.text, keys) if self.index is not None and keys else {}
-            self._matches[message.index] = found
-        return found.get(key, [])
+            found = self._matches[message.index] = self.index.on(message.text, self.hits.get(message.index, set()))
+        return found.spans(key)
 
 
 def in_scope(message: Message, scope: str, include_internal: bool = False) -> bool:
@@ -149,10 +171,6 @@ class Rule(BaseModel):
 
     def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
         """Register phrase patterns with the shared index (phrase-based kinds)."""
-
-    def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
-        """(message index, index key) pairs this rule will read, so only those are matched."""
-        return ()
 
     def add_metrics(self, ctx: Context) -> dict[str, Any]:
         """Metrics this rule contributes (e.g. ``canned_ratio``), computed before any check."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from ..matching import PhraseIndex, overlaps, parse_pattern
-from ..model import Message, Transcript
+from ..model import Message
 from ..results import Finding
-from . import Context, Pattern, Rule, Scope, in_scope
+from . import Context, Pattern, Rule, Scope
 
 
 def validate_patterns(patterns: list[Pattern]) -> list[Pattern]:
@@ -62,9 +62,9 @@ class PhraseRule(Rule):
         if self.exceptions:
             index.add(self.key + "!", self.exceptions)
 
-    def scoped(self, transcript: Transcript) -> list[Message]:
+    def scoped(self, ctx: Context) -> list[Message]:
         """The messages this rule reads, in order (each author's first `within` ones, if set)."""
-        found = [m for m in transcript.messages if in_scope(m, self.scope, self.include_internal)]
+        found = ctx.scoped(self.scope, self.include_internal)
         if not self.within:
             return found
         seen: dict[str, int] = {}
@@ -76,13 +76,6 @@ class PhraseRule(Rule):
                 kept.append(m)
         return kept
 
-    def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
-        """Both keys for every message in scope."""
-        for message in self.scoped(transcript):
-            yield message.index, self.key
-            if self.exceptions:
-                yield message.index, self.key + "!"
-
     def hits(self, ctx: Context, message: Message) -> list[tuple[int, int]]:
         """Pattern spans in `message` that no exception overlaps."""
         spans = ctx.matches(message, self.key)
@@ -93,15 +86,16 @@ class PhraseRule(Rule):
 
     def applies(self, ctx: Context) -> bool:
         """Only when the scope wrote something."""
-        return bool(self.scoped(ctx.transcript))
+        return bool(self.scoped(ctx))
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """Findings per matching message (forbid), once (require / min_count)."""
-        scoped = self.scoped(ctx.transcript)
+        scoped = self.scoped(ctx)
         if self.mode == "require":
-            if not any(self.hits(ctx, m) for m in scoped):
+            if not any(self.hits(ctx, m) for m in ctx.may_match(self.key, scoped)):
                 yield self.finding(within=self.within or len(scoped))
             return
+        scoped = ctx.may_match(self.key, scoped)
         count = 0
         for message in scoped:
             spans = self.hits(ctx, message)

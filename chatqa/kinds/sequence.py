@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..matching import PhraseIndex, overlaps
-from ..model import Message, Transcript
+from ..model import Message
 from ..results import Finding
-from . import Context, Pattern, Rule, Scope, in_scope
+from . import Context, Pattern, Rule, Scope
 from .phrase import PhraseRule, validate_patterns
 
 
@@ -61,14 +61,6 @@ class SequenceRule(Rule):
             if exceptions:
                 index.add(self._key(name) + "!", exceptions)
 
-    def phrase_requests(self, transcript: Transcript) -> Iterable[tuple[int, str]]:
-        """The `when` keys on the `when` side, the `then` keys on the other."""
-        for m in transcript.messages:
-            for name, step in (("when", self.when), ("then", self.then)):
-                if in_scope(m, step.scope):
-                    yield m.index, self._key(name)
-                    yield m.index, self._key(name) + "!"
-
     def _hits(self, ctx: Context, m: Message, name: str) -> list[tuple[int, int]]:
         spans = ctx.matches(m, self._key(name))
         vetoes = ctx.matches(m, self._key(name) + "!") if spans else []
@@ -76,17 +68,18 @@ class SequenceRule(Rule):
 
     def applies(self, ctx: Context) -> bool:
         """Needs both sides of the conversation."""
-        msgs = ctx.transcript.messages
-        return any(in_scope(m, self.when.scope) for m in msgs) and any(in_scope(m, self.then.scope) for m in msgs)
+        return bool(ctx.scoped(self.when.scope)) and bool(ctx.scoped(self.then.scope))
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """Findings on `then` messages after the first `when` message."""
-        trigger: str | None = None
-        for m in ctx.transcript.messages:
-            if trigger is None:
-                if in_scope(m, self.when.scope) and (spans := self._hits(ctx, m, "when")):
-                    trigger = m.text[spans[0][0]:spans[0][1]]
-                continue
-            if in_scope(m, self.then.scope) and (spans := self._hits(ctx, m, "then")):
-                yield self.finding(m, spans[0], trigger=trigger)
+        first: tuple[int, str] | None = None
+        for m in ctx.may_match(self._key("when"), ctx.scoped(self.when.scope)):
+            if spans := self._hits(ctx, m, "when"):
+                first = (m.index, m.text[spans[0][0]:spans[0][1]])
+                break
+        if first is None:
+            return
+        for m in ctx.may_match(self._key("then"), ctx.scoped(self.then.scope)):
+            if m.index > first[0] and (spans := self._hits(ctx, m, "then")):
+                yield self.finding(m, spans[0], trigger=first[1])
 
