@@ -179,38 +179,22 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     _check_output_path(output, paths)
     fmt = fmt or _default_format(output)
     engine = Engine(config)
+    loader = _loader(paths, vendor, options)
     with _progress(enabled=fmt != "jsonl" or output is not None) as progress:
-        inputs = _Passes(paths, vendor, options, passes=2 if engine.corpus_rules else 1, progress=progress)
         gate = _Gate(config.fail_under, config.fail_on)
         with _output(output) as stream:
             writer = _writer(fmt, stream, output, engine, redact_personal=config.redact)
-            for result in engine.run(inputs):
+            transcripts = progress.track(_reporting(loader), "reading")
+            for result in progress.track(engine.run(transcripts, keep_transcripts=writer.needs_transcripts),
+                                         "checking" if engine.corpus_rules else ""):
                 gate.see(result)
                 writer.write(result)
             progress.stop()
-            writer.close(_summary(inputs.loader))
-    _finish(inputs.loader, errors_file)
+            writer.close(_summary(loader))
+    _finish(loader, errors_file)
     if gate.triggered:
         click.echo(f"chatqa: {gate.triggered}", err=True)
         sys.exit(EXIT_FAILED_CHECK)
-
-
-class _Passes:
-    """The inputs for Engine.run: each call reads the files again; only the last pass reports."""
-
-    def __init__(self, paths: tuple[str, ...], vendor: str, options: Any, passes: int, progress: Any) -> None:
-        self.args = (paths, vendor, options)
-        self.passes = passes
-        self.done = 0
-        self.progress = progress
-        self.loader: Any = None
-
-    def __call__(self) -> Iterable[Any]:
-        self.loader = _loader(*self.args)
-        self.done += 1
-        label = "reading" if self.passes == 1 else f"pass {self.done} of {self.passes}"
-        items = _reporting(self.loader) if self.done >= self.passes else self.loader
-        return self.progress.track(items, label)
 
 
 class _progress:
@@ -239,7 +223,8 @@ class _progress:
             self.bar = None
 
     def track(self, items: Iterable[Any], label: str) -> Iterable[Any]:
-        if self.bar is None:
+        """Count `items` under `label` as they pass (no label: pass them through)."""
+        if self.bar is None or not label:
             return items
         task = self.bar.add_task(label, total=None)
 

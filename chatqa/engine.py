@@ -1,25 +1,46 @@
 """Run checks: the selected rules over each transcript, then the score.
 
-Rules that need the whole run (canned templates, agent concurrency) get a first pass over
-the transcripts (`survey`) whose result every `check` then reads; `run` does both passes.
+Rules that need the whole run (canned templates, agent concurrency) are a map-reduce: each
+conversation is checked by every other rule and leaves a note (`Engine.map`), the notes are
+folded into a run state in run order (`observe`) and finished once the run is read, and the
+result completes each conversation (`Engine.complete`). `Engine.run` does this in one pass
+over the input, keeping the checked conversations in a temporary spill file meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
 
 from .config import Config, check_selectors, select_rules
 from .errors import ConfigError
 from .kinds import Context, Rule
 from .kinds.corpus import CannedRule
 from .matching import PhraseIndex
-from .metrics import agents, compute, word_count
-from .model import Transcript
+from .metrics import Facts, Metrics, compute
+from .model import Transcript, pack_transcript
 from .redact import redact
 from .results import Finding, Result
 from .rulepack import load_catalogue, with_options
 from .scoring import Scorer
+
+
+@dataclass(slots=True)
+class Partial:
+    """A conversation checked by every rule except the run-level ones, with their notes."""
+
+    transcript: Transcript | None
+    header: tuple[Any, ...]  # id, vendor, source, started_at, ended_at, tags
+    agents: tuple[str, ...]
+    words: int
+    metrics: Metrics
+    findings: list[Finding]
+    not_applicable: set[str]
+    notes: dict[str, Any]
+    packed: tuple[Any, ...] | None = None  # the transcript packed for a spill file
 
 
 class Engine:
@@ -54,45 +75,133 @@ class Engine:
             if isinstance(rule, CannedRule):
                 _ = rule.library_keys  # read the library now: a bad path is a config error, not a crash later
         self.corpus_rules = [r for r in self.rules if r.corpus]
+        self.local_rules = [r for r in self.rules if not r.corpus]
+        self._order = {r.code: i for i, r in enumerate(self.rules)}
         self.scorer = Scorer(config.scorecard, self.rules)
 
-    def survey(self, transcripts: Iterable[Transcript]) -> dict[str, Any]:
-        """First pass: the run-level state of the corpus rules (templates, open intervals)."""
-        states = {r.code: r.new_state() for r in self.corpus_rules}
-        for transcript in transcripts:
-            for rule in self.corpus_rules:
-                states[rule.code] = rule.observe(transcript, states[rule.code])
-        return {r.code: r.finish(states[r.code]) for r in self.corpus_rules}
+    # -- one conversation ----------------------------------------------------------------
 
-    def check(self, transcript: Transcript, corpus: dict[str, Any] | None = None) -> Result:
-        """Metrics, findings and score for one conversation (`corpus` from `survey`)."""
-        metrics = compute(transcript)
-        ctx = Context(transcript, metrics, self.index, corpus)
-        for rule in self.rules:
-            ctx.extra_metrics.update(rule.add_metrics(ctx))
-        if ctx.extra_metrics:
-            ctx.metrics = metrics = metrics.model_copy(update=ctx.extra_metrics)
+    def map(self, transcript: Transcript) -> Partial:
+        """Check `transcript` with every rule except the run-level ones, which take notes."""
+        facts = Facts(transcript)
+        metrics = compute(transcript, facts)
+        ctx = Context(transcript, metrics, self.index, facts)
         findings: list[Finding] = []
-        not_applicable: list[str] = []
-        for rule in self.rules:
+        not_applicable: set[str] = set()
+        for rule in self.local_rules:
             if rule.applies(ctx):
                 findings.extend(rule.check(ctx))
             else:
-                not_applicable.append(rule.code)
+                not_applicable.add(rule.code)
+        notes = {rule.code: rule.note(ctx) for rule in self.corpus_rules}
+        t = transcript
+        return Partial(t, (t.id, t.vendor, t.source, t.started_at, t.ended_at, t.tags), tuple(facts.agents),
+                       facts.words, metrics, findings, not_applicable, notes)
+
+    def new_states(self) -> dict[str, Any]:
+        """Empty run states of the run-level rules."""
+        return {r.code: r.new_state() for r in self.corpus_rules}
+
+    def observe(self, notes: dict[str, Any], states: dict[str, Any]) -> None:
+        """Fold one conversation's notes into the run states (in run order)."""
+        for rule in self.corpus_rules:
+            states[rule.code] = rule.observe(notes[rule.code], states[rule.code])
+
+    def merge(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        """Combine the run states of two consecutive parts of a run."""
+        return {r.code: r.merge(a[r.code], b[r.code]) for r in self.corpus_rules}
+
+    def finish(self, states: dict[str, Any]) -> dict[str, Any]:
+        """The run-level results the conversations are completed with."""
+        return {r.code: r.finish(states[r.code]) for r in self.corpus_rules}
+
+    def complete(self, partial: Partial, corpus: dict[str, Any]) -> Result:
+        """Apply the run-level results to a mapped conversation: its final Result."""
+        metrics, findings, not_applicable = partial.metrics, partial.findings, partial.not_applicable
+        extra: dict[str, Any] = {}
+        for rule in self.corpus_rules:
+            outcome = rule.conclude(partial.notes[rule.code], corpus[rule.code])
+            extra.update(outcome.metrics)
+            if outcome.applies:
+                findings.extend(outcome.findings)
+            else:
+                not_applicable.add(rule.code)
+        if extra:
+            metrics = metrics.model_copy(update=extra)
         if self.config.redact:
             findings = [_redacted(f) for f in findings]
         findings.sort(key=lambda f: (-1 if f.message_index is None else f.message_index,
                                      f.span[0] if f.span else 0, f.code))
-        score, subscores = self.scorer.score(findings, not_applicable)
-        return Result(transcript=transcript, agents=tuple(agents(transcript)), metrics=metrics,
-                      findings=tuple(findings), score=score, subscores=subscores,
-                      not_applicable=tuple(not_applicable), words=word_count(transcript))
+        skipped = sorted(not_applicable, key=self._order.__getitem__)
+        score, subscores = self.scorer.score(findings, skipped)
+        tid, vendor, source, started_at, ended_at, tags = partial.header
+        return Result.of(partial.transcript, partial.packed, id=tid, vendor=vendor, source=source,
+                         started_at=started_at, ended_at=ended_at, tags=tags, agents=partial.agents,
+                         metrics=metrics, findings=tuple(findings), score=score, subscores=subscores,
+                         not_applicable=tuple(skipped), words=partial.words)
 
-    def run(self, transcripts: Callable[[], Iterable[Transcript]]) -> Iterator[Result]:
-        """Check every transcript; `transcripts` is called once per pass (twice with corpus rules)."""
-        corpus = self.survey(transcripts()) if self.corpus_rules else None
-        for transcript in transcripts():
-            yield self.check(transcript, corpus)
+    def check(self, transcript: Transcript, corpus: dict[str, Any] | None = None) -> Result:
+        """Metrics, findings and score for one conversation.
+
+        Run-level rules see `corpus` (from `finish`), or else a run of this conversation alone.
+        """
+        partial = self.map(transcript)
+        if corpus is None:
+            states = self.new_states()
+            self.observe(partial.notes, states)
+            corpus = self.finish(states)
+        return self.complete(partial, corpus)
+
+    # -- a whole run ----------------------------------------------------------------------
+
+    def run(self, transcripts: Iterable[Transcript], *, keep_transcripts: bool = True) -> Iterator[Result]:
+        """Check every transcript, in input order, reading `transcripts` once.
+
+        With run-level rules, results come once the whole input has been read (the mapped
+        conversations wait in a temporary file, so memory stays flat). Without
+        `keep_transcripts`, results of such runs do not carry their transcripts (faster).
+        """
+        if not self.corpus_rules:
+            for transcript in transcripts:
+                yield self.check(transcript, {})
+            return
+        states = self.new_states()
+        with Spill() as spill:
+            for transcript in transcripts:
+                partial = self.map(transcript)
+                self.observe(partial.notes, states)
+                spill.write(partial, keep_transcripts)
+            corpus = self.finish(states)
+            for partial in spill:
+                yield self.complete(partial, corpus)
+
+
+class Spill:
+    """Mapped conversations in an anonymous temporary file (deleted when closed)."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="chatqa-")  # noqa: SIM115 - closed in __exit__
+
+    def write(self, partial: Partial, keep_transcript: bool) -> None:
+        """Append one mapped conversation."""
+        transcript = partial.transcript
+        partial.transcript = None
+        partial.packed = pack_transcript(transcript) if keep_transcript and transcript is not None else None
+        data = pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL)
+        self.file.write(len(data).to_bytes(4, "little") + data)
+
+    def __iter__(self) -> Iterator[Partial]:
+        self.file.flush()
+        self.file.seek(0)
+        read = self.file.read
+        while head := read(4):
+            yield pickle.loads(read(int.from_bytes(head, "little")))
+
+    def __enter__(self) -> Spill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
 
 
 def _redacted(finding: Finding) -> Finding:

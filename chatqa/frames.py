@@ -41,16 +41,16 @@ AGENT_COLUMNS: dict[str, str] = {
 
 def conversation_row(result: Result) -> dict[str, Any]:
     """One conversation as a flat row; subscores of plug-in groups follow the built-in ones."""
-    t = result.transcript
+    r = result
     row: dict[str, Any] = {
-        "id": t.id, "vendor": t.vendor, "source": t.source,
-        "agent": result.agents[0] if result.agents else None, "agents": list(result.agents),
-        "started_at": t.started_at, "ended_at": t.ended_at, "score": result.score,
+        "id": r.id, "vendor": r.vendor, "source": r.source,
+        "agent": r.agents[0] if r.agents else None, "agents": list(r.agents),
+        "started_at": r.started_at, "ended_at": r.ended_at, "score": r.score,
     }
     for group in GROUPS:
         row[group] = result.subscores.get(group)
-    row.update(result.metrics.model_dump())
-    row.update({"words": result.words, "tags": list(t.tags), "n_findings": len(result.findings),
+    row.update(result.metrics.__dict__)
+    row.update({"words": result.words, "tags": list(r.tags), "n_findings": len(result.findings),
                 "codes": result.codes})
     for group, value in result.subscores.items():
         if group not in row:
@@ -61,7 +61,7 @@ def conversation_row(result: Result) -> dict[str, Any]:
 def finding_rows(result: Result) -> list[dict[str, Any]]:
     """One row per finding of a conversation."""
     return [
-        {"conversation_id": result.transcript.id, "code": f.code, "rule": f.rule, "level": f.level.value,
+        {"conversation_id": result.id, "code": f.code, "rule": f.rule, "level": f.level.value,
          "message_index": f.message_index, "span": list(f.span) if f.span else None, "quote": f.quote,
          "sent_at": f.sent_at, "message": f.message, "conversations": list(f.conversations)}
         for f in result.findings

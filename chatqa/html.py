@@ -26,6 +26,8 @@ _COLORS = {"error": "#b91c1c", "warning": "#b45309", "suggestion": "#1d4ed8"}
 class HtmlWriter(Writer):
     """Collects run statistics and the worst conversations, then renders the page."""
 
+    needs_transcripts = True
+
     def __init__(self, stream: IO[bytes], rules: list[Rule], scorecard: str = "", critical: frozenset[str] = frozenset(),
                  redact_personal: bool = True, worst: int = WORST) -> None:
         super().__init__(stream)

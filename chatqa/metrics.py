@@ -45,63 +45,91 @@ def is_chat(m: Message, role: Role) -> bool:
     return m.role is role and m.kind is Kind.MESSAGE and not m.internal
 
 
+class Facts:
+    """What metrics and rules read about a transcript, gathered in one pass over its messages.
+
+    `counts`: visible chat lines per role; `replies`: every agent reply paired with the
+    earliest customer message not yet answered; `agents`: human agents who wrote visible
+    lines, by id (or name), in order of appearance; `words`: words in the visible lines of
+    customers and agents; `window`: first and last time of a visible entry (None without times).
+    """
+
+    __slots__ = ("counts", "replies", "agents", "words", "window")
+
+    def __init__(self, transcript: Transcript) -> None:
+        counts = {Role.CUSTOMER: 0, Role.AGENT: 0, Role.BOT: 0, Role.SYSTEM: 0}
+        pairs: list[Reply] = []
+        found: dict[str, None] = {}
+        pending: Message | None = None
+        words = 0
+        first = last = None
+        message, customer, agent = Kind.MESSAGE, Role.CUSTOMER, Role.AGENT
+        for m in transcript.messages:
+            if m.internal:
+                continue
+            when = m.sent_at
+            if when is not None:
+                if first is None or when < first:
+                    first = when
+                if last is None or when > last:
+                    last = when
+            if m.kind is not message:
+                continue
+            role = m.role
+            counts[role] += 1
+            if role is customer:
+                words += len(m.text.split())
+                if pending is None:
+                    pending = m
+            elif role is agent:
+                words += len(m.text.split())
+                key = m.author_id or m.author_name
+                if key:
+                    found[key] = None
+                if pending is not None:
+                    seconds = None
+                    if when is not None and pending.sent_at is not None:
+                        seconds = (when - pending.sent_at).total_seconds()
+                    pairs.append(Reply(pending, m, seconds))
+                    pending = None
+        self.counts = counts
+        self.replies = pairs
+        self.agents = list(found)
+        self.words = words
+        self.window: tuple[datetime, datetime] | None = (first, last) if first is not None and last is not None else None
+
+
 def replies(transcript: Transcript) -> list[Reply]:
     """Every agent reply, paired with the earliest customer message not yet answered."""
-    pairs: list[Reply] = []
-    pending: Message | None = None
-    for m in transcript.messages:
-        if m.kind is not Kind.MESSAGE or m.internal:
-            continue
-        if m.role is Role.CUSTOMER:
-            if pending is None:
-                pending = m
-        elif m.role is Role.AGENT and pending is not None:
-            seconds = None
-            if m.sent_at is not None and pending.sent_at is not None:
-                seconds = (m.sent_at - pending.sent_at).total_seconds()
-            pairs.append(Reply(pending, m, seconds))
-            pending = None
-    return pairs
+    return Facts(transcript).replies
 
 
 def agents(transcript: Transcript) -> list[str]:
     """Human agents who wrote visible messages, by id (or name), in order of appearance."""
-    found: dict[str, None] = {}
-    for m in transcript.messages:
-        if is_chat(m, Role.AGENT):
-            key = m.author_id or m.author_name
-            if key:
-                found.setdefault(key)
-    return list(found)
+    return Facts(transcript).agents
 
 
 def word_count(transcript: Transcript) -> int:
     """Words in the visible chat lines of customers and human agents."""
-    return sum(len(m.text.split()) for m in transcript.messages
-               if m.kind is Kind.MESSAGE and not m.internal and m.role in (Role.CUSTOMER, Role.AGENT))
+    return Facts(transcript).words
 
 
 def active_window(transcript: Transcript) -> tuple[datetime, datetime] | None:
     """First and last time of a visible entry (None without times)."""
-    times = [m.sent_at for m in transcript.messages if m.sent_at is not None and not m.internal]
-    return (min(times), max(times)) if times else None
+    return Facts(transcript).window
 
 
-def compute(transcript: Transcript) -> Metrics:
+def compute(transcript: Transcript, facts: Facts | None = None) -> Metrics:
     """Compute the SPEC section 4 metrics (canned_ratio and max_concurrency are run-level: None here)."""
-    counts = {Role.CUSTOMER: 0, Role.AGENT: 0, Role.BOT: 0, Role.SYSTEM: 0}
-    for m in transcript.messages:
-        if m.kind is Kind.MESSAGE and not m.internal:
-            counts[m.role] += 1
-    pairs = replies(transcript)
-    times = [p.seconds for p in pairs if p.seconds is not None]
-    window = active_window(transcript)
+    facts = facts or Facts(transcript)
+    counts, window = facts.counts, facts.window
+    times = [p.seconds for p in facts.replies if p.seconds is not None]
     return Metrics(
-        messages=sum(counts.values()),
+        messages=counts[Role.CUSTOMER] + counts[Role.AGENT] + counts[Role.BOT] + counts[Role.SYSTEM],
         customer_messages=counts[Role.CUSTOMER],
         agent_messages=counts[Role.AGENT],
         bot_messages=counts[Role.BOT],
-        first_response_s=pairs[0].seconds if pairs else None,
+        first_response_s=facts.replies[0].seconds if facts.replies else None,
         avg_response_s=_us(sum(times) / len(times)) if times else None,
         median_response_s=_us(median(times)) if times else None,
         max_response_s=max(times) if times else None,

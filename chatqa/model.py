@@ -85,3 +85,25 @@ class Transcript(BaseModel, frozen=True):
     def timed(self) -> bool:
         """True when at least one message carries a time."""
         return any(m.sent_at is not None for m in self.messages)
+
+
+def pack_transcript(t: Transcript) -> tuple[Any, ...]:
+    """A compact, picklable form of a transcript (plain tuples), for spill files."""
+    return (
+        t.id, t.vendor, t.source, tuple((p.id, p.name, p.role.value) for p in t.participants),
+        tuple((m.role.value, m.author_id, m.author_name, m.sent_at, m.text, m.kind.value, m.internal, m.event)
+              for m in t.messages),
+        t.started_at, t.ended_at, t.tags, t.rating.model_dump() if t.rating else None, t.metadata,
+    )
+
+
+def unpack_transcript(packed: tuple[Any, ...]) -> Transcript:
+    """The transcript `pack_transcript` packed."""
+    tid, vendor, source, people, messages, started, ended, tags, rating, metadata = packed
+    return Transcript.model_validate({
+        "id": tid, "vendor": vendor, "source": source,
+        "participants": [{"id": i, "name": n, "role": r} for i, n, r in people],
+        "messages": [{"index": i, "role": m[0], "author_id": m[1], "author_name": m[2], "sent_at": m[3],
+                      "text": m[4], "kind": m[5], "internal": m[6], "event": m[7]} for i, m in enumerate(messages)],
+        "started_at": started, "ended_at": ended, "tags": tags, "rating": rating, "metadata": metadata,
+    })

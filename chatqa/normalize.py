@@ -197,9 +197,7 @@ class RawMessage:
 
 def _order(raws: Sequence[RawMessage], times: list[datetime | None]) -> Sequence[int]:
     """Order by time, stably (then `seq`, then export order); untimed entries keep their place
-    after their predecessor. Already ordered input (the usual case) costs one comparison each."""
-    if all(a is not None and b is not None and a < b for a, b in zip(times, times[1:])):
-        return range(len(raws))
+    after their predecessor."""
     keys: list[tuple[float, float, int]] = []
     last = -math.inf
     for i, (raw, when) in enumerate(zip(raws, times, strict=True)):
@@ -233,56 +231,140 @@ def build_transcript(
     if id is None or (isinstance(id, str) and not id.strip()) or isinstance(id, bool | dict | list):
         raise ParseError("conversation has no id")
     times: list[datetime | None] = []
+    ordered, last, previous_seq = True, None, -math.inf
     for raw in messages:
-        try:
-            times.append(parse_time(raw.time, tz=tz, fmt=time_format))
-        except ValueError as exc:
-            raise ParseError(f"bad time: {exc}", raw.loc) from None
+        value = raw.time
+        when = None
+        if type(value) is str and len(value) == 20 and value[19] == "Z" and value[10] == "T":
+            try:  # the common case, "2026-03-01T10:00:00Z", without the general path's checks
+                when = datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        if when is None:
+            try:
+                when = parse_time(value, tz=tz, fmt=time_format)
+            except ValueError as exc:
+                raise ParseError(f"bad time: {exc}", raw.loc) from None
+        if ordered:  # is the export already in `_order`'s order? (then no sort is needed)
+            if when is not None and last is not None and when < last:
+                ordered = False
+            elif when is not None and (last is None or when > last):
+                last = when
+            elif raw.seq < previous_seq:  # same time, or untimed: `seq` decides
+                ordered = False
+        previous_seq = raw.seq
+        times.append(when)
+    order = range(len(messages)) if ordered else _order(messages, times)
     built: list[dict[str, Any]] = []
-    for index, i in enumerate(_order(messages, times)):
+    people: dict[str, Any] = {}
+    for p in participants or ():
+        people.setdefault(p.id, p)
+    for index, i in enumerate(order):
         raw = messages[i]
         role = raw.role
-        if bot_ids and role is Role.AGENT and raw.author_id in bot_ids:
+        author_id = raw.author_id
+        if bot_ids and role is Role.AGENT and author_id in bot_ids:
             role = Role.BOT
+        text = raw.text
+        if raw.html:
+            text = html_to_text(text)
+        elif not (text.isprintable() and "  " not in text and text == text.strip()):  # else already clean
+            text = clean_text(text)
         built.append({
-            "index": index, "role": role, "author_id": raw.author_id, "author_name": raw.author_name,
-            "sent_at": times[i], "text": html_to_text(raw.text) if raw.html else clean_text(raw.text),
-            "kind": raw.kind, "internal": raw.internal, "event": raw.event,
+            "index": index, "role": role, "author_id": author_id, "author_name": raw.author_name,
+            "sent_at": times[i], "text": text, "kind": raw.kind, "internal": raw.internal, "event": raw.event,
         })
-    people = _participants(participants or (), built)
+        key = author_id or raw.author_name
+        if key and role is not Role.SYSTEM:
+            known = people.get(key)
+            if known is None:
+                people[key] = {"id": key, "name": raw.author_name, "role": role}
+            elif role is Role.AGENT and _role(known) is Role.BOT:
+                # An id seen both as a bot and as a human agent (an admin whose automated message
+                # was sent on their behalf) is listed as the agent.
+                people[key] = {"id": key, "name": _name(known), "role": Role.AGENT}
     if bot_ids:
-        people = [p.model_copy(update={"role": Role.BOT}) if p.role is Role.AGENT and p.id in bot_ids else p
-                  for p in people]
-    known = [t for t in times if t is not None]
+        people = {k: {"id": p.id, "name": p.name, "role": Role.BOT} if isinstance(p, Participant)
+                  and p.role is Role.AGENT and p.id in bot_ids else p for k, p in people.items()}
+    known_times = [t for t in times if t is not None]
     try:
         start = parse_time(started_at, tz=tz) if started_at is not None else None
         end = parse_time(ended_at, tz=tz) if ended_at is not None else None
     except ValueError as exc:
         raise ParseError(f"bad conversation time: {exc}") from None
+    if known_times:
+        start, end = (known_times[0], known_times[-1]) if ordered else (min(known_times), max(known_times))
     # One validation builds every Message in pydantic-core: far cheaper than a Python loop.
     return Transcript.model_validate({
-        "id": str(id), "vendor": vendor, "source": source, "participants": people, "messages": built,
-        "started_at": min(known) if known else start, "ended_at": max(known) if known else end,
+        "id": str(id), "vendor": vendor, "source": source, "participants": list(people.values()),
+        "messages": built, "started_at": start, "ended_at": end,
         "tags": tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))),
         "rating": rating, "metadata": metadata or {},
     })
 
 
-def _participants(given: Iterable[Participant], messages: Iterable[dict[str, Any]]) -> list[Participant]:
-    """The export's participant list plus every other author, one entry per id.
+_ROLES = {r.value: r for r in Role}
+_KINDS = {k.value: k for k in Kind}
 
-    An id seen both as a bot and as a human agent (an admin whose automated message was
-    sent on their behalf) is listed as the agent.
+
+def plain_transcript(*, id: str, vendor: str, source: str, messages: list[Any], tags: list[str],
+                     metadata: dict[str, Any]) -> Transcript | None:
+    """`build_transcript` for the common shape of chatqa's neutral messages, in one pass.
+
+    Handles dicts with lowercase ``role``/``kind`` values, string ``text``/``author``/``author_id``/
+    ``event``, boolean ``internal`` and ``time`` as ``YYYY-MM-DDTHH:MM:SSZ`` in strictly increasing
+    order; returns None for anything else (the caller then goes through `build_transcript`, which
+    gives the same result for what both accept, and precise errors).
     """
-    seen: dict[str, Participant] = {}
-    for p in given:
-        seen.setdefault(p.id, p)
-    for m in messages:
-        key, role = m["author_id"] or m["author_name"], m["role"]
-        if not key or role is Role.SYSTEM:
-            continue
-        if key not in seen:
-            seen[key] = Participant(id=key, name=m["author_name"], role=role)
-        elif seen[key].role is Role.BOT and role is Role.AGENT:
-            seen[key] = seen[key].model_copy(update={"role": Role.AGENT})
-    return list(seen.values())
+    built: list[dict[str, Any]] = []
+    people: dict[str, dict[str, Any]] = {}
+    previous = ""
+    fromiso = datetime.fromisoformat
+    for index, m in enumerate(messages):
+        if type(m) is not dict:
+            return None
+        get = m.get
+        value, text, author = get("time"), get("text", ""), get("author")
+        role, kind = _ROLES.get(get("role")), _KINDS.get(get("kind", "message"))
+        author_id = m["author_id"] if "author_id" in m else author
+        internal, event = get("internal", False), get("event")
+        if (type(value) is not str or len(value) != 20 or value[19] != "Z" or value[10] != "T"
+                or value <= previous or role is None or kind is None or type(internal) is not bool
+                or (author is not None and type(author) is not str)
+                or (author_id is not None and type(author_id) is not str)
+                or (event is not None and type(event) is not str)):
+            return None
+        if type(text) is not str:
+            if text is not None:
+                return None
+            text = ""
+        elif not (text.isprintable() and "  " not in text and text == text.strip()):
+            text = clean_text(text)
+        try:
+            when = fromiso(value)
+        except ValueError:
+            return None
+        previous = value  # fixed-width UTC times: text order is time order
+        built.append({"index": index, "role": role, "author_id": author_id, "author_name": author,
+                      "sent_at": when, "text": text, "kind": kind, "internal": internal, "event": event})
+        key = author_id or author
+        if key and role is not Role.SYSTEM:
+            known = people.get(key)
+            if known is None:
+                people[key] = {"id": key, "name": author, "role": role}
+            elif role is Role.AGENT and known["role"] is Role.BOT:
+                known["role"] = Role.AGENT
+    return Transcript.model_validate({
+        "id": id, "vendor": vendor, "source": source, "participants": list(people.values()),
+        "messages": built, "started_at": built[0]["sent_at"] if built else None,
+        "ended_at": built[-1]["sent_at"] if built else None,
+        "tags": tuple(dict.fromkeys(t for t in tags if t)), "metadata": metadata,
+    })
+
+
+def _role(p: Participant | dict[str, Any]) -> Role:
+    return p.role if isinstance(p, Participant) else p["role"]
+
+
+def _name(p: Participant | dict[str, Any]) -> str | None:
+    return p.name if isinstance(p, Participant) else p["name"]

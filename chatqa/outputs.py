@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import orjson
 
@@ -25,6 +25,8 @@ FORMATS = ("table", "jsonl", "json", "csv", "parquet", "html")
 
 class Writer:
     """Receives results one by one, then the run summary."""
+
+    needs_transcripts: ClassVar[bool] = False  # reads Result.transcript (slower runs)
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream

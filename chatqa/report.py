@@ -77,7 +77,7 @@ def as_config(config: Config | str | os.PathLike[str] | dict[str, Any] | None) -
 
 
 class _Source:
-    """Transcripts for each engine pass: files are re-read, objects are replayed."""
+    """Transcripts from files (read once) and objects, accounting for every record."""
 
     def __init__(self, inputs: Inputs, vendor: str, options: dict[str, Any]) -> None:
         from .parsers import Loader, ParseOptions
@@ -87,13 +87,11 @@ class _Source:
         items = list(inputs)
         self.transcripts = [i for i in items if isinstance(i, Transcript)]
         self.paths = [i for i in items if not isinstance(i, Transcript)]
-        self.make = lambda: Loader(self.paths, vendor=vendor, options=ParseOptions(**options), errors="collect")
-        self.loader = self.make()
+        self.loader = Loader(self.paths, vendor=vendor, options=ParseOptions(**options), errors="collect")
 
-    def __call__(self) -> Iterator[Transcript]:
+    def __iter__(self) -> Iterator[Transcript]:
         yield from self.transcripts
         if self.paths:
-            self.loader = self.make()
             yield from self.loader
 
     def summary(self) -> Summary:
@@ -103,10 +101,11 @@ class _Source:
                        skipped=loader.skipped)
 
 
-def run(engine: Engine, inputs: Inputs, vendor: str = "auto", **options: Any) -> tuple[Iterator[Result], _Source]:
+def run(engine: Engine, inputs: Inputs, vendor: str = "auto", keep_transcripts: bool = True,
+        **options: Any) -> tuple[Iterator[Result], _Source]:
     """Results of every input (files or Transcript objects), and the source for the summary."""
     source = _Source(inputs, vendor, options)
-    return engine.run(source), source
+    return engine.run(source, keep_transcripts=keep_transcripts), source
 
 
 def analyze(inputs: Inputs, config: Config | str | os.PathLike[str] | dict[str, Any] | None = None,
@@ -120,7 +119,7 @@ def analyze(inputs: Inputs, config: Config | str | os.PathLike[str] | dict[str, 
     from .engine import Engine
 
     engine = Engine(as_config(config))
-    results, source = run(engine, inputs, vendor, **options)
+    results, source = run(engine, inputs, vendor, keep_transcripts=False, **options)
     conversations: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     for result in results:

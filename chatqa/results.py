@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from .errors import Failure
 from .metrics import Metrics
-from .model import Transcript
+from .model import Transcript, unpack_transcript
 from .normalize import iso
 
 
@@ -56,9 +56,19 @@ class Finding(BaseModel, frozen=True):
 
 
 class Result(BaseModel, frozen=True):
-    """Everything chatqa says about one conversation."""
+    """Everything chatqa says about one conversation.
 
-    transcript: Transcript
+    The conversation's identity (`id`, `vendor`, `source`, times, `tags`) is stored on the
+    result; the full `transcript` is kept with it, or restored on first access when the
+    result went through a run's spill file.
+    """
+
+    id: str
+    vendor: str
+    source: str
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    tags: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()
     metrics: Metrics
     findings: tuple[Finding, ...] = ()
@@ -67,10 +77,26 @@ class Result(BaseModel, frozen=True):
     not_applicable: tuple[str, ...] = ()
     words: int = 0  # words in the customer's and agents' visible messages (sampling eligibility)
 
+    _transcript: Transcript | None = PrivateAttr(None)
+    _packed: tuple[Any, ...] | None = PrivateAttr(None)
+
+    @classmethod
+    def of(cls, transcript: Transcript | None, packed: tuple[Any, ...] | None = None, **fields: Any) -> Result:
+        """A result holding its transcript (or the packed form `unpack_transcript` restores)."""
+        result = cls(**fields)
+        result._transcript = transcript
+        result._packed = packed
+        return result
+
     @property
-    def id(self) -> str:
-        """The conversation id from the export."""
-        return self.transcript.id
+    def transcript(self) -> Transcript:
+        """The conversation itself (messages, participants, metadata)."""
+        if self._transcript is None:
+            if self._packed is None:
+                raise LookupError(f"{self.id}: this run did not keep transcripts (keep_transcripts=False)")
+            self._transcript = unpack_transcript(self._packed)
+            self._packed = None
+        return self._transcript
 
     @property
     def codes(self) -> list[str]:
@@ -79,11 +105,10 @@ class Result(BaseModel, frozen=True):
 
     def record(self) -> dict[str, Any]:
         """The JSONL object of SPEC section 7 (a public contract)."""
-        t = self.transcript
         return {
-            "id": t.id, "vendor": t.vendor, "source": t.source, "agents": list(self.agents),
-            "started_at": iso(t.started_at), "ended_at": iso(t.ended_at),
-            "metrics": self.metrics.model_dump(), "score": self.score, "subscores": self.subscores,
+            "id": self.id, "vendor": self.vendor, "source": self.source, "agents": list(self.agents),
+            "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
+            "metrics": dict(self.metrics.__dict__), "score": self.score, "subscores": self.subscores,
             "findings": [f.record() for f in self.findings], "not_applicable": list(self.not_applicable),
         }
 

@@ -18,6 +18,8 @@ DETAILS = 5  # conversations shown with their offending lines
 class TableWriter(Writer):
     """A rich table of the worst conversations (bounded), their findings, and a summary."""
 
+    needs_transcripts = True
+
     def __init__(self, stream: IO[bytes], color: bool = False, max_rows: int = MAX_ROWS,
                  redact_personal: bool = True, details: int = DETAILS) -> None:
         super().__init__(stream)
@@ -50,7 +52,7 @@ class TableWriter(Writer):
             codes = ", ".join(f"{c}×{n}" if n > 1 else c for c, n in Counter(f.code for f in r.findings).items())
             style = "" if r.score is None or r.score >= 80 else ("yellow" if r.score >= 50 else "red")
             table.add_row(
-                r.id, r.transcript.vendor, f"{m.customer_messages}/{m.agent_messages}/{m.bot_messages}",
+                r.id, r.vendor, f"{m.customer_messages}/{m.agent_messages}/{m.bot_messages}",
                 ", ".join(r.agents) or "–", human_seconds(m.first_response_s), human_seconds(m.avg_response_s),
                 human_seconds(m.duration_s), "–" if r.score is None else f"{r.score:.0f}", codes or "–",
                 style=style,
@@ -69,7 +71,7 @@ class TableWriter(Writer):
         from rich.text import Text
 
         for r in worst:
-            console.print(Text(f"\n{r.id}  ({r.transcript.vendor}, score {r.score:g})  {r.transcript.source}",
+            console.print(Text(f"\n{r.id}  ({r.vendor}, score {r.score:g})  {r.source}",
                                style="bold"))
             for f in r.findings:
                 head = Text(f"  {f.code} {f.rule} ", style="bold")

@@ -50,8 +50,7 @@ def run_case(code: str, case: dict[str, Any]) -> dict[str, Any]:
         transcripts = [make_transcript(rows, id=tid) for tid, rows in case["transcripts"].items()]
     else:
         transcripts = [make_transcript(case["transcript"])]
-    corpus = eng.survey(transcripts) if eng.corpus_rules else None
-    return {t.id: eng.check(t, corpus) for t in transcripts}
+    return {r.id: r for r in eng.run(transcripts)}
 
 
 def assert_findings(got: list[Any], want: list[dict[str, Any]], where: str) -> None:

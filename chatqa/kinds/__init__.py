@@ -11,11 +11,11 @@ import re
 import string
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ..metrics import Metrics, Reply, replies
+from ..metrics import Facts, Metrics, Reply
 from ..model import Kind, Message, Role, Transcript
 from ..redact import mask_cards
 from ..registry import Registry
@@ -82,20 +82,18 @@ class Context:
     computed phrase matches."""
 
     def __init__(self, transcript: Transcript, metrics: Metrics, index: PhraseIndex | None = None,
-                 corpus: dict[str, Any] | None = None) -> None:
+                 facts: Facts | None = None) -> None:
         self.transcript = transcript
         self.metrics = metrics
         self.index = index
-        self.corpus = corpus or {}
+        self.facts = facts or Facts(transcript)
         self._matches: dict[int, MessageMatches] = {}
         self._scoped: dict[tuple[str, bool], list[Message]] = {}
-        self.extra_metrics: dict[str, Any] = {}  # run-level metrics rules compute (canned_ratio...)
-        self.notes: dict[str, Any] = {}  # per-rule scratch space between `add_metrics` and `check`
 
-    @cached_property
+    @property
     def replies(self) -> list[Reply]:
         """Agent replies paired with the customer messages they answer."""
-        return replies(self.transcript)
+        return self.facts.replies
 
     def scoped(self, scope: str, include_internal: bool = False) -> list[Message]:
         """The transcript's chat lines by `scope` (see `in_scope`), computed once."""
@@ -126,6 +124,14 @@ class Context:
         if found is None:
             found = self._matches[message.index] = self.index.on(message.text, self.hits.get(message.index, set()))
         return found.spans(key)
+
+
+class Outcome(NamedTuple):
+    """What a run-level rule concludes about one conversation."""
+
+    metrics: dict[str, Any]  # e.g. {"canned_ratio": 0.5}
+    applies: bool
+    findings: list[Finding]
 
 
 def in_scope(message: Message, scope: str, include_internal: bool = False) -> bool:
@@ -172,10 +178,6 @@ class Rule(BaseModel):
     def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
         """Register phrase patterns with the shared index (phrase-based kinds)."""
 
-    def add_metrics(self, ctx: Context) -> dict[str, Any]:
-        """Metrics this rule contributes (e.g. ``canned_ratio``), computed before any check."""
-        return {}
-
     def applies(self, ctx: Context) -> bool:
         """False when the rule cannot apply to this conversation (reported as not_applicable)."""
         return True
@@ -184,23 +186,35 @@ class Rule(BaseModel):
         """Yield the findings for one conversation."""
         raise NotImplementedError
 
-    # Corpus-level kinds: observe every transcript of the run, then `finish` returns the state
-    # that `check` reads from ctx.corpus[self.code]. States of partial runs merge with `merge`.
-    def observe(self, transcript: Transcript, state: Any) -> Any:
-        """Add one transcript to the run state (returns the state)."""
-        return state
+    # Run-level kinds (``corpus = True``) are a map-reduce over the run, in place of `applies`
+    # and `check`: `note` takes what the rule needs from each conversation (map); `observe`
+    # folds the notes into a run state in run order and `merge` combines the states of parts
+    # of a run (reduce); `finish` turns the state into the run-level result, which `conclude`
+    # applies to each conversation's note. Notes and states must be picklable (they cross
+    # processes with --jobs and Dask).
+    def note(self, ctx: Context) -> Any:
+        """This conversation's contribution to the run (map)."""
+        return None
 
     def new_state(self) -> Any:
         """An empty run state."""
         return None
 
+    def observe(self, note: Any, state: Any) -> Any:
+        """Fold one conversation's note into the run state (returns the state)."""
+        return state
+
     def merge(self, a: Any, b: Any) -> Any:
-        """Combine two run states."""
+        """Combine the states of two parts of a run (`a` before `b`)."""
         return a
 
     def finish(self, state: Any) -> Any:
-        """Turn the run state into what `check` needs."""
+        """Turn the run state into what `conclude` needs."""
         return state
+
+    def conclude(self, note: Any, corpus: Any) -> Outcome:
+        """Metrics, applicability and findings for one conversation, given the run's result."""
+        return Outcome({}, True, [])
 
     def finding(self, message: Message | None = None, span: tuple[int, int] | None = None,
                 level: Level | None = None, conversations: tuple[str, ...] = (), **values: Any) -> Finding:

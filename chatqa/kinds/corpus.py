@@ -3,7 +3,6 @@ plus ``detector`` (payment card numbers)."""
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import re
 from collections.abc import Iterator
@@ -15,11 +14,11 @@ import yaml
 from pydantic import Field
 
 from ..errors import ConfigError
-from ..metrics import active_window, agents, is_chat
-from ..model import Role, Transcript
+from ..model import Transcript
 from ..redact import find_cards
 from ..results import Finding
-from . import Context, Rule, Scope, in_scope
+from . import Context, Outcome, Rule, Scope, in_scope
+from .intervals import Interval, Intervals, Peaks
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
@@ -112,18 +111,20 @@ class CannedRule(Rule):
         keys = (canned_key(r, set(), self.min_words, template=True) for r in replies)
         return frozenset(k for k in keys if k is not None)
 
-    def _keys(self, transcript: Transcript) -> list[int | None]:
-        names = _names(transcript)
-        return [canned_key(m.text, names, self.min_words) for m in transcript.messages if is_chat(m, Role.AGENT)]
+    def note(self, ctx: Context) -> tuple[int | None, ...]:
+        """The key of each visible agent chat line (None for short ones)."""
+        names = _names(ctx.transcript)
+        return tuple(canned_key(m.text, names, self.min_words) for m in ctx.scoped("agent"))
 
     def new_state(self) -> dict[int, int]:
         """Agent-text key -> number of conversations it appears in."""
         return {}
 
-    def observe(self, transcript: Transcript, state: dict[int, int]) -> dict[int, int]:
+    def observe(self, note: tuple[int | None, ...], state: dict[int, int]) -> dict[int, int]:
         """Count each distinct agent text once per conversation; prune when over capacity."""
-        for key in {k for k in self._keys(transcript) if k is not None}:
-            state[key] = state.get(key, 0) + 1
+        for key in set(note):
+            if key is not None:
+                state[key] = state.get(key, 0) + 1
         if len(state) > self.capacity:
             _prune(state, self.capacity)
         return state
@@ -140,26 +141,20 @@ class CannedRule(Rule):
         """The run's templates: texts seen in at least `min_conversations` conversations."""
         return frozenset(k for k, n in state.items() if n >= self.min_conversations)
 
-    def applies(self, ctx: Context) -> bool:
-        """Needs `min_agent_messages` agent messages."""
-        return ctx.metrics.agent_messages >= self.min_agent_messages
-
-    def add_metrics(self, ctx: Context) -> dict[str, Any]:
-        """``canned_ratio``: the share of agent messages that are canned (None without any)."""
-        keys = self._keys(ctx.transcript)
-        if not keys:
-            return {"canned_ratio": None}
-        templates = ctx.corpus.get(self.code, frozenset())
+    def conclude(self, note: tuple[int | None, ...], corpus: frozenset[int]) -> Outcome:
+        """``canned_ratio`` (the share of agent lines that are canned); a finding when it is above
+        `max_ratio`. Needs `min_agent_messages` agent lines."""
+        if not note:
+            return Outcome({"canned_ratio": None}, False, [])
         library = self.library_keys
-        canned = sum(1 for k in keys if k is not None and (k in templates or k in library))
-        return {"canned_ratio": round(canned / len(keys), 6)}
-
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        """One whole-conversation finding when the canned share is above `max_ratio`."""
-        ratio = ctx.extra_metrics["canned_ratio"]
-        total = ctx.metrics.agent_messages
-        if ratio is not None and total >= self.min_agent_messages and ratio > self.max_ratio:
-            yield self.finding(canned=round(ratio * total), total=total, ratio=ratio, max_ratio=self.max_ratio)
+        canned = sum(1 for k in note if k is not None and (k in corpus or k in library))
+        ratio = round(canned / len(note), 6)
+        total = len(note)
+        applies = total >= self.min_agent_messages
+        findings = []
+        if applies and ratio > self.max_ratio:
+            findings.append(self.finding(canned=canned, total=total, ratio=ratio, max_ratio=self.max_ratio))
+        return Outcome({"canned_ratio": ratio}, applies, findings)
 
 
 def _prune(counts: dict[int, int], capacity: int) -> None:
@@ -201,66 +196,42 @@ class ConcurrencyRule(Rule):
     placeholders: ClassVar[frozenset[str]] = frozenset({"agent", "others", "max_others"})
     corpus: ClassVar[bool] = True
 
-    def new_state(self) -> dict[str, list[tuple[float, float, str, str]]]:
-        """Agent -> open intervals (start, end, source, id)."""
-        return {}
-
-    def observe(self, transcript: Transcript, state: dict[str, Any]) -> dict[str, Any]:
-        """Record this conversation's open interval for each of its agents."""
-        window = active_window(transcript)
-        if window is not None:
-            item = (window[0].timestamp(), window[1].timestamp(), transcript.source, transcript.id)
-            for agent in agents(transcript):
-                state.setdefault(agent, []).append(item)
-        return state
-
-    def merge(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-        """Concatenate interval lists."""
-        for agent, items in b.items():
-            a.setdefault(agent, []).extend(items)
-        return a
-
-    def finish(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Sort each agent's intervals by start (for bisecting)."""
-        return {agent: sorted(items) for agent, items in state.items()}
-
-    def add_metrics(self, ctx: Context) -> dict[str, Any]:
-        """``max_concurrency``: conversations the agent had open at once during this one."""
-        peak = self.peak(ctx.transcript, ctx.corpus.get(self.code, {}))
-        ctx.notes[self.code] = peak
-        return {"max_concurrency": peak[0] if peak else None}
-
-    def applies(self, ctx: Context) -> bool:
-        """Needs times and a human agent."""
-        return ctx.notes.get(self.code) is not None
-
-    def peak(self, transcript: Transcript, intervals: dict[str, Any]) -> tuple[int, str, tuple[str, ...]] | None:
-        """(conversations open at once including this one, agent, the other ids at that moment)."""
-        window = active_window(transcript)
-        names = agents(transcript)
+    def note(self, ctx: Context) -> Interval | None:
+        """This conversation's open interval and agents (None without times or agents)."""
+        window, names = ctx.facts.window, ctx.facts.agents
         if window is None or not names:
             return None
-        start, end = window[0].timestamp(), window[1].timestamp()
-        best = (1, names[0], ())
-        for agent in names:
-            items = intervals.get(agent, [])
-            upto = bisect.bisect_right(items, (end, float("inf"), "", ""))
-            others = [it for it in items[:upto] if it[1] >= start and it[2] != transcript.source]
-            events = sorted([(max(s, start), 0, i) for i, (s, _, _, _) in enumerate(others)]
-                            + [(min(e, end), 1, i) for i, (_, e, _, _) in enumerate(others)])
-            open_now: set[int] = set()
-            for _, kind, i in events:
-                if kind == 0:
-                    open_now.add(i)
-                    if len(open_now) + 1 > best[0]:
-                        best = (len(open_now) + 1, agent, tuple(sorted(others[j][3] for j in open_now)))
-                else:
-                    open_now.discard(i)
-        return best
+        t = ctx.transcript
+        return Interval(window[0].timestamp(), window[1].timestamp(), t.source, t.id, tuple(names))
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        """One whole-conversation finding naming the overlapping conversations."""
-        peak = ctx.notes.get(self.code)
-        if peak and peak[0] - 1 > self.max_others:
-            yield self.finding(agent=peak[1], others=peak[0] - 1, max_others=self.max_others,
-                               conversations=peak[2])
+    def new_state(self) -> Intervals:
+        """Every agent's open intervals."""
+        return Intervals()
+
+    def observe(self, note: Interval | None, state: Intervals) -> Intervals:
+        """Record this conversation's open interval for each of its agents."""
+        if note is not None:
+            state.add(note)
+        return state
+
+    def merge(self, a: Intervals, b: Intervals) -> Intervals:
+        """Both parts' intervals."""
+        a.extend(b)
+        return a
+
+    def finish(self, state: Intervals) -> Peaks:
+        """Sweep each agent's intervals in time order: the peak of every conversation."""
+        return state.peaks()
+
+    def conclude(self, note: Interval | None, corpus: Peaks) -> Outcome:
+        """``max_concurrency`` (conversations the agent had open at once during this one); a
+        finding naming the overlapping conversations above `max_others`. Needs times and a
+        human agent."""
+        if note is None:
+            return Outcome({"max_concurrency": None}, False, [])
+        count, agent, others = corpus.peak(note)
+        findings = []
+        if count - 1 > self.max_others:
+            findings.append(self.finding(agent=agent, others=count - 1, max_others=self.max_others,
+                                         conversations=others))
+        return Outcome({"max_concurrency": count}, True, findings)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import ConfigError, Failure, ParseError, join_locator
 from ..model import Role, Transcript
-from ..normalize import RawMessage, build_transcript
+from ..normalize import RawMessage, build_transcript, plain_transcript
 from ..registry import Registry
 from ..sources import InputFile, Skipped, Syntax, csv_rows, iter_files, json_records
 
@@ -125,10 +125,18 @@ class RecordContext:
     def build(self, *, messages: list[RawMessage], **fields: Any) -> Transcript:
         """Normalise a conversation with this record's vendor, source and options."""
         opts = self.options
+        fields.setdefault("vendor", self.parser.name)
         return build_transcript(
-            vendor=self.parser.name, source=self.ref, messages=messages, tz=opts.tz,
-            time_format=opts.time_format, bot_ids=opts.bot_ids, **fields,
+            source=self.ref, messages=messages, tz=opts.tz, time_format=opts.time_format,
+            bot_ids=opts.bot_ids, **fields,
         )
+
+    def build_plain(self, *, messages: list[Any], **fields: Any) -> Transcript | None:
+        """`plain_transcript` with this record's vendor, source and options (None: use `build`)."""
+        if self.options.bot_ids:
+            return None
+        fields.setdefault("vendor", self.parser.name)
+        return plain_transcript(source=self.ref, messages=messages, **fields)
 
 
 class JsonParser(Parser):

@@ -62,6 +62,9 @@ class NeutralParser(JsonParser):
 
     def convert(self, record: Any, ctx: RecordContext) -> Transcript:
         """Validate one neutral conversation and normalise it."""
+        fast = _plain(record, ctx)
+        if fast is not None:
+            return fast
         conv = _Conversation.model_validate(record)
         messages = [
             RawMessage(
@@ -71,13 +74,26 @@ class NeutralParser(JsonParser):
             )
             for i, m in enumerate(conv.messages)
         ]
-        built = ctx.build(
+        return ctx.build(
             id=conv.id, messages=messages, participants=conv.participants, tags=conv.tags,
-            rating=conv.rating, metadata=conv.metadata,
+            rating=conv.rating, metadata=conv.metadata, **({"vendor": conv.vendor} if conv.vendor else {}),
         )
-        if conv.vendor:
-            built = built.model_copy(update={"vendor": conv.vendor})
-        return built
+
+
+def _plain(record: dict[str, Any], ctx: RecordContext) -> Transcript | None:
+    """A conversation written exactly as chatqa writes it (string id, lowercase roles, ISO times
+    in order, no participants or rating), normalised in one pass without pydantic's per-message
+    validators: the hot path of large runs. None for anything else, which then takes the
+    validating path and its precise errors."""
+    cid, vendor = record.get("id"), record.get("vendor")
+    tags, metadata = record.get("tags", ()), record.get("metadata", {})
+    if (type(cid) is not str or not cid.strip() or record.get("participants") is not None
+            or record.get("rating") is not None or type(metadata) is not dict
+            or (vendor is not None and type(vendor) is not str)
+            or type(tags) is not list or any(type(t) is not str for t in tags)):
+        return None
+    return ctx.build_plain(id=cid, messages=record["messages"], tags=tags, metadata=metadata,
+                           **({"vendor": vendor} if vendor else {}))
 
 
 def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[str, Any]:
