@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -179,6 +180,7 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     _check_output_path(output, paths)
     fmt = fmt or _default_format(output)
     engine = Engine(config)
+    gc.freeze()  # what is loaded so far lives for the whole run: keep it out of collections
     loader = _loader(paths, vendor, options)
     with _progress(enabled=fmt != "jsonl" or output is not None) as progress:
         gate = _Gate(config.fail_under, config.fail_on)

@@ -9,10 +9,14 @@ A phrase pattern is a string of token slots separated by spaces, matched on spaC
 * ``please? hold`` or ``(just|kindly)? hold`` — an optional slot;
 * ``*`` — any one word; ``*3`` — up to three words or commas (never across a sentence end);
 * ``#`` — a number (``5``, ``five``); ``<name>`` — a capitalised word that is not a common
-  word (for introductions such as "I'm Sam").
+  word (for introductions such as "I'm Sam"); ``<signoff>`` — a first name signed with a
+  dash, caret or tilde as on social channels ("-Becky", "^Rachel").
 
 Hyphens and ellipses between words are skipped, so ``hold on`` matches "hold-on" and
-"hold... on". A raw spaCy Matcher pattern (a list of token dicts) is accepted as well.
+"hold... on" (and a hyphen in a pattern is optional: ``double-click`` matches "double click").
+A raw spaCy Matcher pattern (a list of token dicts) is accepted as well. Patterns made only
+of words run on spaCy's PhraseMatcher (every wording they allow, expanded); the others on
+its Matcher.
 A message is tokenised only when some pattern's required words are all in it (a cheap
 word-set check), and only the patterns that passed the check run.
 """
@@ -54,7 +58,9 @@ NOT_NAMES = frozenset(
     "urgent customer support service team agent manager supervisor assistant bot chat live help helping "
     "there unfortunately absolutely definitely totally also always in on at with from for and or but".split()
 )
-_SKIP_BETWEEN = {"ORTH": {"IN": ["-", "–", "—", "...", "…", "..", "~"]}, "OP": "?"}
+_SKIP_ORTHS = ("-", "–", "—", "...", "…", "..", "~")
+_SKIP_BETWEEN = {"ORTH": {"IN": list(_SKIP_ORTHS)}, "OP": "?"}
+_SKIP_TEXT = ("-", "–", "—", "..", "…", "~")  # a text without these has no skip token
 _SENTENCE_ENDS = [".", "!", "?", "...", "…", "!!", "??", "?!", "!?", ";"]
 _SLOT = re.compile(r"\([^()]*\)\??|\S+")
 _WORD = re.compile(r"[^\W_]+")
@@ -133,7 +139,7 @@ def parse_pattern(text: str) -> list[Slot]:
             if not all(alternatives):
                 raise ValueError(f"empty alternative in {text!r}")
             slots.append(Slot(tuple(tuple(a.split()) for a in alternatives), optional))
-        elif re.fullmatch(r"\*\d*", body) or body in ("#", "<name>"):
+        elif re.fullmatch(r"\*\d*", body) or body in _SPECIAL_TOKENS:
             slots.append(Slot((), optional, body))
         elif any(c in body for c in "()|"):
             raise ValueError(f"misplaced '(', ')' or '|' in {text!r}")
@@ -163,7 +169,10 @@ class Normaliser:
 _SPECIAL_TOKENS: dict[str, dict[str, Any]] = {
     "#": {"LIKE_NUM": True},
     "<name>": {"IS_TITLE": True, "IS_ALPHA": True, "NORM": {"NOT_IN": sorted(NOT_NAMES)}},
+    "<signoff>": {"TEXT": {"REGEX": "^[-–—~^*][A-Z][a-z]{2,}$"}},
 }
+# What the text must contain wherever a special token matches (a pre-filter; None: anything).
+_SPECIAL_TEXT: dict[str, re.Pattern[str]] = {"<signoff>": re.compile(r"[-–—~^*][A-Z][a-z]{2}")}
 
 
 def compile_pattern(slots: Sequence[Slot], norm: Normaliser) -> list[list[dict[str, Any]]]:
@@ -178,8 +187,9 @@ def compile_pattern(slots: Sequence[Slot], norm: Normaliser) -> list[list[dict[s
             branches = [[{"ORTH": {"NOT_IN": _SENTENCE_ENDS}, "IS_SPACE": False,
                           "OP": f"{{0,{int(slot.special[1:])}}}"}]]
         else:
-            seqs = {tuple(n for w in words for n in ((w,) if w in _SPECIAL_TOKENS else norm.norms(w)))
-                    for words in slot.words}
+            seqs = {seq for words in slot.words
+                    if (seq := tuple(n for w in words for n in ((w,) if w in _SPECIAL_TOKENS else norm.norms(w))
+                                     if n not in _SKIP_ORTHS))}
             singles = sorted(s[0] for s in seqs if len(s) == 1 and s[0] not in _SPECIAL_TOKENS)
             branches = [[{"NORM": {"IN": singles} if len(singles) > 1 else singles[0]}]] if singles else []
             branches += [[_SPECIAL_TOKENS.get(n) or {"NORM": n} for n in seq] for seq in sorted(seqs)
@@ -202,6 +212,36 @@ def compile_pattern(slots: Sequence[Slot], norm: Normaliser) -> list[list[dict[s
     return patterns
 
 
+PHRASE_LIMIT = 5_000  # wordings of one pattern beyond which it runs on the Matcher instead
+
+
+def literal_phrases(slots: Sequence[Slot], norm: Normaliser) -> set[tuple[str, ...]] | None:
+    """Every token-norm sequence a pattern of plain words can match (None for patterns with
+    special slots or more than PHRASE_LIMIT wordings)."""
+    choices: list[set[tuple[str, ...]]] = []
+    total = 1
+    for slot in slots:
+        if slot.special:
+            return None
+        seqs: set[tuple[str, ...]] = set()
+        for words in slot.words:
+            if any(w in _SPECIAL_TOKENS for w in words):
+                return None
+            seqs.add(tuple(n for w in words for n in norm.norms(w) if n not in _SKIP_ORTHS))
+        seqs.discard(())
+        if not seqs:
+            return None
+        if slot.optional:
+            seqs.add(())
+        choices.append(seqs)
+        total *= len(seqs)
+        if total > PHRASE_LIMIT:
+            return None
+    phrases = {tuple(n for part in combo for n in part) for combo in itertools.product(*choices)}
+    phrases.discard(())
+    return phrases
+
+
 # Words too frequent to be worth a pre-filter hit: a slot made of them anchors nothing.
 _COMMON = frozenset(
     "the a an your you ur u me us my i we to of and or in on at is are was it its this that for with have has "
@@ -209,9 +249,21 @@ _COMMON = frozenset(
     "here if as by from but up out".split()
 )
 
+# ASCII text -> lowercase words split at every non-alphanumeric byte (the `_WORD` split, fast).
+_ASCII_WORDS = bytes(
+    (c + 32 if 65 <= c <= 90 else c) if chr(c).isalnum() and c < 128 else (c if c >= 128 else 32) for c in range(256)
+)
+
+
+def words_of(text: str) -> set[bytes]:
+    """The lowercase words (alphanumeric runs, UTF-8) of `text`, for the pre-filter."""
+    if text.isascii():
+        return set(text.encode().translate(_ASCII_WORDS).split())
+    return {w.encode() for w in _WORD.findall(text.lower())}
+
 
 # A slot's requirement: alternatives, each a list of word sets the text must all touch.
-Requirement = tuple[tuple[frozenset[str], ...], ...]
+Requirement = tuple[tuple[frozenset[bytes], ...], ...]
 
 
 def slot_requirement(slot: Slot, norm: Normaliser, forms: dict[str, frozenset[str]]) -> Requirement | None:
@@ -230,28 +282,28 @@ def slot_requirement(slot: Slot, norm: Normaliser, forms: dict[str, frozenset[st
             for n in norm.norms(w):
                 spellings = frozenset(_WORD.findall(n)) | forms.get(n, frozenset())
                 if spellings:
-                    needs.append(spellings)
+                    needs.append(frozenset(x.encode() for x in spellings))
         if not needs:
             return None  # this alternative can match any word: the slot constrains nothing
         alternatives.append(tuple(needs))
     return tuple(alternatives)
 
 
-def _index_words(req: Requirement) -> frozenset[str]:
+def _index_words(req: Requirement) -> frozenset[bytes]:
     """One word set per slot for the first look-up: each alternative's most selective word."""
     return frozenset().union(*(max(alt, key=_selectivity) for alt in req))
 
 
-def _selectivity(spellings: frozenset[str]) -> int:
-    return min((0 if w in _COMMON else len(w)) for w in spellings)
+def _selectivity(spellings: frozenset[bytes]) -> int:
+    return min((0 if w.decode() in _COMMON else len(w)) for w in spellings)
 
 
 def requirements(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, frozenset[str]]
-                 ) -> tuple[frozenset[str] | None, list[Requirement]]:
+                 ) -> tuple[frozenset[bytes] | None, list[Requirement]]:
     """(words to index the pattern under, requirements to verify) for a parsed pattern.
 
     The index words come from the most selective slot; None when no slot is selective enough
-    (the pattern then runs on every message asked about).
+    (the pattern then runs on every message its word requirements allow).
     """
     reqs = [r for slot in slots if (r := slot_requirement(slot, norm, forms)) is not None]
     best = max(reqs, key=lambda r: _selectivity(_index_words(r)), default=None)
@@ -260,50 +312,81 @@ def requirements(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, froze
     return _index_words(best), reqs
 
 
-def _satisfied(req: Requirement, words: set[str]) -> bool:
-    return any(all(not words.isdisjoint(need) for need in alt) for alt in req)
+class _Need:
+    """A requirement compiled for checking: alternatives of one word in one set."""
+
+    __slots__ = ("single", "multi")
+
+    def __init__(self, req: Requirement) -> None:
+        self.single = frozenset().union(*(alt[0] for alt in req if len(alt) == 1))
+        self.multi = tuple(alt for alt in req if len(alt) > 1)
+
+    def met(self, words: set[bytes]) -> bool:
+        """True when `words` satisfy one of the alternatives."""
+        if not self.single.isdisjoint(words):
+            return True
+        for alt in self.multi:
+            for need in alt:
+                if words.isdisjoint(need):
+                    break
+            else:
+                return True
+        return False
 
 
-def trie_regex(words: Iterable[str]) -> str:
-    """A regex source matching any of `words`, as a trie (shared prefixes factored out)."""
-    trie: dict[str, Any] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+@dataclass(frozen=True)
+class _Pattern:
+    """One compiled pattern: its key, spaCy Matcher, and what a text must hold to match."""
 
-    def emit(node: dict[str, Any]) -> str:
-        alts = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
+    key: str
+    matcher: Any  # a spaCy Matcher, or None for a pattern on the key's PhraseMatcher
+    first: frozenset[bytes] | None  # one of these words must be in the text (None: no such words)
+    needs: tuple[_Need, ...]  # and every requirement met
+    texts: tuple[re.Pattern[str], ...]  # and each of these found in the raw text
+    reach: int | None  # most tokens a match spans (None: unbounded)
 
-    return emit(trie) if trie else "(?!)"
+
+def _max_reach(patterns: list[list[dict[str, Any]]]) -> int | None:
+    reaches = [_reach(p) for p in patterns]
+    return None if None in reaches else max(reaches, default=0)  # type: ignore[type-var]
+
+
+def _reach(tokens: list[dict[str, Any]]) -> int | None:
+    """The most tokens a spaCy token pattern can match (None when unbounded)."""
+    total = 0
+    for tok in tokens:
+        op = tok.get("OP", "")
+        if op in ("*", "+") or (op.startswith("{") and op.rstrip("}").endswith(",")):
+            return None
+        if op.startswith("{"):
+            total += int(op.strip("{}").split(",")[-1])
+        else:
+            total += 1
+    return total
 
 
 class PhraseIndex:
     """All phrase patterns of a rule set, matched without tokenising most messages.
 
     Each pattern is indexed under the words one of which any text it matches must hold. A
-    conversation is scanned once for those words (one regex over all its messages); a message
-    is tokenised only when a pattern's required words are all in it, and only such patterns
-    run. `add` registers patterns under a key (``"CQ201"``, or ``"CQ201!"`` for exceptions).
+    message's words are collected once (`words_of`); a message is tokenised only when a
+    pattern's required words are all in it, and only such patterns run. `add` registers
+    patterns under a key (``"CQ201"``, or ``"CQ201!"`` for exceptions).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, phrase_matcher: bool = True) -> None:
+        self.phrase_matcher = phrase_matcher  # False: every pattern on the Matcher (for testing)
         self._specs: dict[str, list[str | list[dict[str, Any]]]] = {}
         self._built = False
         self._nlp: Any = None
-        self._matchers: list[Any] = []  # one spaCy Matcher per pattern
-        self._keys: list[str] = []  # pattern id -> key
-        self._first: list[frozenset[str] | None] = []  # pattern id -> index words (None: always runs)
-        self._needs: list[list[Requirement]] = []  # pattern id -> what its text must hold
+        self._patterns: list[_Pattern] = []
+        self._phrases: dict[str, Any] = {}  # key -> PhraseMatcher of its plain-word patterns
         self._by_key: dict[str, list[int]] = {}
-        self._key_words: dict[str, frozenset[str]] = {}
-        self._always: set[str] = set()  # keys with a pattern that no word pins down
-        self._scan: re.Pattern[str] | None = None
+        self._key_words: dict[str, frozenset[bytes]] = {}
+        self._word_keys: dict[bytes, frozenset[str]] = {}  # index word -> keys indexed under it
+        self._all_words: frozenset[bytes] = frozenset()
+        self._always: set[str] = set()  # keys with a pattern that no index word pins down
+        self._always_keys: frozenset[str] = frozenset()
 
     def add(self, key: str, patterns: Iterable[str | list[dict[str, Any]]]) -> None:
         """Register patterns under `key` (validated now: ValueError on a bad one)."""
@@ -315,94 +398,114 @@ class PhraseIndex:
         self._built = False
 
     def _build(self) -> None:
-        from spacy.matcher import Matcher
+        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.tokens import Doc
 
         self._nlp = make_nlp()
         norm = Normaliser(self._nlp)
         forms = surface_forms(self._nlp)
-        self._matchers, self._keys, self._first, self._needs = [], [], [], []
-        self._by_key, self._always = {}, set()
-        key_words: dict[str, set[str]] = {}
+        self._patterns, self._phrases, self._by_key, self._always = [], {}, {}, set()
+        key_words: dict[str, set[bytes]] = {}
         for key, specs in self._specs.items():
             for spec in specs:
-                matcher = Matcher(self._nlp.vocab, validate=True)
-                first: frozenset[str] | None = None
+                matcher: Any = None
+                reach: int | None = None
+                first: frozenset[bytes] | None = None
                 needs: list[Requirement] = []
+                texts: tuple[re.Pattern[str], ...] = ()
                 if isinstance(spec, str):
                     slots = parse_pattern(spec)
-                    matcher.add(key, compile_pattern(slots, norm))
                     first, needs = requirements(slots, norm, forms)
+                    texts = tuple(_SPECIAL_TEXT[s.special] for s in slots
+                                  if s.special in _SPECIAL_TEXT and not s.optional)
+                    phrases = literal_phrases(slots, norm) if self.phrase_matcher else None
+                    if phrases is not None:
+                        if key not in self._phrases:
+                            self._phrases[key] = PhraseMatcher(self._nlp.vocab, attr="NORM")
+                        docs = []
+                        for phrase in sorted(phrases):
+                            doc = Doc(self._nlp.vocab, words=list(phrase))
+                            for token, n in zip(doc, phrase, strict=True):
+                                token.norm_ = n
+                            docs.append(doc)
+                        self._phrases[key].add(key, docs)
+                        reach = max(2 * len(phrase) - 1 for phrase in phrases)  # with a skip token between words
+                    else:
+                        matcher = Matcher(self._nlp.vocab, validate=True)
+                        compiled = compile_pattern(slots, norm)
+                        matcher.add(key, compiled)
+                        reach = _max_reach(compiled)
                 else:
+                    matcher = Matcher(self._nlp.vocab, validate=True)
                     matcher.add(key, [spec])
-                self._by_key.setdefault(key, []).append(len(self._matchers))
-                self._matchers.append(matcher)
-                self._keys.append(key)
-                self._first.append(first)
-                self._needs.append(needs)
+                    reach = _reach(spec)
+                self._by_key.setdefault(key, []).append(len(self._patterns))
+                self._patterns.append(_Pattern(key, matcher, first, tuple(_Need(r) for r in needs), texts,
+                                               reach))
                 if first is None:
                     self._always.add(key)
                 else:
                     key_words.setdefault(key, set()).update(first)
         self._key_words = {k: frozenset(v) for k, v in key_words.items()}
-        words = set().union(*self._key_words.values()) if self._key_words else set()
-        self._scan = re.compile(rf"(?<![^\W_])(?:{trie_regex(sorted(words))})(?![^\W_])")
+        word_keys: dict[bytes, set[str]] = {}
+        for key, words in self._key_words.items():
+            for w in words:
+                word_keys.setdefault(w, set()).add(key)
+        self._word_keys = {w: frozenset(k) for w, k in word_keys.items()}
+        self._all_words = frozenset(word_keys)
+        self._always_keys = frozenset(self._always)
         self._built = True
 
-    def scan(self, texts: Sequence[str]) -> dict[int, set[str]]:
-        """Message position -> the index words it holds (one regex pass over all `texts`)."""
-        if not self._built:
-            self._build()
-        assert self._scan is not None
-        joined = "\n".join(texts).lower()
-        if len(joined) != sum(len(t) for t in texts) + max(len(texts) - 1, 0):
-            return {i: set(self._scan.findall(t.lower())) for i, t in enumerate(texts)}  # lower() changed lengths
-        starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-        found: dict[int, set[str]] = {}
-        for m in self._scan.finditer(joined):
-            found.setdefault(bisect.bisect_right(starts, m.start()) - 1, set()).add(m.group())
-        return found
+    def may_match(self, key: str, words: set[bytes]) -> bool:
+        """False when no pattern of `key` can match a text with these `words` (`words_of`)."""
+        return key in self.keys_for(words)
 
-    def may_match(self, key: str, hits: dict[int, set[str]]) -> set[int] | None:
-        """Positions of the messages where `key` may match (None: any message, for patterns no
-        word pins down)."""
+    def keys_for(self, words: set[bytes]) -> frozenset[str]:
+        """The keys that may match a text with these `words` (`words_of`): one set look-up."""
         if not self._built:
             self._build()
-        if key in self._always:
-            return None
-        words = self._key_words.get(key, frozenset())
-        return {i for i, found in hits.items() if not words.isdisjoint(found)}
+        found = self._all_words.intersection(words)
+        if not found:
+            return self._always_keys
+        keys = set(self._always_keys)
+        for w in found:
+            keys.update(self._word_keys[w])
+        return frozenset(keys)
 
-    def candidates(self, key: str, text: str, hit_words: set[str] | None) -> list[int]:
-        """Ids of `key`'s patterns whose required words are all in `text` (`hit_words`: the
-        index words the scan found in it, or None to look them up)."""
+    def candidates(self, key: str, text: str, words: set[bytes], tokenized: bool = False) -> list[int]:
+        """Ids of `key`'s patterns whose requirements `text` (with `words`) meets. Once the text
+        is `tokenized`, plain-word patterns are all kept: the PhraseMatcher costs less than the
+        check."""
         if not self._built:
             self._build()
-        lowered = text.lower()
-        words: set[str] | None = None
         found = []
         for pid in self._by_key.get(key, ()):
-            first = self._first[pid]
-            if first is not None:
-                if hit_words is None:
-                    words = hit_words = set(_WORD.findall(lowered))
-                if first.isdisjoint(hit_words):
-                    continue
-            if self._needs[pid]:
-                words = words if words is not None else set(_WORD.findall(lowered))
-                if not all(_satisfied(req, words) for req in self._needs[pid]):
-                    continue
-            found.append(pid)
+            p = self._patterns[pid]
+            if tokenized and p.matcher is None:
+                found.append(pid)
+                continue
+            if p.first is not None and p.first.isdisjoint(words):
+                continue
+            for need in p.needs:
+                if not need.met(words):
+                    break
+            else:
+                for rx in p.texts:
+                    if not rx.search(text):
+                        break
+                else:
+                    found.append(pid)
         return found
 
-    def tokenize(self, text: str) -> tuple[Any, list[Any]]:
-        """A spaCy Doc of `text` and the matchers of the same vocabulary."""
+    def tokenize(self, text: str) -> Any:
+        """A spaCy Doc of `text` in this index's vocabulary."""
         if not self._built or len(self._nlp.vocab.strings) > MAX_STRINGS:
             self._build()  # a fresh vocabulary keeps memory flat on long streams
-        return self._nlp.make_doc(text), self._matchers
+        return self._nlp.make_doc(text)
 
-    def on(self, text: str, hit_words: set[str] | None = None, *, prefilter: bool = True) -> MessageMatches:
+    def on(self, text: str, words: set[bytes] | None = None, *, prefilter: bool = True) -> MessageMatches:
         """Lazy matches of one message (without `prefilter`, every pattern runs: for testing)."""
-        return MessageMatches(self, text, hit_words, prefilter)
+        return MessageMatches(self, text, words_of(text) if words is None else words, prefilter)
 
     def keys(self) -> list[str]:
         """Every registered key."""
@@ -414,6 +517,39 @@ class PhraseIndex:
             self._build()
         return list(self._by_key.get(key, ()))
 
+    def find(self, key: str, pids: list[int], tokens: _Tokens) -> list[tuple[int, int]]:
+        """Character spans (in the message) of patterns `pids` (of `key`) in `tokens`."""
+        found: list[tuple[int, int]] = []
+        doc, offset = tokens.doc, tokens.offset
+        phrases = False
+        for pid in pids:
+            matcher = self._patterns[pid].matcher
+            if matcher is None:
+                phrases = True
+                continue
+            for _, start, end in matcher(doc):
+                last = doc[end - 1]
+                found.append((offset + doc[start].idx, offset + last.idx + len(last)))
+        if phrases:
+            pdoc, where = tokens.phrase_view()
+            for _, start, end in self._phrases[key](pdoc):
+                last = doc[where[end - 1]]
+                found.append((offset + doc[where[start]].idx, offset + last.idx + len(last)))
+        return found
+
+    def anchored(self, pids: list[int]) -> tuple[frozenset[bytes], int] | None:
+        """(anchor words, reach) when every match of `pids` holds an anchor word and spans a
+        bounded number of tokens: then only windows around the anchors need tokenising."""
+        words: set[bytes] = set()
+        reach = 0
+        for pid in pids:
+            p = self._patterns[pid]
+            if p.first is None or p.reach is None:
+                return None
+            words.update(p.first)
+            reach = max(reach, p.reach)
+        return frozenset(words), reach
+
     def match(self, text: str, keys: set[str] | None = None, *, prefilter: bool = True
               ) -> dict[str, list[tuple[int, int]]]:
         """Spans per key in `text` (all keys, or `keys`); keys without a match are left out."""
@@ -422,36 +558,147 @@ class PhraseIndex:
 
 
 class MessageMatches:
-    """One message's phrase matches, computed per key on first use (one tokenisation at most)."""
+    """One message's phrase matches, computed per key on first use.
 
-    def __init__(self, index: PhraseIndex, text: str, hit_words: set[str] | None, prefilter: bool) -> None:
+    A pattern that every match anchors on one of its words, spanning a bounded number of
+    tokens, is run on windows of the text around those words (spaCy tokenises each
+    whitespace-separated chunk on its own, so a window's tokens are the text's); others on
+    the whole text. Each window, and the whole text, is tokenised once.
+    """
+
+    def __init__(self, index: PhraseIndex, text: str, words: set[bytes], prefilter: bool) -> None:
         self.index = index
         self.text = text
-        self.hit_words = hit_words
+        self.words = words
         self.prefilter = prefilter
-        self._doc: Any = None
-        self._matchers: list[Any] = []
+        self._whole: _Tokens | None = None
+        self._windows: dict[tuple[int, int], _Tokens] = {}
+        self._chunks: list[tuple[int, int]] | None = None
         self._spans: dict[str, list[tuple[int, int]]] = {}
 
     def spans(self, key: str) -> list[tuple[int, int]]:
         """Character spans of `key`'s patterns, longest first among overlaps, in text order."""
         if key in self._spans:
             return self._spans[key]
+        index = self.index
         if self.prefilter:
-            pids = self.index.candidates(key, self.text, self.hit_words)
+            pids = index.candidates(key, self.text, self.words, tokenized=self._whole is not None)
         else:
-            pids = self.index.patterns(key)
+            pids = index.patterns(key)
         found: list[tuple[int, int]] = []
         if pids:
-            if self._doc is None:
-                self._doc, self._matchers = self.index.tokenize(self.text)
-            doc = self._doc
-            for pid in pids:
-                for _, start, end in self._matchers[pid](doc):
-                    span = doc[start:end]
-                    found.append((span.start_char, span.end_char))
+            for tokens in self._views(pids):
+                found.extend(index.find(key, pids, tokens))
         self._spans[key] = result = _longest_first(found)
         return result
+
+    def _views(self, pids: list[int]) -> list[_Tokens]:
+        """The tokenised windows (or the whole text) patterns `pids` must run on."""
+        anchored = self.index.anchored(pids) if self.prefilter and self._whole is None else None
+        windows = self._anchor_windows(*anchored) if anchored is not None else None
+        if windows is None:
+            if self._whole is None:
+                self._whole = _Tokens(self.index.tokenize(self.text), 0, self.text)
+            return [self._whole]
+        views = []
+        for start, end in windows:
+            view = self._windows.get((start, end))
+            if view is None:
+                text = self.text[start:end]
+                view = self._windows[start, end] = _Tokens(self.index.tokenize(text), start, text)
+            views.append(view)
+        return views
+
+    def _anchor_windows(self, anchors: frozenset[bytes], reach: int) -> list[tuple[int, int]] | None:
+        """Character ranges covering `reach` whitespace-separated chunks on each side of every
+        anchor word (None when the text's lowercase form has other offsets)."""
+        text = self.text
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return None
+        if self._chunks is None:
+            self._chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(text)]
+        chunks = self._chunks
+        starts = [a for a, _ in chunks]
+        ranges: list[tuple[int, int]] = []
+        ascii_text = text.isascii()
+        for word in anchors.intersection(self.words):
+            w = word.decode()
+            for at in _occurrences(lowered, w, ascii_text):
+                i = bisect.bisect_right(starts, at) - 1
+                ranges.append((max(0, i - reach), min(len(chunks) - 1, i + reach)))
+        if not ranges:
+            return None  # the words are there but not as we find them: play safe
+        ranges.sort()
+        merged = [ranges[0]]
+        for a, b in ranges[1:]:
+            if a <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        return [(chunks[a][0], chunks[b][1]) for a, b in merged]
+
+
+_CHUNK = re.compile(r"\S+")
+
+
+def _occurrences(lowered: str, word: str, ascii_text: bool) -> Iterator[int]:
+    """Start offsets of `word` as a whole word (an alphanumeric run) in `lowered`."""
+    if not ascii_text:
+        for m in re.finditer(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", lowered):
+            yield m.start()
+        return
+    at = lowered.find(word)
+    n = len(word)
+    while at >= 0:
+        end = at + n
+        if (at == 0 or not lowered[at - 1].isalnum()) and (end == len(lowered) or not lowered[end].isalnum()):
+            yield at
+        at = lowered.find(word, at + 1)
+
+
+class _Tokens:
+    """A tokenised text (a whole message or a window of it) and its start in the message."""
+
+    __slots__ = ("doc", "offset", "text", "_phrase")
+
+    def __init__(self, doc: Any, offset: int, text: str) -> None:
+        self.doc = doc
+        self.offset = offset
+        self.text = text
+        self._phrase: tuple[Any, Any] | None = None
+
+    def phrase_view(self) -> tuple[Any, Any]:
+        """The doc without single skip tokens between words (for the PhraseMatcher), and the
+        positions of its tokens in the doc."""
+        if self._phrase is None:
+            doc = self.doc
+            drop = set()
+            if any(s in self.text for s in _SKIP_TEXT):
+                from spacy.attrs import ORTH
+
+                skip_orths = {doc.vocab.strings.add(s) for s in _SKIP_ORTHS}
+                skip = [o in skip_orths for o in doc.to_array(ORTH).tolist()]
+                drop = {i for i in range(1, len(doc) - 1) if skip[i] and not skip[i - 1] and not skip[i + 1]}
+            if not drop:
+                self._phrase = (doc, _Identity())
+            else:
+                from spacy.tokens import Doc
+
+                keep = [i for i in range(len(doc)) if i not in drop]
+                tokens = [doc[i] for i in keep]
+                short = Doc(doc.vocab, words=[t.text for t in tokens], spaces=[False] * len(tokens))
+                for token, original in zip(short, tokens, strict=True):
+                    token.norm_ = original.norm_
+                self._phrase = (short, keep)
+        return self._phrase
+
+
+class _Identity:
+    """Token positions of a doc in itself."""
+
+    def __getitem__(self, i: int) -> int:
+        return i
 
 
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -48,13 +48,14 @@ def is_chat(m: Message, role: Role) -> bool:
 class Facts:
     """What metrics and rules read about a transcript, gathered in one pass over its messages.
 
-    `counts`: visible chat lines per role; `replies`: every agent reply paired with the
+    `counts`: visible chat lines per role; `lines`: the visible chat lines of each role but
+    system, and of all of them (``"any"``), in order; `replies`: every agent reply paired with the
     earliest customer message not yet answered; `agents`: human agents who wrote visible
     lines, by id (or name), in order of appearance; `words`: words in the visible lines of
     customers and agents; `window`: first and last time of a visible entry (None without times).
     """
 
-    __slots__ = ("counts", "replies", "agents", "words", "window")
+    __slots__ = ("counts", "lines", "replies", "agents", "words", "window")
 
     def __init__(self, transcript: Transcript) -> None:
         counts = {Role.CUSTOMER: 0, Role.AGENT: 0, Role.BOT: 0, Role.SYSTEM: 0}
@@ -63,7 +64,9 @@ class Facts:
         pending: Message | None = None
         words = 0
         first = last = None
-        message, customer, agent = Kind.MESSAGE, Role.CUSTOMER, Role.AGENT
+        message, customer, agent, system = Kind.MESSAGE, Role.CUSTOMER, Role.AGENT, Role.SYSTEM
+        lines: dict[str, list[Message]] = {"customer": [], "agent": [], "bot": [], "any": []}
+        every = lines["any"]
         for m in transcript.messages:
             if m.internal:
                 continue
@@ -77,6 +80,9 @@ class Facts:
                 continue
             role = m.role
             counts[role] += 1
+            if role is not system:
+                lines[role.value].append(m)
+                every.append(m)
             if role is customer:
                 words += len(m.text.split())
                 if pending is None:
@@ -93,6 +99,7 @@ class Facts:
                     pairs.append(Reply(pending, m, seconds))
                     pending = None
         self.counts = counts
+        self.lines = lines
         self.replies = pairs
         self.agents = list(found)
         self.words = words

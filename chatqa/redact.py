@@ -52,6 +52,21 @@ def card_scheme_ok(digits: str) -> bool:
     return False
 
 
+# Digits -> "0", spaces and dashes deleted, anything else -> "x": a text holds a card number
+# only if this leaves 13 zeros in a row (a cheap test before the regular expression).
+_DIGIT_RUNS = bytes(48 if 48 <= c <= 57 else 120 for c in range(256))
+_THIRTEEN = b"0" * 13
+_EIGHT_DIGITS = b"0" * 8  # a phone number is masked only with 8+ digits (see _phone)
+
+
+def may_hold_card(text: str) -> bool:
+    """False when `text` cannot hold a card number (fewer than 13 digits in a row, counting
+    across spaces and dashes)."""
+    if text.isascii():
+        return _THIRTEEN in text.encode().translate(_DIGIT_RUNS, b" -")
+    return _CARD.search(text) is not None
+
+
 def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
     """Yield (start, end, digits) of each payment card number in `text`: 13-19 digits (spaces
     or dashes allowed) with a card scheme's prefix and length, passing the Luhn check.
@@ -59,6 +74,8 @@ def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
     Digit runs inside URLs or paths (tweet ids in links, order ids in query strings) are not
     card numbers.
     """
+    if not may_hold_card(text):
+        return
     for match in _CARD.finditer(text):
         before = text[match.start() - 1] if match.start() else " "
         after = text[match.end()] if match.end() < len(text) else " "
@@ -76,6 +93,8 @@ def mask_card(digits: str) -> str:
 
 def mask_cards(text: str) -> str:
     """Replace every card number in `text` by its masked form."""
+    if not may_hold_card(text):
+        return text
     found = list(find_cards(text))
     for start, end, digits in reversed(found):
         text = text[:start] + mask_card(digits) + text[end:]
@@ -93,5 +112,6 @@ def redact(text: str, *, personal: bool = True) -> str:
     if personal:
         if "@" in text:
             text = _EMAIL.sub("[email]", text)
-        text = _PHONE.sub(_phone, text)
+        if not text.isascii() or _EIGHT_DIGITS in text.encode().translate(_DIGIT_RUNS, b" -().+"):
+            text = _PHONE.sub(_phone, text)
     return text

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Iterator
-from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -20,6 +19,8 @@ from ..model import Kind, Message, Role, Transcript
 from ..redact import mask_cards
 from ..registry import Registry
 from ..results import Finding, Level
+
+from ..matching import words_of
 
 if TYPE_CHECKING:
     from ..matching import MessageMatches, PhraseIndex
@@ -89,6 +90,8 @@ class Context:
         self.facts = facts or Facts(transcript)
         self._matches: dict[int, MessageMatches] = {}
         self._scoped: dict[tuple[str, bool], list[Message]] = {}
+        self._words: dict[int, set[bytes]] = {}
+        self._hits: dict[int, frozenset[str]] | None = None
 
     @property
     def replies(self) -> list[Reply]:
@@ -97,24 +100,37 @@ class Context:
 
     def scoped(self, scope: str, include_internal: bool = False) -> list[Message]:
         """The transcript's chat lines by `scope` (see `in_scope`), computed once."""
+        if not include_internal:
+            return self.facts.lines[scope]
         key = (scope, include_internal)
         if key not in self._scoped:
             self._scoped[key] = [m for m in self.transcript.messages if in_scope(m, scope, include_internal)]
         return self._scoped[key]
 
-    @cached_property
-    def hits(self) -> dict[int, set[str]]:
-        """Message index -> the phrase index words it holds (one scan of the conversation)."""
-        if self.index is None:
-            return {}
-        return self.index.scan([m.text for m in self.transcript.messages])
+    @property
+    def hits(self) -> dict[int, frozenset[str]]:
+        """Message index -> the phrase keys that may match it (one word look-up per message)."""
+        if self._hits is None:
+            self._hits = {}
+            if self.index is not None:
+                keys_for = self.index.keys_for
+                for m in self.transcript.messages:
+                    words = self._words[m.index] = words_of(m.text)
+                    self._hits[m.index] = keys_for(words)
+        return self._hits
+
+    def words(self, message: Message) -> set[bytes]:
+        """The lowercase words of `message` (for the phrase pre-filter), computed once."""
+        found = self._words.get(message.index)
+        if found is None:
+            found = self._words[message.index] = words_of(message.text)
+        return found
 
     def may_match(self, key: str, messages: list[Message]) -> list[Message]:
         """The messages of `messages` where phrase key `key` can match at all."""
-        if self.index is None:
-            return []
-        where = self.index.may_match(key, self.hits)
-        return messages if where is None else [m for m in messages if m.index in where]
+        hits = self.hits
+        empty: frozenset[str] = frozenset()
+        return [m for m in messages if key in hits.get(m.index, empty)]
 
     def matches(self, message: Message, key: str) -> list[tuple[int, int]]:
         """Spans of phrase key `key` in `message` (tokenised once, only if a pattern may match)."""
@@ -122,7 +138,7 @@ class Context:
             return []
         found = self._matches.get(message.index)
         if found is None:
-            found = self._matches[message.index] = self.index.on(message.text, self.hits.get(message.index, set()))
+            found = self._matches[message.index] = self.index.on(message.text, self.words(message))
         return found.spans(key)
 
 

@@ -23,18 +23,26 @@ from .intervals import Interval, Intervals, Peaks
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _HANDLE = re.compile(r"@\w+")
-_NUMBER = re.compile(r"\d[\d,.:/\-]*")
 _SIGN_OFF = re.compile(r"\s[\^*~\-–—]\s?[a-z][a-z.]{0,19}\s*$")
 _NON_WORD = re.compile(r"[^\w<>]+")
+_SIGN_OFF_MARK = re.compile(r"[\^*~\-–—]")
+# ASCII text -> words: letters, "_", "<" and ">" kept (lowercased), digits "#", the rest a space.
+_KEY_TABLE = bytes(
+    35 if 48 <= c <= 57 else (c + 32 if 65 <= c <= 90 else c) if c >= 128 or chr(c).isalnum() or chr(c) in "_<>"
+    else 32 for c in range(256)
+)
+_DIGITS = re.compile(r"\d+")
+_NAME_SPLIT = re.compile(r"[\s._@\-]+")
 
 
-def _names(transcript: Transcript) -> set[str]:
+def _names(transcript: Transcript) -> frozenset[bytes]:
+    """Name parts of everyone in the conversation (lowercase), to be normalised away."""
     found = set()
-    for name in [p.name for p in transcript.participants] + [m.author_name for m in transcript.messages]:
-        for part in re.split(r"[\s._@\-]+", (name or "").lower()):
+    for name in {p.name for p in transcript.participants} | {m.author_name for m in transcript.messages}:
+        for part in _NAME_SPLIT.split((name or "").lower()):
             if len(part) >= 2 and part.isalpha():
-                found.add(part)
-    return found
+                found.add(part.encode())
+    return frozenset(found)
 
 
 _PLACEHOLDER = re.compile(r"\{\{?\s*([\w .\-]+?)\s*\}?\}|\[\s*([\w .\-]+?)\s*\]|%([\w.\-]+)%|<([\w.\-]+)>")
@@ -47,27 +55,45 @@ def _placeholder(match: re.Match[str]) -> str:
                         ("agent", " <name> "), ("customer", " <name> ")):
         if hint in word:
             return token
-    return " <num> "
+    return " 0 "  # a number
 
 
-def canned_key(text: str, names: set[str], min_words: int, *, template: bool = False) -> int | None:
+def canned_key(text: str, names: frozenset[bytes], min_words: int, *, template: bool = False) -> int | None:
     """A stable 64-bit key of a message with names, numbers, emails and URLs normalised away.
 
-    With `template`, macro placeholders such as ``{customer_name}`` or ``{{order_id}}`` are
-    read as the values they stand for. None for messages shorter than `min_words`
-    (acknowledgements are never canned).
+    Words are lowercased and punctuation dropped; every run of digits reads the same; a
+    trailing sign-off ("-Becky", "^JK") is dropped. With `template`, macro placeholders such
+    as ``{customer_name}`` or ``{{order_id}}`` are read as the values they stand for. None for
+    messages shorter than `min_words` (acknowledgements are never canned).
     """
     if template:
         text = _PLACEHOLDER.sub(_placeholder, text)
-    text = _URL.sub(" <url> ", text.lower())
-    text = _EMAIL.sub(" <email> ", text)
-    text = _HANDLE.sub(" <handle> ", text)
-    text = _NUMBER.sub(" <num> ", text)
-    text = _SIGN_OFF.sub("", text)
-    words = [("<name>" if w in names else w) for w in _NON_WORD.sub(" ", text).split()]
-    if sum(1 for w in words if not w.startswith("<")) < min_words:
-        return None
-    return int.from_bytes(hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest(), "big")
+    low = text.lower()
+    if "@" in low or "http" in low or "www." in low:
+        low = _HANDLE.sub(" <handle> ", _EMAIL.sub(" <email> ", _URL.sub(" <url> ", low)))
+    tail = max(0, len(low) - 24)  # a sign-off is at most 22 characters long
+    if _SIGN_OFF_MARK.search(low, tail) and (sign_off := _SIGN_OFF.search(low, tail)):
+        low = low[:sign_off.start()]
+    if low.isascii():
+        data = low.encode().translate(_KEY_TABLE)
+    else:
+        data = _DIGITS.sub("#", _NON_WORD.sub(" ", low)).encode()
+    while b"##" in data:
+        data = data.replace(b"##", b"#")
+    if names:
+        data = b" " + data + b" "
+        for name in names:
+            if name in data:
+                word = b" " + name + b" "
+                while word in data:
+                    data = data.replace(word, b" <name> ")
+    words = data.split()
+    joined = b" ".join(words)
+    # Placeholders and numbers are not words: count them only when they could matter.
+    if len(words) - joined.count(b"<") - joined.count(b"#") < min_words:
+        if sum(1 for w in words if b"<" not in w and b"#" not in w) < min_words:
+            return None
+    return int.from_bytes(hashlib.blake2b(joined, digest_size=8).digest(), "big")
 
 
 class CannedRule(Rule):
@@ -108,7 +134,7 @@ class CannedRule(Rule):
             replies = data
         else:
             replies = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        keys = (canned_key(r, set(), self.min_words, template=True) for r in replies)
+        keys = (canned_key(r, frozenset(), self.min_words, template=True) for r in replies)
         return frozenset(k for k in keys if k is not None)
 
     def note(self, ctx: Context) -> tuple[int | None, ...]:
