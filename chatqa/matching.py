@@ -65,6 +65,7 @@ _SENTENCE_ENDS = [".", "!", "?", "...", "…", "!!", "??", "?!", "!?", ";"]
 _SLOT = re.compile(r"\([^()]*\)\??|\S+")
 _WORD = re.compile(r"[^\W_]+")
 MAX_STRINGS = 400_000  # rebuild the vocabulary past this many strings (spaCy's StringStore only grows)
+MAX_SEEN = 50_000  # window texts whose matches are remembered (then forgotten all at once)
 
 
 def make_nlp() -> Any:
@@ -387,6 +388,8 @@ class PhraseIndex:
         self._all_words: frozenset[bytes] = frozenset()
         self._always: set[str] = set()  # keys with a pattern that no index word pins down
         self._always_keys: frozenset[str] = frozenset()
+        self._seen: dict[tuple[str, tuple[int, ...], str], list[tuple[int, int]]] = {}
+        self._scanned: dict[str, tuple[set[bytes], frozenset[str]]] = {}
 
     def add(self, key: str, patterns: Iterable[str | list[dict[str, Any]]]) -> None:
         """Register patterns under `key` (validated now: ValueError on a bad one)."""
@@ -447,6 +450,7 @@ class PhraseIndex:
                 else:
                     key_words.setdefault(key, set()).update(first)
         self._key_words = {k: frozenset(v) for k, v in key_words.items()}
+        self._seen, self._scanned = {}, {}
         word_keys: dict[bytes, set[str]] = {}
         for key, words in self._key_words.items():
             for w in words:
@@ -459,6 +463,17 @@ class PhraseIndex:
     def may_match(self, key: str, words: set[bytes]) -> bool:
         """False when no pattern of `key` can match a text with these `words` (`words_of`)."""
         return key in self.keys_for(words)
+
+    def scan(self, text: str) -> tuple[set[bytes], frozenset[str]]:
+        """`text`'s words (`words_of`) and the keys that may match it, remembered per text
+        (chat lines repeat: "ok", "thanks", macros)."""
+        found = self._scanned.get(text)
+        if found is None:
+            if len(self._scanned) >= MAX_SEEN:
+                self._scanned.clear()
+            words = words_of(text)
+            found = self._scanned[text] = (words, self.keys_for(words))
+        return found
 
     def keys_for(self, words: set[bytes]) -> frozenset[str]:
         """The keys that may match a text with these `words` (`words_of`): one set look-up."""
@@ -517,10 +532,23 @@ class PhraseIndex:
             self._build()
         return list(self._by_key.get(key, ()))
 
+    def spans_in(self, key: str, pids: list[int], message: MessageMatches, start: int, end: int
+                 ) -> list[tuple[int, int]]:
+        """Character spans of patterns `pids` (of `key`) in `message`'s text between `start` and
+        `end`. Results are remembered per window text: chat wording repeats, so most windows
+        are found without tokenising."""
+        ck = (key, tuple(pids), message.text[start:end])
+        found = self._seen.get(ck)
+        if found is None:
+            if len(self._seen) >= MAX_SEEN:
+                self._seen.clear()
+            found = self._seen[ck] = self.find(key, pids, message.tokens(start, end))
+        return [(a + start, b + start) for a, b in found] if start else found
+
     def find(self, key: str, pids: list[int], tokens: _Tokens) -> list[tuple[int, int]]:
-        """Character spans (in the message) of patterns `pids` (of `key`) in `tokens`."""
+        """Character spans (in the tokenised text) of patterns `pids` (of `key`) in `tokens`."""
         found: list[tuple[int, int]] = []
-        doc, offset = tokens.doc, tokens.offset
+        doc = tokens.doc
         phrases = False
         for pid in pids:
             matcher = self._patterns[pid].matcher
@@ -529,12 +557,12 @@ class PhraseIndex:
                 continue
             for _, start, end in matcher(doc):
                 last = doc[end - 1]
-                found.append((offset + doc[start].idx, offset + last.idx + len(last)))
+                found.append((doc[start].idx, last.idx + len(last)))
         if phrases:
             pdoc, where = tokens.phrase_view()
             for _, start, end in self._phrases[key](pdoc):
                 last = doc[where[end - 1]]
-                found.append((offset + doc[where[start]].idx, offset + last.idx + len(last)))
+                found.append((doc[where[start]].idx, last.idx + len(last)))
         return found
 
     def anchored(self, pids: list[int]) -> tuple[frozenset[bytes], int] | None:
@@ -571,7 +599,7 @@ class MessageMatches:
         self.text = text
         self.words = words
         self.prefilter = prefilter
-        self._whole: _Tokens | None = None
+        self._whole = False  # the whole text is tokenised
         self._windows: dict[tuple[int, int], _Tokens] = {}
         self._chunks: list[tuple[int, int]] | None = None
         self._spans: dict[str, list[tuple[int, int]]] = {}
@@ -582,32 +610,33 @@ class MessageMatches:
             return self._spans[key]
         index = self.index
         if self.prefilter:
-            pids = index.candidates(key, self.text, self.words, tokenized=self._whole is not None)
+            pids = index.candidates(key, self.text, self.words, tokenized=self._whole)
         else:
             pids = index.patterns(key)
         found: list[tuple[int, int]] = []
         if pids:
-            for tokens in self._views(pids):
-                found.extend(index.find(key, pids, tokens))
+            for start, end in self._ranges(pids):
+                found.extend(index.spans_in(key, pids, self, start, end))
         self._spans[key] = result = _longest_first(found)
         return result
 
-    def _views(self, pids: list[int]) -> list[_Tokens]:
-        """The tokenised windows (or the whole text) patterns `pids` must run on."""
-        anchored = self.index.anchored(pids) if self.prefilter and self._whole is None else None
-        windows = self._anchor_windows(*anchored) if anchored is not None else None
-        if windows is None:
-            if self._whole is None:
-                self._whole = _Tokens(self.index.tokenize(self.text), 0, self.text)
-            return [self._whole]
-        views = []
-        for start, end in windows:
-            view = self._windows.get((start, end))
-            if view is None:
-                text = self.text[start:end]
-                view = self._windows[start, end] = _Tokens(self.index.tokenize(text), start, text)
-            views.append(view)
-        return views
+    def tokens(self, start: int, end: int) -> _Tokens:
+        """The tokenised text between `start` and `end` (chunk boundaries), computed once."""
+        view = self._windows.get((start, end))
+        if view is None:
+            text = self.text[start:end]
+            view = self._windows[start, end] = _Tokens(self.index.tokenize(text), text)
+            self._whole = self._whole or (start == 0 and end == len(self.text))
+        return view
+
+    def _ranges(self, pids: list[int]) -> list[tuple[int, int]]:
+        """The windows (or the whole text) patterns `pids` must run on."""
+        if self.prefilter and not self._whole:
+            anchored = self.index.anchored(pids)
+            windows = self._anchor_windows(*anchored) if anchored is not None else None
+            if windows is not None:
+                return windows
+        return [(0, len(self.text))]
 
     def _anchor_windows(self, anchors: frozenset[bytes], reach: int) -> list[tuple[int, int]] | None:
         """Character ranges covering `reach` whitespace-separated chunks on each side of every
@@ -616,17 +645,14 @@ class MessageMatches:
         lowered = text.lower()
         if len(lowered) != len(text):
             return None
-        if self._chunks is None:
+        clean = not _ODD_SPACE.search(text)  # chunks are separated by exactly one space or newline
+        if not clean and self._chunks is None:
             self._chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(text)]
-        chunks = self._chunks
-        starts = [a for a, _ in chunks]
         ranges: list[tuple[int, int]] = []
         ascii_text = text.isascii()
         for word in anchors.intersection(self.words):
-            w = word.decode()
-            for at in _occurrences(lowered, w, ascii_text):
-                i = bisect.bisect_right(starts, at) - 1
-                ranges.append((max(0, i - reach), min(len(chunks) - 1, i + reach)))
+            for at in _occurrences(lowered, word.decode(), ascii_text):
+                ranges.append(_around(text, at, reach) if clean else self._around_chunks(at, reach))
         if not ranges:
             return None  # the words are there but not as we find them: play safe
         ranges.sort()
@@ -636,10 +662,40 @@ class MessageMatches:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], b))
             else:
                 merged.append((a, b))
-        return [(chunks[a][0], chunks[b][1]) for a, b in merged]
+        return merged
+
+    def _around_chunks(self, at: int, reach: int) -> tuple[int, int]:
+        chunks = self._chunks
+        assert chunks is not None
+        i = bisect.bisect_right([a for a, _ in chunks], at) - 1
+        return chunks[max(0, i - reach)][0], chunks[min(len(chunks) - 1, i + reach)][1]
 
 
 _CHUNK = re.compile(r"\S+")
+_ODD_SPACE = re.compile(r"[^\S \n]|\s\s|^\s|\s$")
+
+
+def _around(text: str, at: int, reach: int) -> tuple[int, int]:
+    """The range of the chunk holding offset `at` and `reach` chunks on each side, in a text
+    whose chunks are separated by single spaces or newlines."""
+    start = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at)) + 1
+    for _ in range(reach):
+        if start == 0:
+            break
+        start = max(text.rfind(" ", 0, start - 1), text.rfind("\n", 0, start - 1)) + 1
+    end = _next_space(text, at)
+    for _ in range(reach):
+        if end == len(text):
+            break
+        end = _next_space(text, end + 1)
+    return start, end
+
+
+def _next_space(text: str, pos: int) -> int:
+    space, newline = text.find(" ", pos), text.find("\n", pos)
+    if space < 0:
+        return newline if newline >= 0 else len(text)
+    return space if newline < 0 or space < newline else newline
 
 
 def _occurrences(lowered: str, word: str, ascii_text: bool) -> Iterator[int]:
@@ -658,13 +714,12 @@ def _occurrences(lowered: str, word: str, ascii_text: bool) -> Iterator[int]:
 
 
 class _Tokens:
-    """A tokenised text (a whole message or a window of it) and its start in the message."""
+    """A tokenised text (a whole message or a window of it)."""
 
-    __slots__ = ("doc", "offset", "text", "_phrase")
+    __slots__ = ("doc", "text", "_phrase")
 
-    def __init__(self, doc: Any, offset: int, text: str) -> None:
+    def __init__(self, doc: Any, text: str) -> None:
         self.doc = doc
-        self.offset = offset
         self.text = text
         self._phrase: tuple[Any, Any] | None = None
 

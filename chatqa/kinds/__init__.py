@@ -113,10 +113,9 @@ class Context:
         if self._hits is None:
             self._hits = {}
             if self.index is not None:
-                keys_for = self.index.keys_for
+                scan = self.index.scan
                 for m in self.transcript.messages:
-                    words = self._words[m.index] = words_of(m.text)
-                    self._hits[m.index] = keys_for(words)
+                    self._words[m.index], self._hits[m.index] = scan(m.text)
         return self._hits
 
     def words(self, message: Message) -> set[bytes]:

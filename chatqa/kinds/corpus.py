@@ -66,8 +66,32 @@ def canned_key(text: str, names: frozenset[bytes], min_words: int, *, template: 
     as ``{customer_name}`` or ``{{order_id}}`` are read as the values they stand for. None for
     messages shorter than `min_words` (acknowledgements are never canned).
     """
-    if template:
-        text = _PLACEHOLDER.sub(_placeholder, text)
+    data = _normalised(_PLACEHOLDER.sub(_placeholder, text) if template else text)
+    if names and any(name in data for name in names):
+        data = b" " + data + b" "
+        for name in names:
+            word = b" " + name + b" "
+            while word in data:
+                data = data.replace(word, b" <name> ")
+        return _key(data, min_words)
+    found = _KEYS.get((data, min_words))
+    if found is None:
+        if len(_KEYS) >= 50_000:
+            _KEYS.clear()
+        found = _KEYS[data, min_words] = (_key(data, min_words),)
+    return found[0]
+
+
+_KEYS: dict[tuple[bytes, int], tuple[int | None]] = {}  # agent lines repeat: macros, greetings
+_NORMALISED: dict[str, bytes] = {}
+
+
+def _normalised(text: str) -> bytes:
+    """`text` lowercased, links, emails and handles as placeholders, without its sign-off,
+    punctuation as spaces, digit runs as "#" (remembered per text)."""
+    found = _NORMALISED.get(text)
+    if found is not None:
+        return found
     low = text.lower()
     if "@" in low or "http" in low or "www." in low:
         low = _HANDLE.sub(" <handle> ", _EMAIL.sub(" <email> ", _URL.sub(" <url> ", low)))
@@ -80,13 +104,13 @@ def canned_key(text: str, names: frozenset[bytes], min_words: int, *, template: 
         data = _DIGITS.sub("#", _NON_WORD.sub(" ", low)).encode()
     while b"##" in data:
         data = data.replace(b"##", b"#")
-    if names:
-        data = b" " + data + b" "
-        for name in names:
-            if name in data:
-                word = b" " + name + b" "
-                while word in data:
-                    data = data.replace(word, b" <name> ")
+    if len(_NORMALISED) >= 50_000:
+        _NORMALISED.clear()
+    _NORMALISED[text] = data
+    return data
+
+
+def _key(data: bytes, min_words: int) -> int | None:
     words = data.split()
     joined = b" ".join(words)
     # Placeholders and numbers are not words: count them only when they could matter.
