@@ -163,17 +163,24 @@ def _config(config_path: Path | None, select: tuple[str, ...] = (), ignore: tupl
 @click.option("--fail-on", type=click.Choice(["suggestion", "warning", "error"]),
               help="Exit 1 if any finding is at this level or above.")
 @click.option("--no-redact", is_flag=True, help="Keep emails and phone numbers in quotes (card numbers are always masked).")
+@click.option("--jobs", "-j", default="1", show_default=True, metavar="N",
+              help="Worker processes (auto: one per CPU); results and their order are the same.")
 def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
           config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], fmt: str | None,
-          output: Path | None, fail_under: float | None, fail_on: str | None, no_redact: bool) -> None:
+          output: Path | None, fail_under: float | None, fail_on: str | None, no_redact: bool, jobs: str) -> None:
     """Check transcripts: metrics, findings and a score per conversation.
 
     Exit codes: 0 fine, 1 --fail-under/--fail-on triggered, 2 usage or config error,
     3 some inputs could not be parsed (everything else was still processed).
     """
     from .engine import Engine
+    from .parallel import ParallelLoader, job_count
 
+    try:
+        workers = job_count(jobs)
+    except ValueError:
+        _fail(f"--jobs: expected a number of processes or auto, got {jobs!r}")
     config = _config(config_path, select, ignore, fail_under=fail_under, fail_on=fail_on,
                      redact=False if no_redact else None)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
@@ -181,14 +188,19 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     fmt = fmt or _default_format(output)
     engine = Engine(config)
     gc.freeze()  # what is loaded so far lives for the whole run: keep it out of collections
-    loader = _loader(paths, vendor, options)
     with _progress(enabled=fmt != "jsonl" or output is not None) as progress:
         gate = _Gate(config.fail_under, config.fail_on)
         with _output(output) as stream:
             writer = _writer(fmt, stream, output, engine, redact_personal=config.redact)
-            transcripts = progress.track(_reporting(loader), "reading")
-            for result in progress.track(engine.run(transcripts, keep_transcripts=writer.needs_transcripts),
-                                         "checking" if engine.corpus_rules else ""):
+            keep = writer.needs_transcripts
+            if workers > 1:
+                loader: Any = ParallelLoader(engine, paths, vendor, options, workers, keep)
+                loader.on_failure = lambda failure: click.echo(str(failure), err=True)
+                results = engine.reduce(progress.track(loader, "reading"), keep_transcripts=keep)
+            else:
+                loader = _loader(paths, vendor, options)
+                results = engine.run(progress.track(_reporting(loader), "reading"), keep_transcripts=keep)
+            for result in progress.track(results, "checking" if engine.corpus_rules else ""):
                 gate.see(result)
                 writer.write(result)
             progress.stop()

@@ -44,6 +44,14 @@ class Partial:
     notes: dict[str, Any]
     packed: tuple[Any, ...] | None = None  # the transcript packed for a spill file
 
+    def pack(self, keep_transcript: bool) -> None:
+        """Swap the transcript for its packed form (or drop it), before pickling."""
+        if self.transcript is not None:
+            self.packed = pack_transcript(self.transcript) if keep_transcript else None
+            self.transcript = None
+        elif not keep_transcript:
+            self.packed = None
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Plain tuples pickle several times faster than pydantic models.
         findings = [(f.code, f.rule, f.level.value, f.message, f.message_index, f.span, f.quote, f.sent_at,
@@ -139,7 +147,7 @@ class Engine:
 
     def complete(self, partial: Partial, corpus: dict[str, Any]) -> Result:
         """Apply the run-level results to a mapped conversation: its final Result."""
-        metrics, findings, not_applicable = partial.metrics, partial.findings, partial.not_applicable
+        metrics, findings, not_applicable = partial.metrics, list(partial.findings), set(partial.not_applicable)
         extra: dict[str, Any] = {}
         for rule in self.corpus_rules:
             outcome = rule.conclude(partial.notes[rule.code], corpus[rule.code])
@@ -183,24 +191,30 @@ class Engine:
         conversations wait in a temporary file, so memory stays flat). Without
         `keep_transcripts`, results of such runs do not carry their transcripts (faster).
         """
-        with _fewer_collections():
-            if not self.corpus_rules:
-                for transcript in transcripts:
-                    yield self.check(transcript, {})
-                return
-            states = self.new_states()
-            with Spill() as spill:
-                for transcript in transcripts:
-                    partial = self.map(transcript)
-                    self.observe(partial.notes, states)
-                    spill.write(partial, keep_transcripts)
-                corpus = self.finish(states)
-                for partial in spill:
-                    yield self.complete(partial, corpus)
+        yield from self.reduce((self.map(t) for t in transcripts), keep_transcripts=keep_transcripts)
+
+    def reduce(self, partials: Iterable[Partial], *, keep_transcripts: bool = True) -> Iterator[Result]:
+        """Results of mapped conversations (from `map`, here or in worker processes), in order."""
+        with fewer_collections():
+            yield from self._reduce(partials, keep_transcripts)
+
+    def _reduce(self, partials: Iterable[Partial], keep_transcripts: bool) -> Iterator[Result]:
+        if not self.corpus_rules:
+            for partial in partials:
+                yield self.complete(partial, {})
+            return
+        states = self.new_states()
+        with Spill() as spill:
+            for partial in partials:
+                self.observe(partial.notes, states)
+                spill.write(partial, keep_transcripts)
+            corpus = self.finish(states)
+            for partial in spill:
+                yield self.complete(partial, corpus)
 
 
 @contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
     """Collect garbage less often during a run: it allocates millions of short-lived objects
     without reference cycles, and each young-generation collection costs time for nothing."""
     old = gc.get_threshold()
@@ -219,9 +233,7 @@ class Spill:
 
     def write(self, partial: Partial, keep_transcript: bool) -> None:
         """Append one mapped conversation."""
-        transcript = partial.transcript
-        partial.transcript = None
-        partial.packed = pack_transcript(transcript) if keep_transcript and transcript is not None else None
+        partial.pack(keep_transcript)
         data = pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL)
         self.file.write(len(data).to_bytes(4, "little") + data)
 

@@ -99,12 +99,25 @@ def _walk(folder: Path, seen: set[str]) -> Iterator[Path | Failure | Skipped]:
     seen.discard(real)
 
 
-class InputFile:
-    """One input file, decompressed on the fly, with cheap access to its first bytes."""
+class LineRange(NamedTuple):
+    """A part of a JSON Lines file: bytes `start` to `end`, whose first line is `first_line`."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    start: int
+    end: int
+    first_line: int
+
+
+class InputFile:
+    """One input file, decompressed on the fly, with cheap access to its first bytes.
+
+    With `lines`, only that part of a (plain) JSON Lines file is read as records; the
+    format is still judged from the start of the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], lines: LineRange | None = None) -> None:
         self.path = Path(path)
         self.name = str(path)
+        self.lines = lines
 
     def open(self) -> IO[bytes]:
         """Open the (decompressed) content for binary reading."""
@@ -260,13 +273,20 @@ def _jsonl_records(source: InputFile) -> Iterator[Record | Failure]:
                 yield _jsonl_record(source.name, lineno, line)
         return
     with source.open() as stream:
-        lineno = 0
+        lineno, first, left = 0, 1, -1
+        if source.lines is not None:
+            stream.seek(source.lines.start)
+            first, left = source.lines.first_line, source.lines.end - source.lines.start
         try:
-            for lineno, line in enumerate(stream, 1):  # noqa: B007 - used in except
+            for lineno, line in enumerate(stream, first):  # noqa: B007 - used in except
                 if lineno == 1:
                     line = _utf8(line, source.encoding)
                 if line.strip():
                     yield _jsonl_record(source.name, lineno, line)
+                if left >= 0:
+                    left -= len(line)
+                    if left <= 0:
+                        break
         except (OSError, EOFError, zlib.error) as exc:
             yield Failure(source=source.name, locator=f"line {lineno + 1}",
                           reason=f"corrupt or truncated compressed data ({exc})")
@@ -376,3 +396,28 @@ def csv_rows(source: InputFile) -> tuple[list[str], Iterator[tuple[int, list[str
             start = reader.line_num + 1
 
     return [h.replace(_CR_MARK, " ").strip() for h in header], rows()
+
+
+def split_lines(path: str | os.PathLike[str], size: int) -> list[LineRange]:
+    """Cut a plain (not compressed) file into parts of about `size` bytes at line ends."""
+    parts: list[LineRange] = []
+    start, first_line = 0, 1
+    pos = 0  # file offset of the current block
+    newlines = 0  # newlines in the file from `start` to the scanning point
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            at = 0
+            while (target := start + size - 1 - pos) < len(block):
+                cut = block.find(b"\n", max(at, target))
+                if cut < 0:
+                    break
+                newlines += block.count(b"\n", at, cut + 1)
+                parts.append(LineRange(start, pos + cut + 1, first_line))
+                first_line += newlines
+                newlines = 0
+                start, at = pos + cut + 1, cut + 1
+            newlines += block.count(b"\n", at)
+            pos += len(block)
+    if pos > start:
+        parts.append(LineRange(start, pos, first_line))
+    return parts

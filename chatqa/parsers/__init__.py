@@ -20,7 +20,7 @@ from ..errors import ConfigError, Failure, ParseError, join_locator
 from ..model import Role, Transcript
 from ..normalize import RawMessage, build_transcript, plain_transcript
 from ..registry import Registry
-from ..sources import InputFile, Skipped, Syntax, csv_rows, iter_files, json_records
+from ..sources import InputFile, LineRange, Skipped, Syntax, csv_rows, iter_files, json_records
 
 __all__ = [
     "JsonParser",
@@ -330,11 +330,13 @@ def _unknown_format(source: InputFile) -> str:
 
 
 def parse_file(
-    path: str | os.PathLike[str], vendor: str = "auto", options: ParseOptions | None = None
+    path: str | os.PathLike[str], vendor: str = "auto", options: ParseOptions | None = None,
+    lines: LineRange | None = None,
 ) -> Iterator[Transcript | Failure]:
-    """Yield the transcripts and failures of one file (gzip read transparently)."""
+    """Yield the transcripts and failures of one file (gzip read transparently), or of the
+    `lines` of a JSON Lines file."""
     options = options or ParseOptions()
-    source = InputFile(path)
+    source = InputFile(path, lines)
     parser: Parser | None = None
     try:
         parser = detect(source, options) if vendor == "auto" else get_parser(vendor)
