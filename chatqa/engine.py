@@ -115,6 +115,7 @@ class Engine:
         """Check `transcript` with every rule except the run-level ones, which take notes."""
         facts = Facts(transcript)
         metrics = compute(transcript, facts)
+        self.index.refresh()
         ctx = Context(transcript, metrics, self.index, facts)
         findings: list[Finding] = []
         not_applicable: set[str] = set()

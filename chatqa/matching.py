@@ -64,8 +64,8 @@ _SKIP_TEXT = ("-", "–", "—", "..", "…", "~")  # a text without these has n
 _SENTENCE_ENDS = [".", "!", "?", "...", "…", "!!", "??", "?!", "!?", ";"]
 _SLOT = re.compile(r"\([^()]*\)\??|\S+")
 _WORD = re.compile(r"[^\W_]+")
-MAX_STRINGS = 400_000  # rebuild the vocabulary past this many strings (spaCy's StringStore only grows)
-MAX_SEEN = 50_000  # window texts whose matches are remembered (then forgotten all at once)
+MAX_STRINGS = 50_000  # rebuild the vocabulary past this many strings (spaCy's StringStore only grows)
+MAX_SEEN = 20_000  # window texts whose matches are remembered (then forgotten all at once)
 
 
 def make_nlp() -> Any:
@@ -389,7 +389,6 @@ class PhraseIndex:
         self._always: set[str] = set()  # keys with a pattern that no index word pins down
         self._always_keys: frozenset[str] = frozenset()
         self._seen: dict[tuple[str, tuple[int, ...], str], list[tuple[int, int]]] = {}
-        self._scanned: dict[str, tuple[set[bytes], frozenset[str]]] = {}
 
     def add(self, key: str, patterns: Iterable[str | list[dict[str, Any]]]) -> None:
         """Register patterns under `key` (validated now: ValueError on a bad one)."""
@@ -450,7 +449,7 @@ class PhraseIndex:
                 else:
                     key_words.setdefault(key, set()).update(first)
         self._key_words = {k: frozenset(v) for k, v in key_words.items()}
-        self._seen, self._scanned = {}, {}
+        self._seen = {}
         word_keys: dict[bytes, set[str]] = {}
         for key, words in self._key_words.items():
             for w in words:
@@ -463,17 +462,6 @@ class PhraseIndex:
     def may_match(self, key: str, words: set[bytes]) -> bool:
         """False when no pattern of `key` can match a text with these `words` (`words_of`)."""
         return key in self.keys_for(words)
-
-    def scan(self, text: str) -> tuple[set[bytes], frozenset[str]]:
-        """`text`'s words (`words_of`) and the keys that may match it, remembered per text
-        (chat lines repeat: "ok", "thanks", macros)."""
-        found = self._scanned.get(text)
-        if found is None:
-            if len(self._scanned) >= MAX_SEEN:
-                self._scanned.clear()
-            words = words_of(text)
-            found = self._scanned[text] = (words, self.keys_for(words))
-        return found
 
     def keys_for(self, words: set[bytes]) -> frozenset[str]:
         """The keys that may match a text with these `words` (`words_of`): one set look-up."""
@@ -514,9 +502,16 @@ class PhraseIndex:
 
     def tokenize(self, text: str) -> Any:
         """A spaCy Doc of `text` in this index's vocabulary."""
-        if not self._built or len(self._nlp.vocab.strings) > MAX_STRINGS:
-            self._build()  # a fresh vocabulary keeps memory flat on long streams
+        if not self._built:
+            self._build()
         return self._nlp.make_doc(text)
+
+    def refresh(self) -> None:
+        """Start a fresh vocabulary once the current one holds MAX_STRINGS strings (spaCy's
+        string store only grows): memory stays flat on long streams. Call it between
+        conversations, never while matches of one are in use."""
+        if self._built and len(self._nlp.vocab.strings) > MAX_STRINGS:
+            self._build()
 
     def on(self, text: str, words: set[bytes] | None = None, *, prefilter: bool = True) -> MessageMatches:
         """Lazy matches of one message (without `prefilter`, every pattern runs: for testing)."""

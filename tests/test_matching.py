@@ -105,6 +105,7 @@ def test_vocabulary_is_rebuilt_when_it_grows(monkeypatch):
     idx = index("please hold")
     for i in range(2_000):
         idx.match(f"please hold token{i} other{i} more{i}")
+        idx.refresh()
     assert len(idx._nlp.vocab.strings) < 3_000 + 10
     assert quotes(idx, "ok please hold on") == ["please hold"]
 

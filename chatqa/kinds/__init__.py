@@ -113,9 +113,10 @@ class Context:
         if self._hits is None:
             self._hits = {}
             if self.index is not None:
-                scan = self.index.scan
+                keys_for = self.index.keys_for
                 for m in self.transcript.messages:
-                    self._words[m.index], self._hits[m.index] = scan(m.text)
+                    words = self._words[m.index] = words_of(m.text)
+                    self._hits[m.index] = keys_for(words)
         return self._hits
 
     def words(self, message: Message) -> set[bytes]:

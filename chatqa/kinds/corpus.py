@@ -76,13 +76,14 @@ def canned_key(text: str, names: frozenset[bytes], min_words: int, *, template: 
         return _key(data, min_words)
     found = _KEYS.get((data, min_words))
     if found is None:
-        if len(_KEYS) >= 50_000:
+        if len(_KEYS) >= _REMEMBERED:
             _KEYS.clear()
         found = _KEYS[data, min_words] = (_key(data, min_words),)
     return found[0]
 
 
-_KEYS: dict[tuple[bytes, int], tuple[int | None]] = {}  # agent lines repeat: macros, greetings
+_REMEMBERED = 20_000  # texts and keys remembered (agent lines repeat: macros, greetings), then forgotten
+_KEYS: dict[tuple[bytes, int], tuple[int | None]] = {}
 _NORMALISED: dict[str, bytes] = {}
 
 
@@ -104,7 +105,7 @@ def _normalised(text: str) -> bytes:
         data = _DIGITS.sub("#", _NON_WORD.sub(" ", low)).encode()
     while b"##" in data:
         data = data.replace(b"##", b"#")
-    if len(_NORMALISED) >= 50_000:
+    if len(_NORMALISED) >= _REMEMBERED:
         _NORMALISED.clear()
     _NORMALISED[text] = data
     return data
@@ -131,7 +132,7 @@ class CannedRule(Rule):
     min_conversations: int = Field(default=5, ge=2)
     min_words: int = Field(default=3, ge=1)
     library: str | None = None
-    capacity: int = Field(default=200_000, ge=1000)
+    capacity: int = Field(default=100_000, ge=1000)
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"canned", "total", "ratio", "max_ratio"})
     corpus: ClassVar[bool] = True

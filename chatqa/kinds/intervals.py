@@ -63,7 +63,7 @@ class _Table:
         self.db = sqlite3.connect(os.path.join(self._dir.name, "run.db"))
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("PRAGMA cache_size=-16384")  # 16 MiB: sorting spills to disk beyond it
+        self.db.execute("PRAGMA cache_size=-4096")  # 4 MiB: sorting spills to disk beyond it
         self.db.execute(self.schema)
         self._flush()
 
@@ -86,7 +86,7 @@ class _Table:
 class Intervals:
     """Every agent's open intervals of a run (the state of the concurrency rule)."""
 
-    SPILL_AT = 200_000
+    SPILL_AT = 50_000
 
     def __init__(self) -> None:
         self._table = _Table(self.SPILL_AT, "CREATE TABLE t (agent TEXT, start REAL, end REAL, source TEXT, id TEXT)")
