@@ -476,9 +476,9 @@ class PhraseIndex:
         return frozenset(keys)
 
     def candidates(self, key: str, text: str, words: set[bytes], tokenized: bool = False) -> list[int]:
-        """Ids of `key`'s patterns whose requirements `text` (with `words`) meets. Once the text
-        is `tokenized`, plain-word patterns are all kept: the PhraseMatcher costs less than the
-        check."""
+        """Ids of `key`'s patterns whose requirements `text` (with `words`) meets. Plain-word
+        patterns with an anchor word in the text, or any once the text is `tokenized`, are kept
+        without the full check: the PhraseMatcher on a window costs less."""
         if not self._built:
             self._build()
         found = []
@@ -488,6 +488,9 @@ class PhraseIndex:
                 found.append(pid)
                 continue
             if p.first is not None and p.first.isdisjoint(words):
+                continue
+            if p.matcher is None and p.first is not None:
+                found.append(pid)
                 continue
             for need in p.needs:
                 if not need.met(words):
@@ -596,7 +599,10 @@ class MessageMatches:
         self.prefilter = prefilter
         self._whole = False  # the whole text is tokenised
         self._windows: dict[tuple[int, int], _Tokens] = {}
-        self._chunks: list[tuple[int, int]] | None = None
+        self._chunks: list[tuple[int, int]] | None = None  # for texts with unusual whitespace
+        self._lowered: str | None = None
+        self._clean = False  # chunks separated by exactly one space or newline
+        self._positions: dict[bytes, list[int]] = {}  # anchor word -> its offsets
         self._spans: dict[str, list[tuple[int, int]]] = {}
 
     def spans(self, key: str) -> list[tuple[int, int]]:
@@ -636,18 +642,22 @@ class MessageMatches:
     def _anchor_windows(self, anchors: frozenset[bytes], reach: int) -> list[tuple[int, int]] | None:
         """Character ranges covering `reach` whitespace-separated chunks on each side of every
         anchor word (None when the text's lowercase form has other offsets)."""
-        text = self.text
-        lowered = text.lower()
-        if len(lowered) != len(text):
+        if self._lowered is None:
+            text = self.text
+            self._lowered = text.lower()
+            self._clean = len(self._lowered) == len(text) and not _ODD_SPACE.search(text)
+            if not self._clean and len(self._lowered) == len(text):
+                self._chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(text)]
+        lowered = self._lowered
+        if len(lowered) != len(self.text):
             return None
-        clean = not _ODD_SPACE.search(text)  # chunks are separated by exactly one space or newline
-        if not clean and self._chunks is None:
-            self._chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(text)]
         ranges: list[tuple[int, int]] = []
-        ascii_text = text.isascii()
         for word in anchors.intersection(self.words):
-            for at in _occurrences(lowered, word.decode(), ascii_text):
-                ranges.append(_around(text, at, reach) if clean else self._around_chunks(at, reach))
+            at = self._positions.get(word)
+            if at is None:
+                at = self._positions[word] = list(_occurrences(lowered, word.decode(), self.text.isascii()))
+            for pos in at:
+                ranges.append(_around(self.text, pos, reach) if self._clean else self._around_chunks(pos, reach))
         if not ranges:
             return None  # the words are there but not as we find them: play safe
         ranges.sort()

@@ -132,7 +132,7 @@ class CannedRule(Rule):
     min_conversations: int = Field(default=5, ge=2)
     min_words: int = Field(default=3, ge=1)
     library: str | None = None
-    capacity: int = Field(default=100_000, ge=1000)
+    capacity: int = Field(default=200_000, ge=1000)
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"canned", "total", "ratio", "max_ratio"})
     corpus: ClassVar[bool] = True
