@@ -67,6 +67,7 @@ def make_nlp() -> Any:
     from spacy.symbols import NORM, ORTH
 
     nlp = spacy.blank("en")
+    nlp.max_length = 10**9  # tokenizer only (no parser/NER memory): a 1 MB message must not raise E088
     for word, norm in CHAT_NORMS.items():
         for form in (word, word.capitalize(), word.upper()):
             nlp.vocab[form].norm_ = norm
@@ -456,11 +457,13 @@ class MessageMatches:
 
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Drop spans contained in or overlapping an earlier, longer span; return in text order."""
-    kept: list[tuple[int, int]] = []
+    kept: list[tuple[int, int]] = []  # sorted and disjoint: only the neighbours can overlap
     for start, end in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(end <= a or start >= b for a, b in kept):
-            kept.append((start, end))
-    return sorted(kept)
+        i = bisect.bisect_left(kept, (start, end))
+        if (i and kept[i - 1][1] > start) or (i < len(kept) and kept[i][0] < end):
+            continue
+        kept.insert(i, (start, end))
+    return kept
 
 
 def overlaps(span: tuple[int, int], others: Iterator[tuple[int, int]] | list[tuple[int, int]]) -> bool:
