@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, field_validator
 
 from .redact import mask_cards
@@ -48,6 +50,10 @@ class Failure(BaseModel, frozen=True):
     @classmethod
     def _one_line(cls, value: str) -> str:
         return one_line(value)  # JSON keys from the input may appear in locators
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Failure:
+        """A copy with `update` applied, validated again (so updated reasons are masked too)."""
+        return type(self).model_validate({**self.model_dump(), **(update or {})})
 
     def __str__(self) -> str:
         at = f" (at {self.locator})" if self.locator else ""

@@ -24,6 +24,14 @@ import orjson
 from .errors import Failure, ParseError
 
 HEAD_BYTES = 64 * 1024
+MAX_JSON_DOCUMENT = 128 * 1024 * 1024
+"""A JSON document other than a top-level array is read whole: larger ones are refused."""
+STREAM_JSON_ABOVE = 16 * 1024 * 1024
+"""A top-level JSON array larger than this is read element by element (bounded memory)."""
+MAX_RECORD = 64 * 1024 * 1024
+"""A single record (array element or JSONL line) larger than this is refused."""
+_CHUNK = 1024 * 1024
+_SNIFF_RECORDS = 1000
 GZIP_MAGIC = b"\x1f\x8b"
 _OTHER_ARCHIVES = {
     b"PK\x03\x04": "a ZIP archive: unzip it first",
@@ -125,9 +133,23 @@ class InputFile:
 
     @cached_property
     def head(self) -> bytes:
-        """The first 64 KiB of decompressed content."""
+        """The first 64 KiB of decompressed content (what can be read of it: a truncated gzip
+        file still shows its beginning, and the readers report the damage where it is)."""
+        chunks: list[bytes] = []
+        size = 0
         with self.open() as stream:
-            return _read_guarded(lambda: stream.read(HEAD_BYTES))
+            while size < HEAD_BYTES:
+                try:
+                    chunk = _read_guarded(lambda: stream.read1(min(8192, HEAD_BYTES - size)))
+                except ParseError:
+                    if chunks:
+                        break
+                    raise
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        return b"".join(chunks)
 
     @cached_property
     def encoding(self) -> str:
@@ -138,7 +160,7 @@ class InputFile:
     def syntax(self) -> Syntax:
         """JSON document, JSON Lines or CSV, judged from the content (never the name)."""
         head = self.head
-        if not head.strip():
+        if not head.removeprefix(codecs.BOM_UTF8).strip() or head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             raise ParseError("empty file")
         if self.encoding == "utf-16":
             head = head.decode("utf-16", errors="ignore").encode()
@@ -155,14 +177,43 @@ class InputFile:
             try:
                 return "jsonl" if isinstance(orjson.loads(first), dict) else "json"
             except orjson.JSONDecodeError:
-                return "json"
+                # a broken first line of JSON Lines still closes its object on the same line;
+                # a pretty-printed document's first line does not
+                more = b"\n" in text.rstrip()
+                return "jsonl" if more and first.rstrip().endswith(b"}") else "json"
         _check_utf8(head)
         return "csv"
 
     @cached_property
+    def is_array(self) -> bool:
+        """True when the JSON document is a top-level array."""
+        head = self.head if self.encoding == "utf-8" else self.head.decode("utf-16", errors="ignore").encode()
+        return head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"["
+
+    @cached_property
+    def streams(self) -> bool:
+        """True for a top-level JSON array too big to parse at once (read element by element)."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return False
+        gzipped = _is_gzip(self.path)
+        return self.is_array and (size > STREAM_JSON_ABOVE or (gzipped and size > STREAM_JSON_ABOVE // 10))
+
+    def read_limited(self, limit: int) -> bytes:
+        """The whole decompressed content, or ParseError when it is larger than `limit` bytes."""
+        with self.open() as stream:
+            data = _read_guarded(lambda: stream.read(limit + 1))
+        if len(data) > limit:
+            raise ParseError(
+                f"JSON document is larger than {limit // (1024 * 1024)} MiB; chatqa streams big exports as "
+                "JSON Lines or a top-level JSON array: convert it (e.g. jq -c '.conversations[]' FILE > FILE.jsonl)")
+        return data
+
+    @cached_property
     def json_document(self) -> Any:
         """The parsed JSON document (syntax "json"), or a marker for a broken top-level array."""
-        data = _utf8(self.read_bytes(), self.encoding)
+        data = _utf8(self.read_limited(MAX_JSON_DOCUMENT), self.encoding)
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -171,10 +222,18 @@ class InputFile:
             raise ParseError(f"invalid JSON: {_json_reason(exc)}", _json_place(exc)) from None
 
     def first_record(self) -> Any:
-        """The first readable top-level JSON value (for format sniffing), or None."""
-        for item in json_records(self):
+        """The first readable top-level JSON value (for format sniffing), or None for a file with
+        no values (``[]``). A file whose first values are all unreadable raises the first error:
+        it must be reported, not taken for an empty file."""
+        first: Failure | None = None
+        for n, item in enumerate(json_records(self)):
             if not isinstance(item, Failure):
                 return item[1]
+            first = first or item
+            if n >= _SNIFF_RECORDS:
+                break
+        if first is not None:
+            raise ParseError(first.reason, first.locator)
         return None
 
     def text_lines(self) -> Iterator[str]:
@@ -203,6 +262,14 @@ class _GuardedGzip(gzip.GzipFile):
             super().close()
         finally:
             self._raw.close()
+
+
+def _is_gzip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as raw:
+            return raw.read(2) == GZIP_MAGIC
+    except OSError:
+        return False
 
 
 def _read_guarded(read: Any) -> bytes:
@@ -237,14 +304,18 @@ def json_records(source: InputFile) -> Iterator[Record | Failure]:
 
     A JSON array yields its elements (``[0]``, ``[1]`` ...), an object yields itself
     (locator ``""``), JSON Lines yield one value per line (``line 3``). A broken line, or
-    the rest of a truncated array, becomes a Failure; earlier records are kept.
+    a broken element of an array, becomes a Failure; the other records are kept. Big arrays
+    are read element by element, in bounded memory.
     """
     if source.syntax == "jsonl":
         yield from _jsonl_records(source)
         return
+    if source.streams:
+        yield from _array_records(source)
+        return
     doc = source.json_document
     if doc is _BROKEN:
-        yield from _salvage_array(source.name, _utf8(source.read_bytes(), source.encoding))
+        yield from _array_records(source)
         return
     if isinstance(doc, list):
         for i, value in enumerate(doc):
@@ -255,14 +326,24 @@ def json_records(source: InputFile) -> Iterator[Record | Failure]:
 
 def _jsonl_records(source: InputFile) -> Iterator[Record | Failure]:
     if source.encoding == "utf-16":
-        for lineno, line in enumerate(_utf8(source.read_bytes(), "utf-16").split(b"\n"), 1):
+        for lineno, line in enumerate(_utf8(source.read_limited(MAX_JSON_DOCUMENT), "utf-16").split(b"\n"), 1):
             if line.strip():
                 yield _jsonl_record(source.name, lineno, line)
         return
     with source.open() as stream:
         lineno = 0
         try:
-            for lineno, line in enumerate(stream, 1):  # noqa: B007 - used in except
+            while True:
+                line = stream.readline(MAX_RECORD + 1)
+                if not line:
+                    break
+                lineno += 1
+                if len(line) > MAX_RECORD and not line.endswith(b"\n"):
+                    yield Failure(source=source.name, locator=f"line {lineno}",
+                                  reason=f"line is longer than {MAX_RECORD // (1024 * 1024)} MiB")
+                    while line and not line.endswith(b"\n"):  # skip the rest of the line
+                        line = stream.readline(_CHUNK)
+                    continue
                 if lineno == 1:
                     line = _utf8(line, source.encoding)
                 if line.strip():
@@ -276,47 +357,142 @@ def _jsonl_record(name: str, lineno: int, line: bytes) -> Record | Failure:
     try:
         return f"line {lineno}", orjson.loads(line)
     except orjson.JSONDecodeError as exc:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return Failure(source=name, locator=f"line {lineno}",
+                           reason=f"not valid UTF-8 text (byte {bad.start + 1} of the line); re-save the export as UTF-8")
         return Failure(source=name, locator=f"line {lineno}", reason=f"invalid JSON: {_json_reason(exc)}")
 
 
-def _salvage_array(name: str, data: bytes) -> Iterator[Record | Failure]:
-    """Decode a broken top-level array element by element, keeping what precedes the damage."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError("not valid UTF-8 text", f"byte {exc.start}") from None
-    decoder = json.JSONDecoder()
-    pos = text.index("[") + 1
-    index = 0
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if text.startswith("]", pos):
-            rest = text[pos + 1:].strip()
-            if rest:
-                yield Failure(source=name, locator=_text_place(text, pos + 1),
-                              reason="invalid JSON: unexpected content after the array")
-            return
+class _Text:
+    """Decoded text of a file read in chunks, with absolute line/column positions."""
+
+    def __init__(self, source: InputFile) -> None:
+        self.source = source
+        self.stream = source.open()
+        codec = "utf-8-sig" if source.encoding == "utf-8" else "utf-16"
+        self.decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        self.buf = ""
+        self.eof = False
+        self.line = 1  # line of buf[0]
+        self.column = 1  # column of buf[0]
+
+    def more(self, size: int = _CHUNK) -> bool:
+        """Read more text; False at the end of the file."""
+        if self.eof:
+            return False
         try:
-            value, end = decoder.raw_decode(text, pos)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            where = getattr(exc, "pos", pos)
-            what = "truncated" if where >= len(text.rstrip()) else "invalid JSON"
-            yield Failure(source=name, locator=f"[{index}], {_text_place(text, where)}",
-                          reason=f"{what}: the array's remaining records cannot be read")
+            data = _read_guarded(lambda: self.stream.read(size))
+            self.buf += self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise ParseError("not valid UTF-8 text; re-save the export as UTF-8", self.place(len(self.buf))
+                             + f" (+{exc.start} bytes)") from None
+        if not data:
+            self.eof = True
+            self.stream.close()
+        return bool(data) or not self.eof
+
+    def drop(self, upto: int) -> None:
+        """Forget buf[:upto] (already consumed)."""
+        if upto <= 0:
             return
-        yield f"[{index}]", value
-        index += 1
-        pos = end
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if text.startswith(",", pos):
-            pos += 1
-        elif not text.startswith("]", pos):
-            yield Failure(source=name, locator=f"[{index}], {_text_place(text, pos)}",
-                          reason="truncated: the array's remaining records cannot be read"
-                          if pos >= len(text) else "invalid JSON: expected ',' or ']'")
-            return
+        nl = self.buf.count("\n", 0, upto)
+        if nl:
+            self.line += nl
+            self.column = upto - self.buf.rfind("\n", 0, upto)
+        else:
+            self.column += upto
+        self.buf = self.buf[upto:]
+
+    def place(self, pos: int) -> str:
+        line = self.line + self.buf.count("\n", 0, pos)
+        last = self.buf.rfind("\n", 0, pos)
+        column = pos - last if last >= 0 else self.column + pos
+        return f"line {line}, column {column}"
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _array_records(source: InputFile) -> Iterator[Record | Failure]:
+    """Decode a top-level array element by element, from a stream of text.
+
+    Each element is one record: a broken or unsupported element (NaN, a lone surrogate) is a
+    Failure of its own; damage that makes the end of an element unknowable (a truncated file,
+    a syntax error) ends the array with one Failure naming the place. Memory stays bounded by
+    the largest element.
+    """
+    name = source.name
+    text = _Text(source)
+    decoder = json.JSONDecoder()
+    try:
+        while "[" not in text.buf and text.more():
+            pass
+        pos = text.buf.index("[") + 1
+        index = 0
+        expect_value = True
+        while True:
+            while True:  # skip whitespace, reading on as needed
+                while pos < len(text.buf) and text.buf[pos] in " \t\r\n":
+                    pos += 1
+                if pos < len(text.buf) or not text.more():
+                    break
+            if pos >= len(text.buf):
+                yield Failure(source=name, locator=f"[{index}], {text.place(pos)}",
+                              reason="truncated: the array's remaining records cannot be read")
+                return
+            if text.buf[pos] == "]":
+                rest = text.buf[pos + 1:]
+                while not rest.strip() and text.more():
+                    rest = text.buf[pos + 1:]
+                if rest.strip():
+                    yield Failure(source=name, locator=text.place(pos + 1),
+                                  reason="invalid JSON: unexpected content after the array")
+                return
+            if not expect_value:
+                if text.buf[pos] != ",":
+                    yield Failure(source=name, locator=f"[{index}], {text.place(pos)}",
+                                  reason="invalid JSON: expected ',' or ']'")
+                    return
+                pos += 1
+                expect_value = True
+                continue
+            text.drop(pos)
+            pos = 0
+            size = _CHUNK
+            while True:
+                try:
+                    _, end = decoder.raw_decode(text.buf, 0)
+                    break
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    if len(text.buf) <= MAX_RECORD and text.more(size):
+                        size *= 2  # the element may continue past what was read: read on
+                        continue
+                    if len(text.buf) > MAX_RECORD:
+                        yield Failure(source=name, locator=f"[{index}], {text.place(0)}",
+                                      reason=f"record is larger than {MAX_RECORD // (1024 * 1024)} MiB")
+                        return
+                    if isinstance(exc, RecursionError):
+                        yield Failure(source=name, locator=f"[{index}], {text.place(0)}",
+                                      reason="invalid JSON: nested too deeply; the array's remaining records "
+                                             "cannot be read")
+                        return
+                    where = exc.pos
+                    what = "truncated" if where >= len(text.buf.rstrip()) else "invalid JSON"
+                    yield Failure(source=name, locator=f"[{index}], {text.place(where)}",
+                                  reason=f"{what}: the array's remaining records cannot be read")
+                    return
+            try:  # orjson decides what a value is, as for every other file
+                yield f"[{index}]", orjson.loads(text.buf[:end].encode("utf-8", "surrogatepass"))
+            except orjson.JSONDecodeError as exc:
+                yield Failure(source=name, locator=f"[{index}], {text.place(0)}",
+                              reason=f"invalid JSON: {_json_reason(exc)}")
+            index += 1
+            pos = end
+            expect_value = False
+    finally:
+        text.close()
 
 
 def _text_place(text: str, pos: int) -> str:
