@@ -102,7 +102,11 @@ class _Cli(click.Group):
             click.echo("chatqa: interrupted; no output was written", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except ChatqaError as exc:
-            _fail(str(exc))
+            message = str(exc)
+            if ": error: " in message:  # already "FILE: error: KEY: REASON", like parse failures
+                click.echo(message, err=True)
+                sys.exit(EXIT_USAGE)
+            _fail(message)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BrokenPipeError:
