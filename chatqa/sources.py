@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import gzip
 import io
 import json
 import os
+import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
@@ -68,12 +70,19 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Failu
     """
     for given in paths:
         path = Path(given)
-        if path.is_dir():
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            reason = "no such file or directory" if isinstance(exc, FileNotFoundError) and not path.is_symlink() \
+                else _stat_reason(exc)
+            yield Failure(source=str(path), reason=reason)
+            continue
+        if stat.S_ISDIR(mode):
             yield from _walk(path, set())
-        elif path.exists():
+        elif stat.S_ISREG(mode):
             yield path
         else:
-            yield Failure(source=str(path), reason="no such file or directory")
+            yield Failure(source=str(path), reason=_special(mode))
 
 
 def _walk(folder: Path, seen: set[str]) -> Iterator[Path | Failure | Skipped]:
@@ -92,19 +101,32 @@ def _walk(folder: Path, seen: set[str]) -> Iterator[Path | Failure | Skipped]:
             continue
         path = Path(entry.path)
         try:
-            is_dir = entry.is_dir()
-            exists = is_dir or entry.is_file()
+            mode = entry.stat().st_mode
         except OSError as exc:
-            yield Failure(source=str(path), reason=f"cannot read: {exc.strerror or exc}")
+            yield Failure(source=str(path), reason=_stat_reason(exc))
             continue
-        if is_dir:
+        if stat.S_ISDIR(mode):
             yield from _walk(path, seen)
-        elif exists:
+        elif stat.S_ISREG(mode):
             doc = path.suffix.lower() in _DOC_SUFFIXES or path.name.split(".")[0].lower() in _DOC_STEMS
             yield Skipped(path) if doc else path
         else:
-            yield Failure(source=str(path), reason="broken symlink or not a regular file")
+            yield Failure(source=str(path), reason=_special(mode))
     seen.discard(real)
+
+
+def _stat_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if isinstance(exc, FileNotFoundError):
+        return "broken symlink (its target does not exist)"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _special(mode: int) -> str:
+    what = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+    return f"not a regular file ({what}); save the export to a file first"
 
 
 class InputFile:
@@ -192,13 +214,13 @@ class InputFile:
 
     @cached_property
     def streams(self) -> bool:
-        """True for a top-level JSON array too big to parse at once (read element by element)."""
+        """True for a JSON document too big to parse at once: a top-level array, or an API
+        response holding the records in an array (``{"chats": [...]}``), read element by element."""
         try:
             size = self.path.stat().st_size
         except OSError:
             return False
-        gzipped = _is_gzip(self.path)
-        return self.is_array and (size > STREAM_JSON_ABOVE or (gzipped and size > STREAM_JSON_ABOVE // 10))
+        return size > STREAM_JSON_ABOVE or (_is_gzip(self.path) and size > STREAM_JSON_ABOVE // 10)
 
     def read_limited(self, limit: int) -> bytes:
         """The whole decompressed content, or ParseError when it is larger than `limit` bytes."""
@@ -311,8 +333,12 @@ def json_records(source: InputFile) -> Iterator[Record | Failure]:
         yield from _jsonl_records(source)
         return
     if source.streams:
-        yield from _array_records(source)
-        return
+        if source.is_array:
+            yield from _array_records(source)
+            return
+        found = yield from _envelope_records(source)
+        if found:
+            return
     doc = source.json_document
     if doc is _BROKEN:
         yield from _array_records(source)
@@ -366,10 +392,13 @@ def _jsonl_record(name: str, lineno: int, line: bytes) -> Record | Failure:
 
 
 class _Text:
-    """Decoded text of a file read in chunks, with absolute line/column positions."""
+    """Decoded text of a file read in chunks, with absolute line/column positions.
+
+    `buf` holds what has not been consumed yet; `more(keep_from)` forgets ``buf[:keep_from]``
+    (counting its lines) and reads on, returning how far positions shifted.
+    """
 
     def __init__(self, source: InputFile) -> None:
-        self.source = source
         self.stream = source.open()
         codec = "utf-8-sig" if source.encoding == "utf-8" else "utf-16"
         self.decoder = codecs.getincrementaldecoder(codec)(errors="strict")
@@ -378,32 +407,29 @@ class _Text:
         self.line = 1  # line of buf[0]
         self.column = 1  # column of buf[0]
 
-    def more(self, size: int = _CHUNK) -> bool:
-        """Read more text; False at the end of the file."""
+    def more(self, keep_from: int, size: int | None = None) -> int | None:
+        """Read more text after dropping buf[:keep_from]; the shift, or None at the end of the file."""
         if self.eof:
-            return False
+            return None
+        shift = keep_from
+        if keep_from:
+            nl = self.buf.count("\n", 0, keep_from)
+            if nl:
+                self.line += nl
+                self.column = keep_from - self.buf.rfind("\n", 0, keep_from)
+            else:
+                self.column += keep_from
+            self.buf = self.buf[keep_from:]
+        data = _read_guarded(lambda: self.stream.read(size or _CHUNK))
         try:
-            data = _read_guarded(lambda: self.stream.read(size))
             self.buf += self.decoder.decode(data, final=not data)
-        except UnicodeDecodeError as exc:
-            raise ParseError("not valid UTF-8 text; re-save the export as UTF-8", self.place(len(self.buf))
-                             + f" (+{exc.start} bytes)") from None
+        except UnicodeDecodeError:
+            raise ParseError("not valid UTF-8 text; re-save the export as UTF-8",
+                             self.place(len(self.buf))) from None
         if not data:
             self.eof = True
-            self.stream.close()
-        return bool(data) or not self.eof
-
-    def drop(self, upto: int) -> None:
-        """Forget buf[:upto] (already consumed)."""
-        if upto <= 0:
-            return
-        nl = self.buf.count("\n", 0, upto)
-        if nl:
-            self.line += nl
-            self.column = upto - self.buf.rfind("\n", 0, upto)
-        else:
-            self.column += upto
-        self.buf = self.buf[upto:]
+            return None if not shift else shift
+        return shift
 
     def place(self, pos: int) -> str:
         line = self.line + self.buf.count("\n", 0, pos)
@@ -415,84 +441,165 @@ class _Text:
         self.stream.close()
 
 
+class _Stop(Exception):
+    """The reader cannot go on: `failure` says where and why."""
+
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+
+class _Reader:
+    """An incremental JSON reader over `_Text`: whitespace, punctuation and whole values, reading
+    on as needed (memory bounded by the largest value plus one read)."""
+
+    def __init__(self, source: InputFile) -> None:
+        self.name = source.name
+        self.text = _Text(source)
+        self.pos = 0
+        self.decoder = json.JSONDecoder()
+        self.rest = "the array's remaining records cannot be read"
+        self.what = "the array"
+
+    def fail(self, reason: str, where: str) -> _Stop:
+        return _Stop(Failure(source=self.name, locator=where, reason=reason))
+
+    def char(self) -> str | None:
+        """The next non-blank character (not consumed), or None at the end of the file."""
+        text = self.text
+        while True:
+            while self.pos < len(text.buf) and text.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(text.buf):
+                return text.buf[self.pos]
+            shift = text.more(self.pos)
+            if shift is None:
+                return None
+            self.pos -= shift
+
+    def value(self, loc: str) -> tuple[int, int]:
+        """(start, end) of the JSON value at the current position, which it consumes."""
+        text = self.text
+        if self.char() is None:
+            raise self.fail(f"truncated: {self.rest}", f"{loc}, {text.place(self.pos)}")
+        size = _CHUNK
+        while True:
+            try:
+                _, end = self.decoder.raw_decode(text.buf, self.pos)
+                start, self.pos = self.pos, end
+                return start, end
+            except (json.JSONDecodeError, RecursionError) as exc:
+                if len(text.buf) - self.pos <= MAX_RECORD and not text.eof:
+                    self.pos -= text.more(self.pos, size) or 0  # the value may go on past what was read
+                    size *= 2
+                    continue
+                where = f"{loc}, {text.place(self.pos)}"
+                if len(text.buf) - self.pos > MAX_RECORD:
+                    raise self.fail(f"record is larger than {MAX_RECORD // (1024 * 1024)} MiB", where) from None
+                if isinstance(exc, RecursionError):
+                    raise self.fail(f"invalid JSON: nested too deeply; {self.rest}", where) from None
+                cut = exc.pos >= len(text.buf.rstrip()) or exc.msg.startswith("Unterminated string")
+                what = "truncated" if cut else "invalid JSON"
+                raise self.fail(f"{what}: {self.rest}", f"{loc}, {text.place(exc.pos)}") from None
+
+    def record(self, loc: str) -> Record | Failure:
+        """The value at the current position as a record (orjson decides what a value is, as for
+        every other file: NaN or a lone surrogate fails this record alone)."""
+        start, end = self.value(loc)
+        try:
+            return loc, orjson.loads(self.text.buf[start:end].encode("utf-8", "surrogatepass"))
+        except orjson.JSONDecodeError as exc:
+            return Failure(source=self.name, locator=f"{loc}, {self.text.place(start)}",
+                           reason=f"invalid JSON: {_json_reason(exc)}")
+
+    def expect(self, chars: str, loc: str) -> str:
+        found = self.char()
+        if found is None:
+            raise self.fail(f"truncated: {self.rest}", f"{loc}, {self.text.place(self.pos)}")
+        if found not in chars:
+            wanted = " or ".join(f"'{c}'" for c in chars)
+            raise self.fail(f"invalid JSON: expected {wanted}", f"{loc}, {self.text.place(self.pos)}")
+        self.pos += 1
+        return found
+
+    def array(self, prefix: str) -> Iterator[Record | Failure]:
+        """The elements of the array whose "[" was just consumed, as records ``prefix[i]``."""
+        index = 0
+        if self.char() == "]":
+            self.pos += 1
+            return
+        while True:
+            yield self.record(f"{prefix}[{index}]")
+            index += 1
+            if self.expect(",]", f"{prefix}[{index}]") == "]":
+                return
+
+    def end(self) -> Iterator[Failure]:
+        """Nothing but blanks may follow the document."""
+        where = self.text.place(self.pos)
+        if self.char() is not None:
+            yield Failure(source=self.name, locator=where,
+                          reason=f"invalid JSON: unexpected content after {self.what}")
+
+    def close(self) -> None:
+        self.text.close()
+
+
 def _array_records(source: InputFile) -> Iterator[Record | Failure]:
     """Decode a top-level array element by element, from a stream of text.
 
     Each element is one record: a broken or unsupported element (NaN, a lone surrogate) is a
     Failure of its own; damage that makes the end of an element unknowable (a truncated file,
-    a syntax error) ends the array with one Failure naming the place. Memory stays bounded by
-    the largest element.
+    a syntax error) ends the array with one Failure naming the place.
     """
-    name = source.name
-    text = _Text(source)
-    decoder = json.JSONDecoder()
+    reader = _Reader(source)
     try:
-        while "[" not in text.buf and text.more():
-            pass
-        pos = text.buf.index("[") + 1
-        index = 0
-        expect_value = True
-        while True:
-            while True:  # skip whitespace, reading on as needed
-                while pos < len(text.buf) and text.buf[pos] in " \t\r\n":
-                    pos += 1
-                if pos < len(text.buf) or not text.more():
-                    break
-            if pos >= len(text.buf):
-                yield Failure(source=name, locator=f"[{index}], {text.place(pos)}",
-                              reason="truncated: the array's remaining records cannot be read")
-                return
-            if text.buf[pos] == "]":
-                rest = text.buf[pos + 1:]
-                while not rest.strip() and text.more():
-                    rest = text.buf[pos + 1:]
-                if rest.strip():
-                    yield Failure(source=name, locator=text.place(pos + 1),
-                                  reason="invalid JSON: unexpected content after the array")
-                return
-            if not expect_value:
-                if text.buf[pos] != ",":
-                    yield Failure(source=name, locator=f"[{index}], {text.place(pos)}",
-                                  reason="invalid JSON: expected ',' or ']'")
-                    return
-                pos += 1
-                expect_value = True
-                continue
-            text.drop(pos)
-            pos = 0
-            size = _CHUNK
-            while True:
-                try:
-                    _, end = decoder.raw_decode(text.buf, 0)
-                    break
-                except (json.JSONDecodeError, RecursionError) as exc:
-                    if len(text.buf) <= MAX_RECORD and text.more(size):
-                        size *= 2  # the element may continue past what was read: read on
-                        continue
-                    if len(text.buf) > MAX_RECORD:
-                        yield Failure(source=name, locator=f"[{index}], {text.place(0)}",
-                                      reason=f"record is larger than {MAX_RECORD // (1024 * 1024)} MiB")
-                        return
-                    if isinstance(exc, RecursionError):
-                        yield Failure(source=name, locator=f"[{index}], {text.place(0)}",
-                                      reason="invalid JSON: nested too deeply; the array's remaining records "
-                                             "cannot be read")
-                        return
-                    where = exc.pos
-                    what = "truncated" if where >= len(text.buf.rstrip()) else "invalid JSON"
-                    yield Failure(source=name, locator=f"[{index}], {text.place(where)}",
-                                  reason=f"{what}: the array's remaining records cannot be read")
-                    return
-            try:  # orjson decides what a value is, as for every other file
-                yield f"[{index}]", orjson.loads(text.buf[:end].encode("utf-8", "surrogatepass"))
-            except orjson.JSONDecodeError as exc:
-                yield Failure(source=name, locator=f"[{index}], {text.place(0)}",
-                              reason=f"invalid JSON: {_json_reason(exc)}")
-            index += 1
-            pos = end
-            expect_value = False
+        reader.expect("[", "")
+        yield from reader.array("")
+        yield from reader.end()
+    except _Stop as stop:
+        yield stop.failure
     finally:
-        text.close()
+        reader.close()
+
+
+ENVELOPE_KEYS = frozenset({"conversations", "chats", "conversationHistoryRecords"})
+"""Keys of API responses that hold the records in an array (streamed for big documents)."""
+
+
+def _envelope_records(source: InputFile) -> Generator[Record | Failure, None, bool]:
+    """Stream the records of a big API response ``{"chats": [...], ...}`` element by element
+    (locators ``chats[3]``); other keys are skipped. Returns False, having yielded nothing, for
+    an object without such an array (it is then read whole)."""
+    reader = _Reader(source)
+    reader.what = "the document"
+    found = False
+    try:
+        reader.expect("{", "")
+        if reader.char() == "}":
+            return False
+        while True:
+            start, end = reader.value("")
+            key = json.loads(reader.text.buf[start:end])
+            if not isinstance(key, str):
+                raise reader.fail("invalid JSON: expected a key", reader.text.place(start))
+            reader.expect(":", key)
+            if key in ENVELOPE_KEYS and reader.char() == "[":
+                reader.pos += 1
+                found = True
+                yield from reader.array(key)
+            else:
+                reader.value(key)
+            if reader.expect(",}", key) == "}":
+                break
+        if found:
+            yield from reader.end()
+    except _Stop as stop:
+        if not found:
+            return False
+        yield stop.failure
+    finally:
+        reader.close()
+    return found
 
 
 def _text_place(text: str, pos: int) -> str:

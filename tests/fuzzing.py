@@ -223,6 +223,19 @@ def byte_damage(raw: bytes, data: st.DataObject) -> bytes:
 
 # --------------------------------------------------------------------------- the property
 
+@contextmanager
+def streaming() -> Iterator[None]:
+    """Read every JSON document element by element, in tiny reads, as if it were huge."""
+    from chatqa import sources
+
+    saved = sources.STREAM_JSON_ABOVE, sources._CHUNK
+    sources.STREAM_JSON_ABOVE, sources._CHUNK = 0, 64
+    try:
+        yield
+    finally:
+        sources.STREAM_JSON_ABOVE, sources._CHUNK = saved
+
+
 def parse_strictly(path: Path, vendor: str) -> list[Transcript | Failure]:
     """Detect and parse like `parse_file`, but without its catch-all: any exception other than
     ParseError propagates to the test."""

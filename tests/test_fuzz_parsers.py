@@ -20,6 +20,7 @@ from fuzzing import (
     check_items,
     csv_cells,
     parse_strictly,
+    streaming,
     structural,
     time_limit,
 )
@@ -51,6 +52,9 @@ def _run(tmp: Path, name: str, content: bytes, vendor: str) -> None:
     with time_limit(20):
         items = parse_strictly(path, vendor)
         check_items(items, path)
+        # the same file read element by element (the path big arrays and API responses take)
+        with streaming():
+            check_items(parse_strictly(path, vendor), path)
         # the loader accounts for every record of the same file
         loader = Loader(path, vendor=vendor, errors="collect")
         got = list(loader)
