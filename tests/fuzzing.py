@@ -9,6 +9,7 @@ reaches the vendor parsers' record code, not only the JSON decoder.
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import gzip
 import io
@@ -118,11 +119,11 @@ def mutate_tree(doc: Any, data: st.DataObject) -> Any:
         op = data.draw(st.sampled_from(["replace", "delete", "wrap", "duplicate", "retype"]), label="op")
         if not path:
             if op == "replace":
-                doc = data.draw(values, label="root")
+                doc = copy.deepcopy(data.draw(values, label="root"))
             continue
         parent, key = _get(doc, path[:-1]), path[-1]
         if op == "replace":
-            parent[key] = data.draw(values, label="value")
+            parent[key] = copy.deepcopy(data.draw(values, label="value"))  # never mutate NASTY_VALUES
         elif op == "delete":
             del parent[key]
         elif op == "wrap":

@@ -35,7 +35,7 @@ from chatqa.parsers import Loader, registry
 DEFAULT = settings(max_examples=25, deadline=None, derandomize=not os.environ.get("CHATQA_FUZZ_RANDOM"), database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                           HealthCheck.function_scoped_fixture])
-LONG = settings(DEFAULT, max_examples=int(os.environ.get("CHATQA_FUZZ_EXAMPLES", "400")))
+LONG = settings(DEFAULT, max_examples=int(os.environ.get("CHATQA_FUZZ_EXAMPLES", "1000")))
 VENDORS = registry.names()
 JSON_SAMPLES = [p.name for p in SAMPLE_FILES if not p.name.endswith(".csv")]
 CSV_SAMPLES = [p.name for p in SAMPLE_FILES if p.name.endswith(".csv")]

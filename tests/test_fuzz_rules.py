@@ -49,7 +49,7 @@ def test_any_text_runs_the_whole_rule_pack(rows):
 
 
 @pytest.mark.fuzz_long
-@settings(DEFAULT, max_examples=int(os.environ.get("CHATQA_FUZZ_EXAMPLES", "400")))
+@settings(DEFAULT, max_examples=int(os.environ.get("CHATQA_FUZZ_EXAMPLES", "1000")))
 @given(st.lists(st.tuples(st.sampled_from(["customer", "agent"]), chat_text), min_size=1, max_size=12))
 def test_long_any_text_runs_the_whole_rule_pack(rows):
     _check_result(make_transcript([{role: text} for role, text in rows]))
