@@ -15,6 +15,7 @@ EXIT_OK, EXIT_FAILED_CHECK, EXIT_USAGE, EXIT_PARSE, EXIT_INTERNAL, EXIT_INTERRUP
 OUTPUT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".txt": "table",
                    ".parquet": "parquet", ".html": "html", ".htm": "html"}
 CHECK_FORMATS = ["table", "jsonl", "json", "csv", "parquet", "html"]
+_STDOUT_USED = False  # set once results go to stdout (then an interrupted run has written part of them)
 
 
 def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
@@ -80,15 +81,23 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def _check_output_path(output: Path | None, paths: Iterable[str]) -> None:
-    """Refuse an output file that is one of the inputs."""
-    if output is None:
-        return
-    target = os.path.realpath(output)
-    for given in paths:
-        real = os.path.realpath(given)
-        if target == real or (os.path.isdir(real) and target.startswith(real + os.sep) and output.exists()):
-            _fail(f"-o {output}: refusing to overwrite an input file")
+def _check_output_path(output: Path | None, paths: Iterable[str], errors_file: Path | None = None) -> None:
+    """Refuse an output file (-o or --errors) that is one of the inputs, or a file inside an input
+    folder, however it is named (relative path, symlink, hard link)."""
+    for option, target in (("-o", output), ("--errors", errors_file)):
+        if target is None or not os.path.lexists(target):
+            continue
+        real = os.path.realpath(target)
+        for given in paths:
+            if os.path.isdir(given):
+                inside = real.startswith(os.path.realpath(given).rstrip(os.sep) + os.sep)
+            else:
+                try:
+                    inside = os.path.samefile(given, target)
+                except OSError:
+                    inside = os.path.realpath(given) == real
+            if inside:
+                _fail(f"{option} {target}: refusing to overwrite an input file")
 
 
 class _Cli(click.Group):
@@ -100,10 +109,16 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("chatqa: interrupted; no output was written", err=True)
+            # a file output is renamed into place only when complete; stdout may be partly written
+            what = "the output is incomplete" if _STDOUT_USED else "no output was written"
+            click.echo(f"chatqa: interrupted; {what}", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except ChatqaError as exc:
-            _fail(str(exc))
+            message = str(exc)
+            if ": error: " in message:  # already "FILE: error: KEY: REASON", like parse failures
+                click.echo(message, err=True)
+                sys.exit(EXIT_USAGE)
+            _fail(message)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BrokenPipeError:
@@ -184,7 +199,7 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     config = _config(config_path, select, ignore, fail_under=fail_under, fail_on=fail_on,
                      redact=False if no_redact else None)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
-    _check_output_path(output, paths)
+    _check_output_path(output, paths, errors_file)
     fmt = fmt or _default_format(output)
     engine = Engine(config)
     gc.freeze()  # what is loaded so far lives for the whole run: keep it out of collections
@@ -292,7 +307,7 @@ def export(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
     from .parsers.neutral import to_neutral
 
     options = _parse_options(map_, role_map, bots, timezone, time_format)
-    _check_output_path(output, paths)
+    _check_output_path(output, paths, errors_file)
     loader = _loader(paths, vendor, options)
     with _output(output) as stream:
         for transcript in _reporting(loader):
@@ -340,7 +355,7 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
 
     config = _config(config_path, select, ignore)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
-    _check_output_path(output, paths)
+    _check_output_path(output, paths, errors_file)
     critical = frozenset(Engine(config).scorer.critical)
     report = _report(paths, vendor, options, config)
     try:
@@ -378,6 +393,7 @@ def agree(paths: tuple[str, ...], labels: Path, vendor: str, map_: tuple[str, ..
 
     config = _config(config_path, select, ignore)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
+    _check_output_path(None, paths, errors_file)
     report = _report(paths, vendor, options, config)
     result = agreement(report, labels)
     for problem in result["problems"]:
@@ -539,6 +555,9 @@ def _summary(loader: Any) -> Any:
 
 def _output(output: Path | None) -> Any:
     from .outputs import atomic_output
+
+    global _STDOUT_USED
+    _STDOUT_USED = _STDOUT_USED or output is None
 
     return atomic_output(output, sys.stdout.buffer)
 

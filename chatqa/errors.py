@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, field_validator
 
 from .redact import mask_cards
@@ -15,6 +17,22 @@ class ConfigError(ChatqaError):
     """A bad option, config file or rule file (exit code 2)."""
 
 
+# Control characters, line and paragraph separators and bidirectional overrides in a reason
+# (which may quote input values) are shown escaped: an error stays one line, and input text
+# cannot reorder or fake what the terminal shows.
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {
+    c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+_UNSAFE.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): " "})
+
+
+MAX_REASON = 400  # characters; a reason quoting a huge input value is cut
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters and bidi overrides escaped (for one-line error reports)."""
+    return text.translate(_UNSAFE)
+
+
 class Failure(BaseModel, frozen=True):
     """One input (a file or a record in it) that could not be turned into a transcript."""
 
@@ -25,11 +43,21 @@ class Failure(BaseModel, frozen=True):
     @field_validator("reason")
     @classmethod
     def _no_cards(cls, value: str) -> str:
-        return mask_cards(value)  # reasons may quote input values
+        value = one_line(mask_cards(value))  # reasons may quote input values
+        return value if len(value) <= MAX_REASON else value[:MAX_REASON - 1] + "…"
+
+    @field_validator("locator")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return one_line(value)  # JSON keys from the input may appear in locators
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Failure:
+        """A copy with `update` applied, validated again (so updated reasons are masked too)."""
+        return type(self).model_validate({**self.model_dump(), **(update or {})})
 
     def __str__(self) -> str:
         at = f" (at {self.locator})" if self.locator else ""
-        return f"{self.source}: error: {self.reason}{at}"
+        return f"{one_line(self.source)}: error: {self.reason}{at}"
 
 
 class ParseError(ChatqaError):

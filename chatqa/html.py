@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from .kinds import Rule
 from .outputs import Writer
-from .redact import redact
+from .redact import redact, redact_pieces
 from .results import Finding, Result, Summary
 from .stats import RunStats, human_seconds
 
@@ -124,11 +124,12 @@ class HtmlWriter(Writer):
         rank = {"suggestion": 0, "warning": 1, "error": 2}
         spans = [(f.span, f.level.value) for f in findings if f.span]
         cuts = sorted({0, len(text), *(s for (a, b), _ in spans for s in (a, b))})
+        pieces = redact_pieces(text, cuts, personal=self.redact_personal)
         parts = []
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b, piece in zip(cuts, cuts[1:], pieces, strict=False):
             levels = [lvl for (s, e), lvl in spans if s <= a and b <= e]
             level = max(levels, key=rank.__getitem__) if levels else ""
-            parts.append({"text": self._redact(text[a:b]), "level": level})
+            parts.append({"text": piece, "level": level})
         return parts
 
     def _svg(self, fig: Any) -> str:

@@ -74,6 +74,7 @@ def make_nlp() -> Any:
     from spacy.symbols import NORM, ORTH
 
     nlp = spacy.blank("en")
+    nlp.max_length = 10**9  # tokenizer only (no parser/NER memory): a 1 MB message must not raise E088
     for word, norm in CHAT_NORMS.items():
         for form in (word, word.capitalize(), word.upper()):
             nlp.vocab[form].norm_ = norm
@@ -438,9 +439,12 @@ class PhraseIndex:
                         matcher.add(key, compiled)
                         reach = _max_reach(compiled)
                 else:
+                    from .saferegex import safe_token_pattern
+
+                    safe = safe_token_pattern(spec)  # a user regex runs on RE2, never on backtracking `re`
                     matcher = Matcher(self._nlp.vocab, validate=True)
-                    matcher.add(key, [spec])
-                    reach = _reach(spec)
+                    matcher.add(key, [safe])
+                    reach = _reach(safe)
                 self._by_key.setdefault(key, []).append(len(self._patterns))
                 self._patterns.append(_Pattern(key, matcher, first, tuple(_Need(r) for r in needs), texts,
                                                reach))
@@ -599,9 +603,9 @@ class MessageMatches:
         self.prefilter = prefilter
         self._whole = False  # the whole text is tokenised
         self._windows: dict[tuple[int, int], _Tokens] = {}
-        self._chunks: list[tuple[int, int]] | None = None  # for texts with unusual whitespace
+        self._chunks: list[tuple[int, int]] | None = None  # whitespace-separated chunks
+        self._starts: list[int] = []
         self._lowered: str | None = None
-        self._clean = False  # chunks separated by exactly one space or newline
         self._positions: dict[bytes, list[int]] = {}  # anchor word -> its offsets
         self._spans: dict[str, list[tuple[int, int]]] = {}
 
@@ -643,11 +647,7 @@ class MessageMatches:
         """Character ranges covering `reach` whitespace-separated chunks on each side of every
         anchor word (None when the text's lowercase form has other offsets)."""
         if self._lowered is None:
-            text = self.text
-            self._lowered = text.lower()
-            self._clean = len(self._lowered) == len(text) and not _ODD_SPACE.search(text)
-            if not self._clean and len(self._lowered) == len(text):
-                self._chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(text)]
+            self._lowered = self.text.lower()
         lowered = self._lowered
         if len(lowered) != len(self.text):
             return None
@@ -656,8 +656,12 @@ class MessageMatches:
             at = self._positions.get(word)
             if at is None:
                 at = self._positions[word] = list(_occurrences(lowered, word.decode(), self.text.isascii()))
+            if at and self._chunks is None:
+                self._chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(self.text)]
+                self._starts = [a for a, _ in self._chunks]
             for pos in at:
-                ranges.append(_around(self.text, pos, reach) if self._clean else self._around_chunks(pos, reach))
+                i = bisect.bisect_right(self._starts, pos) - 1
+                ranges.append((max(0, i - reach), min(len(self._starts) - 1, i + reach)))
         if not ranges:
             return None  # the words are there but not as we find them: play safe
         ranges.sort()
@@ -667,40 +671,12 @@ class MessageMatches:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], b))
             else:
                 merged.append((a, b))
-        return merged
-
-    def _around_chunks(self, at: int, reach: int) -> tuple[int, int]:
         chunks = self._chunks
         assert chunks is not None
-        i = bisect.bisect_right([a for a, _ in chunks], at) - 1
-        return chunks[max(0, i - reach)][0], chunks[min(len(chunks) - 1, i + reach)][1]
+        return [(chunks[a][0], chunks[b][1]) for a, b in merged]
 
 
 _CHUNK = re.compile(r"\S+")
-_ODD_SPACE = re.compile(r"[^\S \n]|\s\s|^\s|\s$")
-
-
-def _around(text: str, at: int, reach: int) -> tuple[int, int]:
-    """The range of the chunk holding offset `at` and `reach` chunks on each side, in a text
-    whose chunks are separated by single spaces or newlines."""
-    start = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at)) + 1
-    for _ in range(reach):
-        if start == 0:
-            break
-        start = max(text.rfind(" ", 0, start - 1), text.rfind("\n", 0, start - 1)) + 1
-    end = _next_space(text, at)
-    for _ in range(reach):
-        if end == len(text):
-            break
-        end = _next_space(text, end + 1)
-    return start, end
-
-
-def _next_space(text: str, pos: int) -> int:
-    space, newline = text.find(" ", pos), text.find("\n", pos)
-    if space < 0:
-        return newline if newline >= 0 else len(text)
-    return space if newline < 0 or space < newline else newline
 
 
 def _occurrences(lowered: str, word: str, ascii_text: bool) -> Iterator[int]:
@@ -763,11 +739,13 @@ class _Identity:
 
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Drop spans contained in or overlapping an earlier, longer span; return in text order."""
-    kept: list[tuple[int, int]] = []
+    kept: list[tuple[int, int]] = []  # sorted and disjoint: only the neighbours can overlap
     for start, end in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(end <= a or start >= b for a, b in kept):
-            kept.append((start, end))
-    return sorted(kept)
+        i = bisect.bisect_left(kept, (start, end))
+        if (i and kept[i - 1][1] > start) or (i < len(kept) and kept[i][0] < end):
+            continue
+        kept.insert(i, (start, end))
+    return kept
 
 
 def overlaps(span: tuple[int, int], others: Iterator[tuple[int, int]] | list[tuple[int, int]]) -> bool:

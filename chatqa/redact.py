@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 # 13-19 digits, optionally grouped by single spaces or dashes; digit neighbours excluded.
 _CARD = re.compile(r"(?<![\d\w+])\d(?:[ -]?\d){12,18}(?![\d\w])")
@@ -115,3 +116,48 @@ def redact(text: str, *, personal: bool = True) -> str:
         if not text.isascii() or _EIGHT_DIGITS in text.encode().translate(_DIGIT_RUNS, b" -().+"):
             text = _PHONE.sub(_phone, text)
     return text
+
+
+def _sensitive(text: str, personal: bool) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) of every card number (and email and phone) in `text`, in order."""
+    found = [(s, e, mask_card(d)) for s, e, d in find_cards(text)]
+    if personal:  # as `redact` does it: cards first, then emails, then phone numbers
+        emails = [(m.start(), m.end(), "[email]") for m in _EMAIL.finditer(text)] if "@" in text else []
+        phones = [(m.start(), m.end(), r) for m in _PHONE.finditer(text) if (r := _phone(m)) != m.group()]
+        for group in (emails, phones):
+            found += [h for h in group if not any(h[0] < e and s < h[1] for s, e, _ in found)]
+    return sorted(found)
+
+
+def redact_pieces(text: str, cuts: list[int], *, personal: bool = True) -> list[str]:
+    """Redact `text` cut at `cuts` (sorted offsets, 0 and len(text) included): the redacted
+    pieces between consecutive cuts. A value straddling a cut is masked whole, in the piece
+    where it starts, so cutting a text for display never splits a value past its masking."""
+    hits = _sensitive(text, personal)
+    pieces = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        out, pos = [], a
+        for start, end, replacement in hits:
+            if end <= pos or start >= b:
+                continue
+            if start < pos:  # started in an earlier piece, which masked it whole
+                pos = min(end, b)
+                continue
+            out.append(text[pos:start])
+            out.append(replacement)
+            pos = end
+        if pos < b:
+            out.append(text[pos:b])
+        pieces.append("".join(out))
+    return pieces
+
+
+def redact_data(value: Any, *, personal: bool = True) -> Any:
+    """Redact every string inside a JSON-like value (dict values, list items), keys kept."""
+    if isinstance(value, str):
+        return redact(value, personal=personal)
+    if isinstance(value, dict):
+        return {k: redact_data(v, personal=personal) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v, personal=personal) for v in value]
+    return value

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import IO, Any
 
 from .outputs import Writer
-from .redact import redact
+from .redact import redact, redact_pieces
 from .results import Result, Summary
 from .stats import RunStats, human_seconds
 
@@ -87,13 +87,14 @@ class TableWriter(Writer):
 
         text = message.text.replace("\n", " ")
         start, end = span if span else (0, 0)
-        left, hit, right = (redact(part, personal=self.redact_personal)
-                            for part in (text[:start], text[start:end], text[end:]))
+        left, hit, right = redact_pieces(text, [0, start, end, len(text)], personal=self.redact_personal)
         left = ("…" + left[-60:]) if len(left) > 60 else left
         right = (right[:80] + "…") if len(right) > 80 else right
-        line = Text(f"      #{message.index} {message.role.value}"
-                    + (f" ({message.author_name or message.author_id})" if message.author_id or message.author_name
-                       else "") + ": ", style="dim")
+        author = message.author_name or message.author_id
+        if author and message.role.value == "customer":
+            author = redact(author, personal=self.redact_personal)
+        line = Text(f"      #{message.index} {message.role.value}" + (f" ({author})" if author else "") + ": ",
+                    style="dim")
         for part, style in ((left, ""), (hit, "bold red"), (right, "")):
             line.append(part, style=style)
         return line

@@ -252,7 +252,7 @@ def test_bad_config_file_exits_2(exports, tmp_path):
     cfg.write_text('[rules.slow-first-reply]\nmax = "soon"\n')
     result = invoke("check", exports, "--config", cfg)
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"chatqa: error: {cfg}: error: rules.slow-first-reply.max: expected a "
+    assert result.stderr.strip() == (f"{cfg}: error: rules.slow-first-reply.max: expected a "
                                      "duration such as 90s, 2m or 1h30m, got 'soon'")
 
 

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from ..matching import PhraseIndex, overlaps, parse_pattern
+from ..saferegex import check_token_pattern
 from ..model import Message
 from ..results import Finding
 from . import Context, Pattern, Rule, Scope
@@ -27,6 +28,10 @@ def validate_patterns(patterns: list[Pattern]) -> list[Pattern]:
             errors = validate_token_pattern(pattern) if pattern else ["empty token pattern"]
             if errors:
                 raise ValueError(f"[{i}]: invalid spaCy token pattern: {errors[0]}")
+            try:
+                check_token_pattern(pattern)  # regexes run on RE2: no backtracking constructs
+            except ValueError as exc:
+                raise ValueError(f"[{i}]{exc}") from None
     return patterns
 
 

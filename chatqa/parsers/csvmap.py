@@ -109,9 +109,12 @@ class CsvParser(TableParser):
         for line, row in rows:
             value = row[cols["role"]].strip()
             role = plan.roles.get(value.lower())
+            if role is None and not value:
+                raise ParseError("empty role value", f"line {line}")
             if role is None:
-                raise ParseError(f"unknown role value {value!r}; map it with --role-map '{value}=agent'",
-                                 f"line {line}")
+                simple = len(value) <= 40 and value.isprintable() and not any(c in value for c in ",='")
+                hint = f"'{value}=agent'" if simple else "VALUE=ROLE"
+                raise ParseError(f"unknown role value {value[:40]!r}; map it with --role-map {hint}", f"line {line}")
             kind_value = (get(row, "kind") or "").strip().lower()
             internal = (get(row, "internal") or "").strip().lower() in _TRUE
             try:

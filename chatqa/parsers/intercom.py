@@ -9,6 +9,7 @@ from pydantic import field_validator
 from ..model import Kind, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
+from .fields import rating_number
 
 _ROLES = {"user": Role.CUSTOMER, "lead": Role.CUSTOMER, "contact": Role.CUSTOMER,
           "admin": Role.AGENT, "team": Role.AGENT, "bot": Role.BOT}
@@ -69,7 +70,9 @@ class _Conversation(VendorModel):
     def _unwrap_tags(cls, value: Any) -> Any:
         if isinstance(value, dict):
             value = value.get("tags", [])
-        return [t.get("name") if isinstance(t, dict) else t for t in value or []]
+        if not isinstance(value, list):
+            return value  # pydantic reports the wrong type with its place
+        return [t.get("name") if isinstance(t, dict) else t for t in value]
 
 
 def _is_conversation(value: Any) -> bool:
@@ -110,7 +113,8 @@ class IntercomParser(JsonParser):
             messages.append(self._part(part, f"conversation_parts[{i}]"))
         rating = None
         if conv.conversation_rating and conv.conversation_rating.get("rating") is not None:
-            rating = Rating(value=float(conv.conversation_rating["rating"]), scale=5.0,
+            rating = Rating(value=rating_number(conv.conversation_rating["rating"], "conversation_rating.rating"),
+                            scale=5.0,
                             comment=conv.conversation_rating.get("remark"))
         return ctx.build(
             id=conv.id, messages=messages, tags=conv.tags, rating=rating, started_at=conv.created_at,

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field
 from ..model import Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
+from .fields import rating_number
 
 _ROLES = {"agent": Role.AGENT, "customer": Role.CUSTOMER, "bot": Role.BOT}
 
@@ -152,7 +153,7 @@ def _rating(props: Any) -> Rating | None:
     if not isinstance(props, dict) or props.get("score") is None:
         return None
     score = props["score"]
-    value = float(score["value"] if isinstance(score, dict) else score)
+    value = rating_number(score["value"] if isinstance(score, dict) else score, "properties.rating.score")
     return Rating(value=value, scale=1.0, label="good" if value >= 1 else "bad",
                   comment=_value(props.get("comment")))
 

@@ -153,7 +153,7 @@ class LivePersonParser(JsonParser):
         msg = data.get("msg") if isinstance(data.get("msg"), dict) else {}
         kind, html, text = Kind.MESSAGE, m.type == "TEXT_HTML", str(msg.get("text") or "")
         if isinstance(data.get("file"), dict) or m.type == "HOSTED_FILE":
-            file = data.get("file") or {}
+            file = data["file"] if isinstance(data.get("file"), dict) else {}
             kind, text = Kind.FILE, str(file.get("caption") or file.get("relativePath") or text)
         elif not text and isinstance(data.get("richContent"), dict):
             text = _rich_text(data["richContent"])

@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field
 
 from ..model import Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage, iso
-from ..redact import redact
+from ..redact import redact, redact_data
 from . import JsonParser, RecordContext, VendorModel, text_or_empty
 
 
@@ -111,18 +111,28 @@ def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[
             rating["comment"] = redact(rating["comment"], personal=redact_personal)
         out["rating"] = rating
     if transcript.metadata:
-        out["metadata"] = transcript.metadata
-    out["participants"] = [p.model_dump(mode="json", exclude_none=True) for p in transcript.participants]
+        out["metadata"] = redact_data(transcript.metadata, personal=redact_personal)
+    out["participants"] = [_person(p.model_dump(mode="json", exclude_none=True), redact_personal)
+                           for p in transcript.participants]
     out["messages"] = [_message(m, redact_personal) for m in transcript.messages]
     return out
 
 
+def _person(item: dict[str, Any], redact_personal: bool) -> dict[str, Any]:
+    """A participant; a customer's id and name may be their email or phone number."""
+    if item.get("role") == "customer":
+        return redact_data(item, personal=redact_personal)
+    return item
+
+
 def _message(m: Any, redact_personal: bool) -> dict[str, Any]:
     item: dict[str, Any] = {"role": m.role.value}
+    customer = m.role.value == "customer"
     if m.author_name is not None:
-        item["author"] = m.author_name
+        item["author"] = redact(m.author_name, personal=redact_personal) if customer else m.author_name
     if m.author_id != m.author_name:
-        item["author_id"] = m.author_id
+        item["author_id"] = (redact(m.author_id, personal=redact_personal)
+                             if customer and m.author_id is not None else m.author_id)
     if m.sent_at is not None:
         item["time"] = iso(m.sent_at)
     item["text"] = redact(m.text, personal=redact_personal)

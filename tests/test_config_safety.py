@@ -1,0 +1,143 @@
+"""Rule files and config (SPEC section 8): safe YAML, unknown keys and bad values rejected as one
+line ``FILE: error: KEY: REASON`` with exit 2; good extra rules still load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chatqa.cli import main
+
+GOOD_RULE = """\
+code: ACME001
+kind: phrase
+level: warning
+message: 'Competitor named: "{quote}".'
+description: Flags an agent naming a competitor. Say what we offer instead.
+examples:
+  bad: ["try globex instead"]
+  good: ["we can do that"]
+patterns: ["(try|use) globex"]
+"""
+CONV = {"id": "c-1", "messages": [
+    {"role": "customer", "time": "2026-03-01T10:00:00Z", "text": "Hi"},
+    {"role": "agent", "author": "Sam", "time": "2026-03-01T10:00:20Z", "text": "Hi, I'm Sam. Try Globex for that."},
+]}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "extra" / "acme").mkdir(parents=True)
+    (tmp_path / "chatqa.toml").write_text('rulesets = ["extra"]\n')
+    (tmp_path / "a.jsonl").write_text(json.dumps(CONV) + "\n")
+    return tmp_path
+
+
+def check(project: Path, *args: str):
+    return CliRunner().invoke(main, ["check", str(project / "a.jsonl"), "--config", str(project / "chatqa.toml"),
+                                     "--format", "jsonl", *args], catch_exceptions=False)
+
+
+def rule_file(project: Path, text: str) -> Path:
+    path = project / "extra" / "acme" / "competitor.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_extra_rule_loads_and_fires(project):
+    rule_file(project, GOOD_RULE)
+    result = check(project)
+    assert result.exit_code == 0, result.stderr
+    assert "ACME001" in {f["code"] for f in json.loads(result.stdout)["findings"]}
+
+
+@pytest.mark.parametrize(("change", "line"), [
+    # an unknown key
+    (GOOD_RULE + "colour: red\n", "colour: unknown key"),
+    # a bad threshold (a phrase rule's min_count must be >= 1)
+    (GOOD_RULE + "min_count: 0\n", "min_count: Input should be greater than or equal to 1"),
+    # a compact pattern error
+    (GOOD_RULE.replace('["(try|use) globex"]', '["(try|use globex"]'),
+     "patterns[0]: unbalanced parentheses in '(try|use globex'"),
+    # a raw spaCy pattern with a bad operator
+    (GOOD_RULE.replace('["(try|use) globex"]', '[[{"LOWER": "try", "OP": "++"}]]'),
+     "patterns[0]: invalid spaCy token pattern:"),
+    # a wrong level
+    (GOOD_RULE.replace("level: warning", "level: fatal"), "level: Input should be 'suggestion', 'warning' or 'error'"),
+])
+def test_bad_rule_files_give_one_line_and_exit_2(project, change, line):
+    path = rule_file(project, change)
+    result = check(project)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}: error: {line}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_bad_threshold_in_a_latency_rule(project):
+    path = project / "extra" / "acme" / "slow-hello.yaml"
+    path.write_text("""\
+code: ACME002
+kind: latency
+level: warning
+message: slow
+description: Flags a slow first reply. Reply sooner.
+examples: {bad: ["a reply after 5 minutes"], good: ["a reply after 10 s"]}
+measure: first
+max: soon
+""")
+    result = check(project)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"{path}: error: max: expected a duration such as 90s, 2m or 1h30m, "
+                                     "got 'soon'")
+
+
+@pytest.mark.parametrize("tag", [
+    "!!python/object/apply:builtins.open [\"{marker}\", \"w\"]",
+    "!!python/object:collections.OrderedDict {{}}",
+    "!!python/name:os.system",
+])
+def test_python_yaml_tags_are_a_config_error_and_never_run(project, tag):
+    marker = project / "pwned"
+    path = rule_file(project, GOOD_RULE + "description: " + tag.format(marker=marker) + "\n")
+    result = check(project)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}: error: invalid YAML (line "), result.stderr
+    assert "could not determine a constructor for the tag" in result.stderr
+    assert not marker.exists()
+
+
+def test_python_tag_in_the_canned_library(project):
+    marker = project / "pwned"
+    library = project / "canned.yaml"
+    library.write_text(f'- !!python/object/apply:builtins.open ["{marker}", "w"]\n')
+    (project / "chatqa.toml").write_text('canned_library = "canned.yaml"\n')
+    result = check(project)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{library}: error: invalid YAML"), result.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(("toml", "line"), [
+    ("colour = 1\n", "colour: unknown key"),
+    ("[rules.hold-request]\nmin_count = 0\n", "rules.hold-request.min_count: Input should be greater than or equal to 1"),
+    ("[rules.hold-request]\npatterns = [\"(hold\"]\n", "rules.hold-request.patterns[0]: unbalanced parentheses"),
+    ("[scorecard]\ncap = -1\n", "scorecard.cap: Input should be greater than 0"),
+    ("select = \"CQ1\"\n", "select: Input should be a valid list"),
+])
+def test_bad_config_keys_give_one_line_and_exit_2(project, toml, line):
+    config = project / "chatqa.toml"
+    config.write_text(toml)
+    result = check(project)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{config}: error: {line}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_invalid_toml(project):
+    config = project / "chatqa.toml"
+    config.write_text("select = [\n")
+    result = check(project)
+    assert result.exit_code == 2 and result.stderr.startswith(f"{config}: error: invalid TOML")
