@@ -301,17 +301,37 @@ def _selectivity(spellings: frozenset[bytes]) -> int:
 
 
 def requirements(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, frozenset[str]]
-                 ) -> tuple[frozenset[bytes] | None, list[Requirement]]:
-    """(words to index the pattern under, requirements to verify) for a parsed pattern.
+                 ) -> tuple[frozenset[bytes] | None, list[Requirement], int]:
+    """(words to index the pattern under, requirements to verify, the slot the index words
+    come from) for a parsed pattern.
 
     The index words come from the most selective slot; None when no slot is selective enough
     (the pattern then runs on every message its word requirements allow).
     """
-    reqs = [r for slot in slots if (r := slot_requirement(slot, norm, forms)) is not None]
-    best = max(reqs, key=lambda r: _selectivity(_index_words(r)), default=None)
-    if best is None or _selectivity(_index_words(best)) < 2:
-        return None, reqs
-    return _index_words(best), reqs
+    found = [(i, r) for i, slot in enumerate(slots) if (r := slot_requirement(slot, norm, forms)) is not None]
+    reqs = [r for _, r in found]
+    best = max(found, key=lambda ir: _selectivity(_index_words(ir[1])), default=None)
+    if best is None or _selectivity(_index_words(best[1])) < 2:
+        return None, reqs, -1
+    return _index_words(best[1]), reqs, best[0]
+
+
+def _slot_width(slot: Slot, norm: Normaliser) -> int:
+    """The most tokens one slot can match (without skip tokens)."""
+    if slot.special.startswith("*") and slot.special[1:]:
+        return int(slot.special[1:])
+    if slot.special:
+        return 1
+    return max(sum(1 if w in _SPECIAL_TOKENS else len([n for n in norm.norms(w) if n not in _SKIP_ORTHS])
+                   for w in words) for words in slot.words)
+
+
+def _sides(slots: Sequence[Slot], anchor: int, norm: Normaliser) -> tuple[int, int]:
+    """How many tokens a match can reach before and after its anchor slot's word: every other
+    token of the pattern, each perhaps with a skip token ("-", "...") before it."""
+    widths = [_slot_width(slot, norm) for slot in slots]
+    inner = widths[anchor] - 1  # the anchor word may be any token of its slot
+    return 2 * (sum(widths[:anchor]) + inner), 2 * (sum(widths[anchor + 1:]) + inner)
 
 
 class _Need:
@@ -345,26 +365,7 @@ class _Pattern:
     first: frozenset[bytes] | None  # one of these words must be in the text (None: no such words)
     needs: tuple[_Need, ...]  # and every requirement met
     texts: tuple[re.Pattern[str], ...]  # and each of these found in the raw text
-    reach: int | None  # most tokens a match spans (None: unbounded)
-
-
-def _max_reach(patterns: list[list[dict[str, Any]]]) -> int | None:
-    reaches = [_reach(p) for p in patterns]
-    return None if None in reaches else max(reaches, default=0)  # type: ignore[type-var]
-
-
-def _reach(tokens: list[dict[str, Any]]) -> int | None:
-    """The most tokens a spaCy token pattern can match (None when unbounded)."""
-    total = 0
-    for tok in tokens:
-        op = tok.get("OP", "")
-        if op in ("*", "+") or (op.startswith("{") and op.rstrip("}").endswith(",")):
-            return None
-        if op.startswith("{"):
-            total += int(op.strip("{}").split(",")[-1])
-        else:
-            total += 1
-    return total
+    reach: tuple[int, int] | None  # tokens a match reaches before and after its anchor word
 
 
 class PhraseIndex:
@@ -412,13 +413,15 @@ class PhraseIndex:
         for key, specs in self._specs.items():
             for spec in specs:
                 matcher: Any = None
-                reach: int | None = None
+                reach: tuple[int, int] | None = None
                 first: frozenset[bytes] | None = None
                 needs: list[Requirement] = []
                 texts: tuple[re.Pattern[str], ...] = ()
                 if isinstance(spec, str):
                     slots = parse_pattern(spec)
-                    first, needs = requirements(slots, norm, forms)
+                    first, needs, anchor = requirements(slots, norm, forms)
+                    if first is not None:
+                        reach = _sides(slots, anchor, norm)
                     texts = tuple(_SPECIAL_TEXT[s.special] for s in slots
                                   if s.special in _SPECIAL_TEXT and not s.optional)
                     phrases = literal_phrases(slots, norm) if self.phrase_matcher else None
@@ -432,19 +435,15 @@ class PhraseIndex:
                                 token.norm_ = n
                             docs.append(doc)
                         self._phrases[key].add(key, docs)
-                        reach = max(2 * len(phrase) - 1 for phrase in phrases)  # with a skip token between words
                     else:
                         matcher = Matcher(self._nlp.vocab, validate=True)
-                        compiled = compile_pattern(slots, norm)
-                        matcher.add(key, compiled)
-                        reach = _max_reach(compiled)
+                        matcher.add(key, compile_pattern(slots, norm))
                 else:
                     from .saferegex import safe_token_pattern
 
                     safe = safe_token_pattern(spec)  # a user regex runs on RE2, never on backtracking `re`
                     matcher = Matcher(self._nlp.vocab, validate=True)
                     matcher.add(key, [safe])
-                    reach = _reach(safe)
                 self._by_key.setdefault(key, []).append(len(self._patterns))
                 self._patterns.append(_Pattern(key, matcher, first, tuple(_Need(r) for r in needs), texts,
                                                reach))
@@ -540,11 +539,13 @@ class PhraseIndex:
         `end`. Results are remembered per window text: chat wording repeats, so most windows
         are found without tokenising."""
         ck = (key, tuple(pids), message.text[start:end])
-        found = self._seen.get(ck)
+        seen = self._seen
+        found = seen.pop(ck, None)
         if found is None:
-            if len(self._seen) >= MAX_SEEN:
-                self._seen.clear()
-            found = self._seen[ck] = self.find(key, pids, message.tokens(start, end))
+            found = self.find(key, pids, message.tokens(start, end))
+            if len(seen) >= MAX_SEEN:
+                del seen[next(iter(seen))]  # the least recently used
+        seen[ck] = found  # (re)inserted last: most recently used
         return [(a + start, b + start) for a, b in found] if start else found
 
     def find(self, key: str, pids: list[int], tokens: _Tokens) -> list[tuple[int, int]]:
@@ -567,18 +568,18 @@ class PhraseIndex:
                 found.append((doc[where[start]].idx, last.idx + len(last)))
         return found
 
-    def anchored(self, pids: list[int]) -> tuple[frozenset[bytes], int] | None:
-        """(anchor words, reach) when every match of `pids` holds an anchor word and spans a
-        bounded number of tokens: then only windows around the anchors need tokenising."""
+    def anchored(self, pids: list[int]) -> tuple[frozenset[bytes], int, int] | None:
+        """(anchor words, tokens before, tokens after) when every match of `pids` holds an
+        anchor word: then only windows around the anchors need tokenising."""
         words: set[bytes] = set()
-        reach = 0
+        before = after = 0
         for pid in pids:
             p = self._patterns[pid]
             if p.first is None or p.reach is None:
                 return None
             words.update(p.first)
-            reach = max(reach, p.reach)
-        return frozenset(words), reach
+            before, after = max(before, p.reach[0]), max(after, p.reach[1])
+        return frozenset(words), before, after
 
     def match(self, text: str, keys: set[str] | None = None, *, prefilter: bool = True
               ) -> dict[str, list[tuple[int, int]]]:
@@ -643,9 +644,9 @@ class MessageMatches:
                 return windows
         return [(0, len(self.text))]
 
-    def _anchor_windows(self, anchors: frozenset[bytes], reach: int) -> list[tuple[int, int]] | None:
-        """Character ranges covering `reach` whitespace-separated chunks on each side of every
-        anchor word (None when the text's lowercase form has other offsets)."""
+    def _anchor_windows(self, anchors: frozenset[bytes], before: int, after: int) -> list[tuple[int, int]] | None:
+        """Character ranges covering `before` whitespace-separated chunks before and `after`
+        after every anchor word (None when the text's lowercase form has other offsets)."""
         if self._lowered is None:
             self._lowered = self.text.lower()
         lowered = self._lowered
@@ -661,7 +662,7 @@ class MessageMatches:
                 self._starts = [a for a, _ in self._chunks]
             for pos in at:
                 i = bisect.bisect_right(self._starts, pos) - 1
-                ranges.append((max(0, i - reach), min(len(self._starts) - 1, i + reach)))
+                ranges.append((max(0, i - before), min(len(self._starts) - 1, i + after)))
         if not ranges:
             return None  # the words are there but not as we find them: play safe
         ranges.sort()
