@@ -36,7 +36,8 @@ from .engine import Engine, Partial
 from .errors import Failure, ParseError
 from .frames import CONVERSATION_COLUMNS, conversation_row, frame
 from .parallel import Unit, map_unit, plan
-from .parsers import JsonParser, ParseOptions, RecordContext, all_parsers, get_parser, record_failure
+from .parsers import (JsonParser, ParseOptions, RecordContext, all_parsers, get_parser, not_a_record,
+                      record_failure)
 from .report import as_config
 from .sources import InputFile, Skipped
 
@@ -137,7 +138,7 @@ def _map_records(records: Iterable[Any], partition: int, config: Config, vendor:
             parser = _parser(value, vendor, options)
             for loc, item in parser.records(value):
                 if not parser.is_record(item):
-                    raise ParseError(f"not a {parser.name} record ({parser.summary})")
+                    raise ParseError(not_a_record(parser))
                 transcript = parser.convert(item, RecordContext(parser, source, where + loc, options))
                 partial = engine.map(transcript)
                 partial.pack(False)

@@ -92,10 +92,12 @@ def _from_epoch(number: float) -> datetime:
         seconds = number / 1e3
     else:
         seconds = number
-    try:
-        return _EPOCH + timedelta(seconds=seconds)
-    except OverflowError:
-        raise ValueError(f"time out of range: {number!r}") from None
+    if magnitude >= 1e20 or not -_EPOCH_RANGE <= seconds <= _EPOCH_RANGE:
+        raise ValueError(f"time out of range: {number!r}")  # no unit makes it a date of chats
+    return _EPOCH + timedelta(seconds=seconds)
+
+
+_EPOCH_RANGE = 250 * 365.25 * 86400  # epoch numbers are read as times within 250 years of 1970
 
 
 def iso(when: datetime | None) -> str | None:

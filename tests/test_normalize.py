@@ -44,9 +44,12 @@ def test_naive_times_use_the_given_zone():
 
 
 def test_epoch_magnitude_boundary():
-    # 1e11 seconds would be the year 5138: anything that large is milliseconds.
-    assert parse_time(99_999_999_999).year == 5138
+    # 1e11 seconds would be the year 5138: anything that large is milliseconds; below it, seconds
+    # beyond 250 years from 1970 are no chat's time.
+    with pytest.raises(ValueError, match="out of range"):
+        parse_time(99_999_999_999)
     assert parse_time(100_000_000_000) == datetime(1973, 3, 3, 9, 46, 40, tzinfo=UTC)
+    assert parse_time(7_000_000_000).year == 2191
 
 
 @pytest.mark.parametrize("value", [None, "", "  ", "undefined", "null"])
@@ -55,7 +58,7 @@ def test_missing_times(value):
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2020-13-45", True, float("nan"), float("inf"), [1], {"a": 1},
-                                   10**30, "1e400"])
+                                   10**30, 10**20, "1e400"])
 def test_bad_times_raise_value_error(value):
     with pytest.raises(ValueError):
         parse_time(value)

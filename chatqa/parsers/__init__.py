@@ -203,7 +203,7 @@ class JsonParser(Parser):
                 where = join_locator(top, loc)
                 try:
                     if not self.is_record(record):
-                        raise ParseError(f"not a {self.name} record ({self.summary})")
+                        raise ParseError(not_a_record(self))
                     yield self.convert(record, RecordContext(self, source, where, options))
                 except (ParseError, ValidationError, LookupError, TypeError, ValueError,
                         AttributeError, OverflowError) as exc:
@@ -266,6 +266,12 @@ class TableParser(Parser):
 
 
 Row = tuple[int, list[str]]
+
+
+def not_a_record(parser: Parser) -> str:
+    """The reason for a value that is not one of `parser`'s records."""
+    article = "an" if parser.name[:1] in "aeiou" else "a"
+    return f"not {article} {parser.name} record ({parser.summary})"
 
 
 def record_failure(exc: Exception, source: str, where: str) -> Failure:
