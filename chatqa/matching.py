@@ -301,19 +301,23 @@ def _selectivity(spellings: frozenset[bytes]) -> int:
 
 
 def requirements(slots: Sequence[Slot], norm: Normaliser, forms: dict[str, frozenset[str]]
-                 ) -> tuple[frozenset[bytes] | None, list[Requirement], int]:
-    """(words to index the pattern under, requirements to verify, the slot the index words
-    come from) for a parsed pattern.
+                 ) -> tuple[frozenset[bytes] | None, list[Requirement], tuple[int, frozenset[bytes]] | None]:
+    """(words to index the pattern under, requirements to verify, anchor) for a parsed pattern.
 
     The index words come from the most selective slot; None when no slot is selective enough
-    (the pattern then runs on every message its word requirements allow).
+    (the pattern then runs on every message its word requirements allow). The anchor is that
+    slot and its words, even when they are too common to index: every match holds one of
+    them, so only windows around them need tokenising (None without any word requirement).
     """
     found = [(i, r) for i, slot in enumerate(slots) if (r := slot_requirement(slot, norm, forms)) is not None]
     reqs = [r for _, r in found]
     best = max(found, key=lambda ir: _selectivity(_index_words(ir[1])), default=None)
-    if best is None or _selectivity(_index_words(best[1])) < 2:
-        return None, reqs, -1
-    return _index_words(best[1]), reqs, best[0]
+    if best is None:
+        return None, reqs, None
+    anchor = (best[0], _index_words(best[1]))
+    if _selectivity(anchor[1]) < 2:
+        return None, reqs, anchor
+    return anchor[1], reqs, anchor
 
 
 def _slot_width(slot: Slot, norm: Normaliser) -> int:
@@ -363,6 +367,7 @@ class _Pattern:
     key: str
     matcher: Any  # a spaCy Matcher, or None for a pattern on the key's PhraseMatcher
     first: frozenset[bytes] | None  # one of these words must be in the text (None: no such words)
+    anchors: frozenset[bytes] | None  # and is, around every match (None: not known)
     needs: tuple[_Need, ...]  # and every requirement met
     texts: tuple[re.Pattern[str], ...]  # and each of these found in the raw text
     reach: tuple[int, int] | None  # tokens a match reaches before and after its anchor word
@@ -414,14 +419,16 @@ class PhraseIndex:
             for spec in specs:
                 matcher: Any = None
                 reach: tuple[int, int] | None = None
+                anchors: frozenset[bytes] | None = None
                 first: frozenset[bytes] | None = None
                 needs: list[Requirement] = []
                 texts: tuple[re.Pattern[str], ...] = ()
                 if isinstance(spec, str):
                     slots = parse_pattern(spec)
                     first, needs, anchor = requirements(slots, norm, forms)
-                    if first is not None:
-                        reach = _sides(slots, anchor, norm)
+                    if anchor is not None:
+                        reach = _sides(slots, anchor[0], norm)
+                        anchors = anchor[1]
                     texts = tuple(_SPECIAL_TEXT[s.special] for s in slots
                                   if s.special in _SPECIAL_TEXT and not s.optional)
                     phrases = literal_phrases(slots, norm) if self.phrase_matcher else None
@@ -445,7 +452,7 @@ class PhraseIndex:
                     matcher = Matcher(self._nlp.vocab, validate=True)
                     matcher.add(key, [safe])
                 self._by_key.setdefault(key, []).append(len(self._patterns))
-                self._patterns.append(_Pattern(key, matcher, first, tuple(_Need(r) for r in needs), texts,
+                self._patterns.append(_Pattern(key, matcher, first, anchors, tuple(_Need(r) for r in needs), texts,
                                                reach))
                 if first is None:
                     self._always.add(key)
@@ -575,9 +582,9 @@ class PhraseIndex:
         before = after = 0
         for pid in pids:
             p = self._patterns[pid]
-            if p.first is None or p.reach is None:
+            if p.anchors is None or p.reach is None:
                 return None
-            words.update(p.first)
+            words.update(p.anchors)
             before, after = max(before, p.reach[0]), max(after, p.reach[1])
         return frozenset(words), before, after
 
