@@ -32,7 +32,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
 from pydantic import ValidationError
 
 from .config import Config
-from .engine import Engine, Partial
+from .engine import Engine, Pickled
 from .errors import Failure, ParseError
 from .frames import CONVERSATION_COLUMNS, conversation_row, frame
 from .parallel import Unit, map_unit, plan
@@ -115,7 +115,7 @@ def _engine(config: Config) -> Engine:
     return _ENGINES[key]
 
 
-Part = list[Partial | Failure]
+Part = list[Pickled | Failure]
 
 
 def _map_units(units: list[Unit | Failure], config: Config, options: ParseOptions) -> Part:
@@ -140,9 +140,7 @@ def _map_records(records: Iterable[Any], partition: int, config: Config, vendor:
                 if not parser.is_record(item):
                     raise ParseError(not_a_record(parser))
                 transcript = parser.convert(item, RecordContext(parser, source, where + loc, options))
-                partial = engine.map(transcript)
-                partial.pack(False)
-                events.append(partial)
+                events.append(Pickled.of(engine.map(transcript), False))
         except _RECORD_ERRORS as exc:
             events.append(record_failure(exc, source.name, where))
     return events
@@ -179,7 +177,7 @@ def _fold(part: Part, config: Config) -> dict[str, Any]:
     engine = _engine(config)
     states = engine.new_states()
     for event in part:
-        if isinstance(event, Partial):
+        if isinstance(event, Pickled):
             engine.observe(event.notes, states)
     return states
 
@@ -200,8 +198,8 @@ def _complete(part: Part, corpus: dict[str, Any], config: Config) -> pd.DataFram
 
 def _rows(engine: Engine, part: Part, corpus: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for event in part:
-        if isinstance(event, Partial):
-            yield conversation_row(engine.complete(event, corpus))
+        if isinstance(event, Pickled):
+            yield conversation_row(engine.complete(event.partial(), corpus))
 
 
 def _failures(part: Part) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from .config import Config, check_selectors, select_rules
 from .errors import ConfigError
@@ -59,6 +59,24 @@ class Partial:
         return (_unpickle_partial, (self.transcript, self.header, self.agents, self.words,
                                     tuple(self.metrics.__dict__.values()), findings, self.not_applicable,
                                     self.notes, self.packed))
+
+
+class Pickled(NamedTuple):
+    """A mapped conversation as a worker process sends it: the notes the run-level rules fold
+    in, and the rest pickled (written to the spill file as it is)."""
+
+    notes: dict[str, Any]
+    data: bytes
+
+    @classmethod
+    def of(cls, partial: Partial, keep_transcript: bool) -> Pickled:
+        """Pack `partial` (with its transcript only if `keep_transcript`)."""
+        partial.pack(keep_transcript)
+        return cls(partial.notes, pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def partial(self) -> Partial:
+        """The mapped conversation."""
+        return pickle.loads(self.data)  # type: ignore[no-any-return]
 
 
 _FINDING_FIELDS = tuple(Finding.model_fields)
@@ -194,15 +212,15 @@ class Engine:
         """
         yield from self.reduce((self.map(t) for t in transcripts), keep_transcripts=keep_transcripts)
 
-    def reduce(self, partials: Iterable[Partial], *, keep_transcripts: bool = True) -> Iterator[Result]:
+    def reduce(self, partials: Iterable[Partial | Pickled], *, keep_transcripts: bool = True) -> Iterator[Result]:
         """Results of mapped conversations (from `map`, here or in worker processes), in order."""
         with fewer_collections():
             yield from self._reduce(partials, keep_transcripts)
 
-    def _reduce(self, partials: Iterable[Partial], keep_transcripts: bool) -> Iterator[Result]:
+    def _reduce(self, partials: Iterable[Partial | Pickled], keep_transcripts: bool) -> Iterator[Result]:
         if not self.corpus_rules:
             for partial in partials:
-                yield self.complete(partial, {})
+                yield self.complete(partial.partial() if isinstance(partial, Pickled) else partial, {})
             return
         states = self.new_states()
         with Spill() as spill:
@@ -232,10 +250,9 @@ class Spill:
     def __init__(self) -> None:
         self.file: IO[bytes] = tempfile.TemporaryFile(prefix="chatqa-")  # noqa: SIM115 - closed in __exit__
 
-    def write(self, partial: Partial, keep_transcript: bool) -> None:
+    def write(self, partial: Partial | Pickled, keep_transcript: bool) -> None:
         """Append one mapped conversation."""
-        partial.pack(keep_transcript)
-        data = pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL)
+        data = partial.data if isinstance(partial, Pickled) else Pickled.of(partial, keep_transcript).data
         self.file.write(len(data).to_bytes(4, "little") + data)
 
     def __iter__(self) -> Iterator[Partial]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .engine import Engine, Partial, fewer_collections
+from .engine import Engine, Pickled, fewer_collections
 from .errors import Failure, ParseError
 from .parsers import JsonParser, ParseOptions, detect, get_parser, parse_file
 from .sources import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, split_lines
@@ -82,16 +82,11 @@ def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[Li
     return parser.name, split_lines(path, PART_BYTES)
 
 
-def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep_transcripts: bool) -> list[Partial | Failure]:
-    """Parse and map one unit: its mapped conversations and failures, in order."""
-    events: list[Partial | Failure] = []
+def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep_transcripts: bool) -> list[Pickled | Failure]:
+    """Parse and map one unit: its mapped conversations (pickled) and failures, in order."""
+    events: list[Pickled | Failure] = []
     for item in parse_file(unit.path, unit.vendor, options, lines=unit.lines):
-        if isinstance(item, Failure):
-            events.append(item)
-        else:
-            partial = engine.map(item)
-            partial.pack(keep_transcripts)
-            events.append(partial)
+        events.append(item if isinstance(item, Failure) else Pickled.of(engine.map(item), keep_transcripts))
     return events
 
 
@@ -118,7 +113,7 @@ class ParallelLoader:
         """Records read so far: conversations plus failures."""
         return self.conversations + len(self.failures)
 
-    def __iter__(self) -> Iterator[Partial]:
+    def __iter__(self) -> Iterator[Pickled]:
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         pending: deque[Future[Any] | Failure | Skipped] = deque()
         with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start,
@@ -130,7 +125,7 @@ class ParallelLoader:
             while pending:
                 yield from self._take(pending.popleft())
 
-    def _take(self, item: Future[Any] | Failure | Skipped) -> Iterator[Partial]:
+    def _take(self, item: Future[Any] | Failure | Skipped) -> Iterator[Pickled]:
         if isinstance(item, Skipped):
             self.skipped.append(str(item.path))
             return
@@ -162,6 +157,6 @@ def _start(config: Config, options: ParseOptions, keep_transcripts: bool) -> Non
     _WORKER["gc"].__enter__()  # for the worker's whole life
 
 
-def _work(unit: Unit) -> tuple[int, list[Partial | Failure]]:
+def _work(unit: Unit) -> tuple[int, list[Pickled | Failure]]:
     """Parse and map one unit: (files counted, mapped conversations and failures in order)."""
     return int(unit.first), map_unit(_WORKER["engine"], unit, _WORKER["options"], _WORKER["keep"])
