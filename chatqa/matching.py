@@ -486,9 +486,9 @@ class PhraseIndex:
         return frozenset(keys)
 
     def candidates(self, key: str, text: str, words: set[bytes], tokenized: bool = False) -> list[int]:
-        """Ids of `key`'s patterns whose requirements `text` (with `words`) meets. Plain-word
-        patterns with an anchor word in the text, or any once the text is `tokenized`, are kept
-        without the full check: the PhraseMatcher on a window costs less."""
+        """Ids of `key`'s patterns whose requirements `text` (with `words`) meets. Once the text
+        is `tokenized`, plain-word patterns are all kept: the PhraseMatcher costs less than the
+        check."""
         if not self._built:
             self._build()
         found = []
@@ -498,9 +498,6 @@ class PhraseIndex:
                 found.append(pid)
                 continue
             if p.first is not None and p.first.isdisjoint(words):
-                continue
-            if p.matcher is None and p.first is not None:
-                found.append(pid)
                 continue
             for need in p.needs:
                 if not need.met(words):
