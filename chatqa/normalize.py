@@ -327,7 +327,9 @@ def plain_transcript(*, id: str, vendor: str, source: str, messages: list[Any], 
             return None
         get = m.get
         value, text, author = get("time"), get("text", ""), get("author")
-        role, kind = _ROLES.get(get("role")), _KINDS.get(get("kind", "message"))
+        role, kind = get("role"), get("kind", "message")
+        role = _ROLES.get(role) if type(role) is str else None  # (a list is no dict key)
+        kind = _KINDS.get(kind) if type(kind) is str else None
         author_id = m["author_id"] if "author_id" in m else author
         internal, event = get("internal", False), get("event")
         if (type(value) is not str or len(value) != 20 or value[19] != "Z" or value[10] != "T"

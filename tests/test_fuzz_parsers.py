@@ -81,14 +81,19 @@ def _csv_property(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject)
     _run(tmp_path_factory.mktemp("c"), name, csv_cells(name, data), _vendor(name, data))
 
 
+def _damaged_sample(vendor: str, data) -> tuple[str, bytes]:
+    """A sample of `vendor`'s format with its records damaged."""
+    names = [n for n, v in SAMPLE_VENDOR.items() if v == vendor]
+    name = data.draw(st.sampled_from(names), label="sample")
+    return name, structural(name, data) if not name.endswith(".csv") else csv_cells(name, data)
+
+
 @pytest.mark.parametrize("vendor", VENDORS)
 @DEFAULT
 @given(data=st.data())
 def test_structural_mutations_per_parser(tmp_path_factory, vendor, data):
     """Every registered parser on damaged records of its own sample format."""
-    names = [n for n, v in SAMPLE_VENDOR.items() if v == vendor]
-    name = data.draw(st.sampled_from(names), label="sample")
-    content = structural(name, data) if not name.endswith(".csv") else csv_cells(name, data)
+    name, content = _damaged_sample(vendor, data)
     _run(tmp_path_factory.mktemp("p"), name, content, data.draw(st.sampled_from([vendor, "auto"])))
 
 
@@ -123,9 +128,7 @@ def test_random_bytes(tmp_path_factory, content, vendor):
 @LONG
 @given(data=st.data())
 def test_long_structural_mutations_per_parser(tmp_path_factory, vendor, data):
-    names = [n for n, v in SAMPLE_VENDOR.items() if v == vendor]
-    name = data.draw(st.sampled_from(names), label="sample")
-    content = structural(name, data) if not name.endswith(".csv") else csv_cells(name, data)
+    name, content = _damaged_sample(vendor, data)
     if data.draw(st.booleans(), label="also bytes"):
         content = byte_damage(content, data)
     _run(tmp_path_factory.mktemp("p"), name, content, data.draw(st.sampled_from([vendor, "auto"])))

@@ -77,17 +77,20 @@ ADVERSARIAL = [
 ]
 
 
+def _pieces(piece, size: int) -> str:
+    """`size` characters of `piece(i)` for i = 0, 1, 2..."""
+    out, total, i = [], 0, 0
+    while total < size:
+        out.append(piece(i))
+        total += len(out[-1])
+        i += 1
+    return "".join(out)[:size]
+
+
 def _adversarial(size: int, salt: int = 0) -> str:
     """`size` characters of ADVERSARIAL pieces, each tagged with a unique number so that no
     cache of repeated text can hide the real cost."""
-    out, i = [], 0
-    total = 0
-    while total < size:
-        piece = f"{ADVERSARIAL[i % len(ADVERSARIAL)]} n{salt}x{i} "
-        out.append(piece)
-        total += len(piece)
-        i += 1
-    return "".join(out)[:size]
+    return _pieces(lambda i: f"{ADVERSARIAL[i % len(ADVERSARIAL)]} n{salt}x{i} ", size)
 
 
 def _pipeline(text: str) -> None:
@@ -115,13 +118,7 @@ def _seconds(make, size: int, runs: int) -> float:
 
 def _dense(size: int, salt: int = 0) -> str:
     """One finding's phrase over and over: tens of thousands of matches in one message."""
-    out, total, i = [], 0, 0
-    while total < size:
-        piece = f"Please hold while I check {salt}x{i}. "
-        out.append(piece)
-        total += len(piece)
-        i += 1
-    return "".join(out)[:size]
+    return _pieces(lambda i: f"Please hold while I check {salt}x{i}. ", size)
 
 
 def _anchors(size: int, salt: int = 0) -> str:

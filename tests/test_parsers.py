@@ -119,3 +119,52 @@ def test_third_party_parsers_register_like_the_built_ins(tmp_path):
         registry.unregister("acme")
     assert items[0].vendor == "acme" and [m.role for m in items[0].messages] == [Role.CUSTOMER, Role.AGENT]
     assert isinstance(items[1], Failure) and items[1].locator == "line 2" and "'x'" in items[1].reason
+
+
+def _neutral(tmp_path: Path, records: list[Any], monkeypatch: Any = None, plain: bool = True) -> list[Any]:
+    import chatqa.parsers.neutral as neutral
+
+    if not plain and monkeypatch is not None:
+        monkeypatch.setattr(neutral, "_plain", lambda record, ctx: None)
+    path = tmp_path / ("plain" if plain else "validated") / "chats.jsonl"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return list(parse_file(path, "chatqa"))
+
+
+NEUTRAL_CASES = [
+    {"id": "a", "messages": [{"role": "customer", "author": "Ann", "time": "2026-03-01T10:00:00Z", "text": "Hi  there"},
+                             {"role": "agent", "author": "Sam", "author_id": "s@x", "time": "2026-03-01T10:00:41Z",
+                              "text": "Hello\nAnn", "internal": False},
+                             {"role": "bot", "author": "Bot", "time": "2026-03-01T10:00:50Z", "text": None},
+                             {"role": "system", "kind": "event", "event": "closed", "time": "2026-03-01T10:01:00Z"}],
+     "tags": ["billing", "billing", ""], "metadata": {"k": 1}, "vendor": "acme"},
+    {"id": "b", "messages": [{"role": "agent", "author": "Bot", "author_id": "x", "time": "2026-03-01T10:00:00Z",
+                              "text": "hi"},  # seen as a bot first, then as an agent: listed as the agent
+                             {"role": "bot", "author": "Bot", "author_id": "x", "time": "2026-03-01T10:00:01Z",
+                              "text": "hi"}]},
+    {"id": "c", "messages": []},
+]
+
+
+def test_neutral_fast_path_equals_the_validating_path(tmp_path, monkeypatch):
+    """Plain neutral records skip pydantic's per-message validators: the same transcripts."""
+    fast = _neutral(tmp_path, NEUTRAL_CASES)
+    slow = _neutral(tmp_path, NEUTRAL_CASES, monkeypatch, plain=False)
+    strip = {"source"}  # the files differ
+    assert [t.model_dump(exclude=strip) for t in fast] == [t.model_dump(exclude=strip) for t in slow]
+    assert fast[0].messages[0].text == "Hi there" and fast[1].participants[0].role is Role.AGENT
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ({"role": ["agent"], "text": "hi"}, "input should be"),
+    ({"role": "agent", "kind": {"a": 1}, "text": "hi"}, "input should be"),
+    ({"role": "agent", "text": {"a": 1}}, "input should be a valid string"),
+    ({"role": "agent", "time": "2026-03-01T10:00:00Z", "text": "a"}, None),
+])
+def test_neutral_odd_values_take_the_validating_path(tmp_path, message, reason):
+    items = _neutral(tmp_path, [{"id": "x", "messages": [message]}])
+    if reason is None:
+        assert isinstance(items[0], Transcript)
+    else:
+        assert isinstance(items[0], Failure) and reason in items[0].reason.lower(), items[0]
