@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -203,17 +204,21 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     fmt = fmt or _default_format(output)
     engine = Engine(config)
     gc.freeze()  # what is loaded so far lives for the whole run: keep it out of collections
-    with _progress(enabled=fmt != "jsonl" or output is not None) as progress:
+    keep = _writer_class(fmt).needs_transcripts
+    with contextlib.ExitStack() as stack:
+        if workers > 1:
+            # Workers are forked before the progress line starts its thread.
+            loader: Any = stack.enter_context(ParallelLoader(engine, paths, vendor, options, workers, keep))
+            loader.on_failure = lambda failure: click.echo(str(failure), err=True)
+        else:
+            loader = _loader(paths, vendor, options)
+        progress = stack.enter_context(_progress(enabled=fmt != "jsonl" or output is not None))
         gate = _Gate(config.fail_under, config.fail_on)
         with _output(output) as stream:
             writer = _writer(fmt, stream, output, engine, redact_personal=config.redact)
-            keep = writer.needs_transcripts
             if workers > 1:
-                loader: Any = ParallelLoader(engine, paths, vendor, options, workers, keep)
-                loader.on_failure = lambda failure: click.echo(str(failure), err=True)
                 results = engine.reduce(progress.track(loader, "reading"), keep_transcripts=keep)
             else:
-                loader = _loader(paths, vendor, options)
                 results = engine.run(progress.track(_reporting(loader), "reading"), keep_transcripts=keep)
             for result in progress.track(results, "checking" if engine.corpus_rules else ""):
                 gate.see(result)
@@ -562,21 +567,29 @@ def _output(output: Path | None) -> Any:
     return atomic_output(output, sys.stdout.buffer)
 
 
-def _writer(fmt: str, stream: IO[bytes], output: Path | None, engine: Any, redact_personal: bool = True) -> Any:
+def _writer_class(fmt: str) -> Any:
     from . import outputs
 
     if fmt == "table":
         from .table import TableWriter
 
-        return TableWriter(stream, color=output is None and sys.stdout.isatty(), redact_personal=redact_personal)
+        return TableWriter
     if fmt == "html":
         from .html import HtmlWriter
 
-        return HtmlWriter(stream, engine.rules, scorecard=engine.config.scorecard.version,
-                          critical=frozenset(engine.scorer.critical), redact_personal=redact_personal)
-    writers = {"jsonl": outputs.JsonlWriter, "json": outputs.JsonWriter, "csv": outputs.CsvWriter,
-               "parquet": outputs.ParquetWriter}
-    return writers[fmt](stream)
+        return HtmlWriter
+    return {"jsonl": outputs.JsonlWriter, "json": outputs.JsonWriter, "csv": outputs.CsvWriter,
+            "parquet": outputs.ParquetWriter}[fmt]
+
+
+def _writer(fmt: str, stream: IO[bytes], output: Path | None, engine: Any, redact_personal: bool = True) -> Any:
+    cls = _writer_class(fmt)
+    if fmt == "table":
+        return cls(stream, color=output is None and sys.stdout.isatty(), redact_personal=redact_personal)
+    if fmt == "html":
+        return cls(stream, engine.rules, scorecard=engine.config.scorecard.version,
+                   critical=frozenset(engine.scorer.critical), redact_personal=redact_personal)
+    return cls(stream)
 
 
 def _finish(loader: Any, errors_file: Path | None) -> None:

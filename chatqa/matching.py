@@ -17,8 +17,12 @@ Hyphens and ellipses between words are skipped, so ``hold on`` matches "hold-on"
 A raw spaCy Matcher pattern (a list of token dicts) is accepted as well. Patterns made only
 of words run on spaCy's PhraseMatcher (every wording they allow, expanded); the others on
 its Matcher.
-A message is tokenised only when some pattern's required words are all in it (a cheap
-word-set check), and only the patterns that passed the check run.
+
+Most messages are never tokenised: a pattern runs only where its required words are all in
+the message (a word-set check), and then only on windows of the text around its anchor
+words, as far before and after them as a match can reach (spaCy tokenises each
+whitespace-separated chunk on its own, so a window's tokens are the text's). Matches are
+remembered per window text, since chat wording repeats.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .engine import Engine, Pickled, fewer_collections
+from .engine import Engine, Pickled, collect_less
 from .errors import Failure, ParseError
 from .parsers import JsonParser, ParseOptions, detect, get_parser, parse_file
 from .sources import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, split_lines
@@ -91,8 +91,9 @@ def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep_transcripts
 
 
 class ParallelLoader:
-    """Mapped conversations of `paths` from worker processes, with a Loader's accounting
-    (files, conversations, failures, skipped)."""
+    """Mapped conversations of `paths` (pickled, with their notes) from worker processes, with
+    a Loader's accounting (files, conversations, failures, skipped). Use it as a context
+    manager to start the workers early; iterating starts them otherwise."""
 
     def __init__(self, engine: Engine, paths: Iterable[str | os.PathLike[str]], vendor: str, options: ParseOptions,
                  jobs: int, keep_transcripts: bool) -> None:
@@ -107,23 +108,38 @@ class ParallelLoader:
         self.failures: list[Failure] = []
         self.skipped: list[str] = []
         self.on_failure: Any = None  # called with each failure as it is reached, in input order
+        self._pool: ProcessPoolExecutor | None = None
 
     @property
     def records_in(self) -> int:
         """Records read so far: conversations plus failures."""
         return self.conversations + len(self.failures)
 
-    def __iter__(self) -> Iterator[Pickled]:
+    def __enter__(self) -> ParallelLoader:
+        """Start the workers (before the caller starts any thread: they are forked on Linux)."""
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start,
+                                         initargs=(self.engine.config, self.options, self.keep_transcripts))
+        self._pool.submit(int).result()  # starts every worker now
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __iter__(self) -> Iterator[Pickled]:
+        if self._pool is None:
+            with self:
+                yield from self
+            return
         pending: deque[Future[Any] | Failure | Skipped] = deque()
-        with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start,
-                                 initargs=(self.engine.config, self.options, self.keep_transcripts)) as pool:
-            for unit in plan(self.paths, self.vendor, self.options):
-                pending.append(pool.submit(_work, unit) if isinstance(unit, Unit) else unit)
-                while len(pending) > 2 * self.jobs:
-                    yield from self._take(pending.popleft())
-            while pending:
+        for unit in plan(self.paths, self.vendor, self.options):
+            pending.append(self._pool.submit(_work, unit) if isinstance(unit, Unit) else unit)
+            while len(pending) > 2 * self.jobs:
                 yield from self._take(pending.popleft())
+        while pending:
+            yield from self._take(pending.popleft())
 
     def _take(self, item: Future[Any] | Failure | Skipped) -> Iterator[Pickled]:
         if isinstance(item, Skipped):
@@ -152,9 +168,8 @@ _WORKER: dict[str, Any] = {}
 
 def _start(config: Config, options: ParseOptions, keep_transcripts: bool) -> None:
     """Worker set-up: its own engine (rules, phrase index) for the run's config."""
-    _WORKER.update(engine=Engine(config), options=options, keep=keep_transcripts,
-                   gc=fewer_collections())
-    _WORKER["gc"].__enter__()  # for the worker's whole life
+    _WORKER.update(engine=Engine(config), options=options, keep=keep_transcripts)
+    collect_less()  # for the worker's whole life
 
 
 def _work(unit: Unit) -> tuple[int, list[Pickled | Failure]]:

@@ -60,7 +60,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])  # table: transcripts travel back
 def test_two_jobs_give_the_one_job_output(folder, monkeypatch, fmt):
     monkeypatch.setattr(parallel, "PART_BYTES", 3_000)  # cut big.jsonl into many parts
     one = run("check", folder, "--format", fmt, "--jobs", "1")
