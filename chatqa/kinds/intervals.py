@@ -86,7 +86,7 @@ class _Table:
 class Intervals:
     """Every agent's open intervals of a run (the state of the concurrency rule)."""
 
-    SPILL_AT = 50_000
+    SPILL_AT = 20_000
 
     def __init__(self) -> None:
         self._table = _Table(self.SPILL_AT, "CREATE TABLE t (agent TEXT, start REAL, end REAL, source TEXT, id TEXT)")
