@@ -176,7 +176,7 @@ class Engine:
             else:
                 not_applicable.add(rule.code)
         if extra:
-            metrics = metrics.model_copy(update=extra)
+            metrics = Metrics(**{**metrics.__dict__, **extra})
         if self.config.redact:
             findings = [_redacted(f) for f in findings]
         findings.sort(key=lambda f: (-1 if f.message_index is None else f.message_index,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 from .config import Scorecard
@@ -33,18 +32,20 @@ class Scorer:
 
     def deductions(self, findings: Iterable[Finding]) -> dict[str, float]:
         """Points deducted per rule code, each capped at cap x the rule's heaviest weight."""
-        points: dict[str, float] = defaultdict(float)
-        heaviest: dict[str, float] = defaultdict(float)
+        points: dict[str, float] = {}
+        heaviest: dict[str, float] = {}
         for f in findings:
             w = self.weight(f)
-            points[f.code] += w
-            heaviest[f.code] = max(heaviest[f.code], w)
-        return {code: min(p, self.card.cap * heaviest[code]) for code, p in points.items()}
+            points[f.code] = points.get(f.code, 0.0) + w
+            if w > heaviest.get(f.code, 0.0):
+                heaviest[f.code] = w
+        cap = self.card.cap
+        return {code: min(p, cap * heaviest.get(code, 0.0)) for code, p in points.items()}
 
     def score(self, findings: list[Finding], not_applicable: Iterable[str]) -> tuple[float, dict[str, float | None]]:
         """(score, subscores per group); a group whose rules are all not applicable is None."""
         cut = self.deductions(findings)
-        critical = {f.code for f in findings if f.code in self.critical}
+        critical = {code for code in cut if code in self.critical}
         total = 0.0 if critical else max(0.0, 100.0 - sum(cut.values()))
         skipped = set(not_applicable)
         subscores: dict[str, float | None] = {}
@@ -52,9 +53,10 @@ class Scorer:
             live = [c for c in codes if c not in skipped]
             if not live:
                 subscores[group] = None
-                continue
-            lost = sum(cut.get(c, 0.0) for c in live)
-            subscores[group] = 0.0 if critical & set(live) else round(max(0.0, 100.0 - lost), 1)
+            elif critical and not critical.isdisjoint(live):
+                subscores[group] = 0.0
+            else:
+                subscores[group] = round(max(0.0, 100.0 - sum(cut[c] for c in live if c in cut)), 1)
         return round(total, 1), subscores
 
     def explain(self) -> str:
