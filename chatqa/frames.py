@@ -93,7 +93,6 @@ def frame(rows: Iterable[dict[str, Any]], columns: dict[str, str]) -> pd.DataFra
 def agents_frame(conversations: pd.DataFrame, findings: pd.DataFrame, codes: Iterable[str]) -> pd.DataFrame:
     """Per human agent: conversations taken part in, median score and first reply (as the first
     agent), the share of their conversations with each rule, and their highest concurrency."""
-    import pandas as pd
 
     codes = sorted(codes)
     columns = {**AGENT_COLUMNS, **{f"share_{c}": "float64" for c in codes}}

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .errors import ParseError
-from .model import Kind, Message, Participant, Rating, Role, Transcript
+from .model import Kind, Participant, Rating, Role, Transcript
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NULLS = frozenset({"", "null", "none", "undefined", "nan", "-1"})
@@ -330,7 +330,7 @@ def plain_transcript(*, id: str, vendor: str, source: str, messages: list[Any], 
         role, kind = get("role"), get("kind", "message")
         role = _ROLES.get(role) if type(role) is str else None  # (a list is no dict key)
         kind = _KINDS.get(kind) if type(kind) is str else None
-        author_id = m["author_id"] if "author_id" in m else author
+        author_id = get("author_id", author)
         internal, event = get("internal", False), get("event")
         if (type(value) is not str or len(value) != 20 or value[19] != "Z" or value[10] != "T"
                 or value <= previous or role is None or kind is None or type(internal) is not bool
