@@ -209,7 +209,7 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
         if workers > 1:
             # Workers are forked before the progress line starts its thread.
             loader: Any = stack.enter_context(ParallelLoader(engine, paths, vendor, options, workers, keep))
-            loader.on_failure = lambda failure: click.echo(str(failure), err=True)
+            loader.on_failure = _echo
         else:
             loader = _loader(paths, vendor, options)
         progress = stack.enter_context(_progress(enabled=fmt != "jsonl" or output is not None))
@@ -219,12 +219,12 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
             if workers > 1:
                 results = engine.reduce(progress.track(loader, "reading"), keep_transcripts=keep)
             else:
-                results = engine.run(progress.track(_reporting(loader), "reading"), keep_transcripts=keep)
+                results = engine.run(progress.track(loader, "reading"), keep_transcripts=keep)
             for result in progress.track(results, "checking" if engine.corpus_rules else ""):
                 gate.see(result)
                 writer.write(result)
             progress.stop()
-            writer.close(_summary(loader))
+            writer.close(loader.summary())
     _finish(loader, errors_file)
     if gate.triggered:
         click.echo(f"chatqa: {gate.triggered}", err=True)
@@ -315,7 +315,7 @@ def export(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
     _check_output_path(output, paths, errors_file)
     loader = _loader(paths, vendor, options)
     with _output(output) as stream:
-        for transcript in _reporting(loader):
+        for transcript in loader:
             stream.write(orjson.dumps(to_neutral(transcript, redact_personal=not no_redact)) + b"\n")
     _finish(loader, errors_file)
 
@@ -534,28 +534,16 @@ def _default_format(output: Path | None) -> str:
 
 
 def _loader(paths: tuple[str, ...], vendor: str, options: Any) -> Any:
+    """A Loader that prints each parse failure on stderr as it is met, and goes on."""
     from .parsers import Loader
 
-    return Loader(paths, vendor=vendor, options=options, errors="collect")
+    loader = Loader(paths, vendor=vendor, options=options, errors="collect")
+    loader.on_failure = _echo
+    return loader
 
 
-def _reporting(loader: Any) -> Iterable[Any]:
-    """Iterate the loader, printing each parse failure on stderr as it happens."""
-    shown = 0
-    for transcript in loader:
-        while shown < len(loader.failures):
-            click.echo(str(loader.failures[shown]), err=True)
-            shown += 1
-        yield transcript
-    for failure in loader.failures[shown:]:
-        click.echo(str(failure), err=True)
-
-
-def _summary(loader: Any) -> Any:
-    from .results import Summary
-
-    return Summary(files=loader.files, records_in=loader.records_in, conversations=loader.conversations,
-                   failures=loader.failures, skipped=loader.skipped)
+def _echo(failure: Any) -> None:
+    click.echo(str(failure), err=True)
 
 
 def _output(output: Path | None) -> Any:

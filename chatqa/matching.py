@@ -473,10 +473,6 @@ class PhraseIndex:
         self._always_keys = frozenset(self._always)
         self._built = True
 
-    def may_match(self, key: str, words: set[bytes]) -> bool:
-        """False when no pattern of `key` can match a text with these `words` (`words_of`)."""
-        return key in self.keys_for(words)
-
     def keys_for(self, words: set[bytes]) -> frozenset[str]:
         """The keys that may match a text with these `words` (`words_of`): one set look-up."""
         if not self._built:

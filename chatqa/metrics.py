@@ -116,16 +116,6 @@ def agents(transcript: Transcript) -> list[str]:
     return Facts(transcript).agents
 
 
-def word_count(transcript: Transcript) -> int:
-    """Words in the visible chat lines of customers and human agents."""
-    return Facts(transcript).words
-
-
-def active_window(transcript: Transcript) -> tuple[datetime, datetime] | None:
-    """First and last time of a visible entry (None without times)."""
-    return Facts(transcript).window
-
-
 def compute(transcript: Transcript, facts: Facts | None = None) -> Metrics:
     """Compute the SPEC section 4 metrics (canned_ratio and max_concurrency are run-level: None here)."""
     facts = facts or Facts(transcript)

@@ -20,9 +20,6 @@ from .frames import CONVERSATION_COLUMNS, arrow_schema, conversation_row
 from .normalize import iso
 from .results import Result, Summary
 
-FORMATS = ("table", "jsonl", "json", "csv", "parquet", "html")
-
-
 class Writer:
     """Receives results one by one, then the run summary."""
 

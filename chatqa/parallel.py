@@ -21,7 +21,7 @@ from typing import Any
 from .config import Config
 from .engine import Engine, Pickled, collect_less
 from .errors import Failure, ParseError
-from .parsers import JsonParser, ParseOptions, detect, get_parser, parse_file
+from .parsers import Accounting, JsonParser, ParseOptions, detect, get_parser, parse_file
 from .sources import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, split_lines
 
 PART_BYTES = 4 << 20  # a JSON Lines file is cut into parts of about this size (~1,000 chats)
@@ -90,30 +90,21 @@ def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep_transcripts
     return events
 
 
-class ParallelLoader:
+class ParallelLoader(Accounting):
     """Mapped conversations of `paths` (pickled, with their notes) from worker processes, with
     a Loader's accounting (files, conversations, failures, skipped). Use it as a context
     manager to start the workers early; iterating starts them otherwise."""
 
     def __init__(self, engine: Engine, paths: Iterable[str | os.PathLike[str]], vendor: str, options: ParseOptions,
                  jobs: int, keep_transcripts: bool) -> None:
+        super().__init__("collect")
         self.engine = engine
         self.paths = list(paths)
         self.vendor = vendor
         self.options = options
         self.jobs = jobs
         self.keep_transcripts = keep_transcripts
-        self.files = 0
-        self.conversations = 0
-        self.failures: list[Failure] = []
-        self.skipped: list[str] = []
-        self.on_failure: Any = None  # called with each failure as it is reached, in input order
         self._pool: ProcessPoolExecutor | None = None
-
-    @property
-    def records_in(self) -> int:
-        """Records read so far: conversations plus failures."""
-        return self.conversations + len(self.failures)
 
     def __enter__(self) -> ParallelLoader:
         """Start the workers (before the caller starts any thread: they are forked on Linux)."""
@@ -150,17 +141,7 @@ class ParallelLoader:
             return
         counted, events = item.result()
         self.files += counted
-        for event in events:
-            if isinstance(event, Failure):
-                self._fail(event)
-            else:
-                self.conversations += 1
-                yield event
-
-    def _fail(self, failure: Failure) -> None:
-        self.failures.append(failure)
-        if self.on_failure is not None:
-            self.on_failure(failure)
+        yield from self._count(events)
 
 
 _WORKER: dict[str, Any] = {}

@@ -95,10 +95,10 @@ class _Source:
             yield from self.loader
 
     def summary(self) -> Summary:
-        loader = self.loader
-        return Summary(files=loader.files, records_in=loader.records_in + len(self.transcripts),
-                       conversations=loader.conversations + len(self.transcripts), failures=loader.failures,
-                       skipped=loader.skipped)
+        summary = self.loader.summary()  # plus the Transcript objects given
+        summary.records_in += len(self.transcripts)
+        summary.conversations += len(self.transcripts)
+        return summary
 
 
 def run(engine: Engine, inputs: Inputs, vendor: str = "auto", keep_transcripts: bool = True,

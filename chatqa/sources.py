@@ -630,12 +630,6 @@ def _envelope_records(source: InputFile) -> Generator[Record | Failure, None, bo
     return found
 
 
-def _text_place(text: str, pos: int) -> str:
-    line = text.count("\n", 0, pos) + 1
-    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return f"line {line}, column {column}"
-
-
 def _json_reason(exc: orjson.JSONDecodeError) -> str:
     msg = exc.msg if hasattr(exc, "msg") else str(exc)
     return msg.rstrip(".").replace("EOF while parsing", "unexpected end of data")

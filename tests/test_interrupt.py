@@ -69,7 +69,9 @@ def test_interrupt_message_when_writing_to_stdout(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_summary", interrupted)
+    from chatqa.parsers import Accounting
+
+    monkeypatch.setattr(Accounting, "summary", interrupted)  # Ctrl-C after the results were written
     result = CliRunner().invoke(cli.main, ["check", str(tmp_path / "a.jsonl"), "--format", "jsonl"])
     assert result.exit_code == 130
     assert result.stderr.splitlines() == ["chatqa: interrupted; the output is incomplete"]

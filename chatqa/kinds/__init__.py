@@ -180,7 +180,6 @@ class Rule(BaseModel):
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"quote"})
     corpus: ClassVar[bool] = False  # needs a pass over the whole run first (observe/finish)
-    scope_roles: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> Rule:

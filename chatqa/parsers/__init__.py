@@ -8,10 +8,10 @@ yields transcripts and failures for one file; `Loader` does the same for many pa
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import tzinfo
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,9 +20,11 @@ from ..errors import ConfigError, Failure, ParseError, join_locator
 from ..model import Role, Transcript
 from ..normalize import RawMessage, build_transcript, plain_transcript
 from ..registry import Registry
+from ..results import Summary
 from ..sources import InputFile, LineRange, Skipped, Syntax, csv_rows, iter_files, json_records
 
 __all__ = [
+    "Accounting",
     "JsonParser",
     "Loader",
     "ParseOptions",
@@ -292,6 +294,7 @@ def record_failure(exc: Exception, source: str, where: str) -> Failure:
     return Failure(source=source, locator=where, reason=f"unexpected structure ({exc})")
 
 
+T = TypeVar("T")
 registry: Registry[type[Parser]] = Registry("chatqa.parsers", "format")
 
 
@@ -359,7 +362,47 @@ def parse_file(
         yield Failure(source=source.name, reason=f"internal error in {name}: {type(exc).__name__}: {exc}")
 
 
-class Loader:
+class Accounting:
+    """What a run read: files, conversations, failures and skipped files, so that
+    ``records_in == conversations + len(failures)``. `on_failure` (if set) is called with each
+    failure as it is met; with ``errors="raise"`` the first failure raises ParseError."""
+
+    def __init__(self, errors: Literal["raise", "collect"] = "collect") -> None:
+        self.errors = errors
+        self.files = 0
+        self.conversations = 0
+        self.failures: list[Failure] = []
+        self.skipped: list[str] = []
+        self.on_failure: Callable[[Failure], None] | None = None
+
+    @property
+    def records_in(self) -> int:
+        """Records read so far: conversations plus failures."""
+        return self.conversations + len(self.failures)
+
+    def summary(self) -> Summary:
+        """The counts as the JSON output's summary."""
+        return Summary(files=self.files, records_in=self.records_in, conversations=self.conversations,
+                       failures=self.failures, skipped=self.skipped)
+
+    def _count(self, items: Iterable[T | Failure]) -> Iterator[T]:
+        """The conversations of `items`, counting them and reporting the failures."""
+        for item in items:
+            if isinstance(item, Failure):
+                self._fail(item)
+            else:
+                self.conversations += 1
+                yield item
+
+    def _fail(self, failure: Failure) -> None:
+        self.failures.append(failure)
+        if self.on_failure is not None:
+            self.on_failure(failure)
+        if self.errors == "raise":
+            raise ParseError(failure.reason, failure.locator, failure.source)
+
+
+class Loader(Accounting):
     """Stream transcripts from files and folders, accounting for every record.
 
     Iterating yields Transcript objects. With ``errors="raise"`` the first failure raises
@@ -374,41 +417,21 @@ class Loader:
         options: ParseOptions | None = None,
         errors: Literal["raise", "collect"] = "raise",
     ) -> None:
+        super().__init__(errors)
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
         self.paths = list(paths)
         self.vendor = vendor
         self.options = options or ParseOptions()
-        self.errors = errors
-        self.files = 0
-        self.conversations = 0
-        self.failures: list[Failure] = []
-        self.skipped: list[str] = []
         if vendor != "auto":
             registry.get(vendor)
-
-    @property
-    def records_in(self) -> int:
-        """Records read so far: conversations plus failures."""
-        return self.conversations + len(self.failures)
 
     def __iter__(self) -> Iterator[Transcript]:
         for path in iter_files(self.paths):
             if isinstance(path, Failure):
                 self._fail(path)
-                continue
-            if isinstance(path, Skipped):
+            elif isinstance(path, Skipped):
                 self.skipped.append(str(path.path))
-                continue
-            self.files += 1
-            for item in parse_file(path, self.vendor, self.options):
-                if isinstance(item, Failure):
-                    self._fail(item)
-                else:
-                    self.conversations += 1
-                    yield item
-
-    def _fail(self, failure: Failure) -> None:
-        self.failures.append(failure)
-        if self.errors == "raise":
-            raise ParseError(failure.reason, failure.locator, failure.source)
+            else:
+                self.files += 1
+                yield from self._count(parse_file(path, self.vendor, self.options))
