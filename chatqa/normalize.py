@@ -258,36 +258,22 @@ def build_transcript(
         times.append(when)
     order = range(len(messages)) if ordered else _order(messages, times)
     built: list[dict[str, Any]] = []
-    people: dict[str, Any] = {}
+    people: dict[str, dict[str, Any]] = {}
     for p in participants or ():
-        people.setdefault(p.id, p)
+        role = Role.BOT if bot_ids and p.role is Role.AGENT and p.id in bot_ids else p.role
+        people.setdefault(p.id, {"id": p.id, "name": p.name, "role": role})
     for index, i in enumerate(order):
         raw = messages[i]
         role = raw.role
         author_id = raw.author_id
         if bot_ids and role is Role.AGENT and author_id in bot_ids:
             role = Role.BOT
-        text = raw.text
-        if raw.html:
-            text = html_to_text(text)
-        elif not (text.isprintable() and "  " not in text and text == text.strip()):  # else already clean
-            text = clean_text(text)
         built.append({
             "index": index, "role": role, "author_id": author_id, "author_name": raw.author_name,
-            "sent_at": times[i], "text": text, "kind": raw.kind, "internal": raw.internal, "event": raw.event,
+            "sent_at": times[i], "text": html_to_text(raw.text) if raw.html else clean_text(raw.text),
+            "kind": raw.kind, "internal": raw.internal, "event": raw.event,
         })
-        key = author_id or raw.author_name
-        if key and role is not Role.SYSTEM:
-            known = people.get(key)
-            if known is None:
-                people[key] = {"id": key, "name": raw.author_name, "role": role}
-            elif role is Role.AGENT and _role(known) is Role.BOT:
-                # An id seen both as a bot and as a human agent (an admin whose automated message
-                # was sent on their behalf) is listed as the agent.
-                people[key] = {"id": key, "name": _name(known), "role": Role.AGENT}
-    if bot_ids:
-        people = {k: {"id": p.id, "name": p.name, "role": Role.BOT} if isinstance(p, Participant)
-                  and p.role is Role.AGENT and p.id in bot_ids else p for k, p in people.items()}
+        _author(people, author_id or raw.author_name, raw.author_name, role)
     known_times = [t for t in times if t is not None]
     try:
         start = parse_time(started_at, tz=tz) if started_at is not None else None
@@ -296,9 +282,27 @@ def build_transcript(
         raise ParseError(f"bad conversation time: {exc}") from None
     if known_times:
         start, end = (known_times[0], known_times[-1]) if ordered else (min(known_times), max(known_times))
+    return _transcript(id=str(id), vendor=vendor, source=source, people=people, built=built, start=start, end=end,
+                       tags=tags, rating=rating, metadata=metadata)
+
+
+def _author(people: dict[str, dict[str, Any]], key: str | None, name: str | None, role: Role) -> None:
+    """Every author is a participant, once. An id seen both as a bot and as a human agent (an
+    admin whose automated message was sent on their behalf) is listed as the agent."""
+    if key and role is not Role.SYSTEM:
+        known = people.get(key)
+        if known is None:
+            people[key] = {"id": key, "name": name, "role": role}
+        elif role is Role.AGENT and known["role"] is Role.BOT:
+            known["role"] = Role.AGENT
+
+
+def _transcript(*, id: str, vendor: str, source: str, people: dict[str, dict[str, Any]],
+                built: list[dict[str, Any]], start: datetime | None, end: datetime | None, tags: Iterable[Any],
+                rating: Rating | None = None, metadata: dict[str, Any] | None = None) -> Transcript:
     # One validation builds every Message in pydantic-core: far cheaper than a Python loop.
     return Transcript.model_validate({
-        "id": str(id), "vendor": vendor, "source": source, "participants": list(people.values()),
+        "id": id, "vendor": vendor, "source": source, "participants": list(people.values()),
         "messages": built, "started_at": start, "ended_at": end,
         "tags": tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))),
         "rating": rating, "metadata": metadata or {},
@@ -342,33 +346,14 @@ def plain_transcript(*, id: str, vendor: str, source: str, messages: list[Any], 
             if text is not None:
                 return None
             text = ""
-        elif not (text.isprintable() and "  " not in text and text == text.strip()):
-            text = clean_text(text)
         try:
             when = fromiso(value)
         except ValueError:
             return None
         previous = value  # fixed-width UTC times: text order is time order
         built.append({"index": index, "role": role, "author_id": author_id, "author_name": author,
-                      "sent_at": when, "text": text, "kind": kind, "internal": internal, "event": event})
-        key = author_id or author
-        if key and role is not Role.SYSTEM:
-            known = people.get(key)
-            if known is None:
-                people[key] = {"id": key, "name": author, "role": role}
-            elif role is Role.AGENT and known["role"] is Role.BOT:
-                known["role"] = Role.AGENT
-    return Transcript.model_validate({
-        "id": id, "vendor": vendor, "source": source, "participants": list(people.values()),
-        "messages": built, "started_at": built[0]["sent_at"] if built else None,
-        "ended_at": built[-1]["sent_at"] if built else None,
-        "tags": tuple(dict.fromkeys(t for t in tags if t)), "metadata": metadata,
-    })
-
-
-def _role(p: Participant | dict[str, Any]) -> Role:
-    return p.role if isinstance(p, Participant) else p["role"]
-
-
-def _name(p: Participant | dict[str, Any]) -> str | None:
-    return p.name if isinstance(p, Participant) else p["name"]
+                      "sent_at": when, "text": clean_text(text), "kind": kind, "internal": internal, "event": event})
+        _author(people, author_id or author, author, role)
+    return _transcript(id=id, vendor=vendor, source=source, people=people, built=built,
+                       start=built[0]["sent_at"] if built else None, end=built[-1]["sent_at"] if built else None,
+                       tags=tags, metadata=metadata)
