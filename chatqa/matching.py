@@ -383,7 +383,7 @@ class PhraseIndex:
     Each pattern is indexed under the words one of which any text it matches must hold. A
     message's words are collected once (`words_of`); a message is tokenised only when a
     pattern's required words are all in it, and only such patterns run. `add` registers
-    patterns under a key (``"CQ201"``, or ``"CQ201!"`` for exceptions).
+    patterns (and the exceptions that veto them) under a key (``"CQ201"``).
     """
 
     def __init__(self, phrase_matcher: bool = True) -> None:
@@ -401,13 +401,16 @@ class PhraseIndex:
         self._always_keys: frozenset[str] = frozenset()
         self._seen: dict[tuple[str, tuple[int, ...], str], list[tuple[int, int]]] = {}
 
-    def add(self, key: str, patterns: Iterable[str | list[dict[str, Any]]]) -> None:
-        """Register patterns under `key` (validated now: ValueError on a bad one)."""
-        patterns = list(patterns)
-        for p in patterns:
-            if isinstance(p, str):
-                parse_pattern(p)
-        self._specs.setdefault(key, []).extend(patterns)
+    def add(self, key: str, patterns: Iterable[str | list[dict[str, Any]]],
+            exceptions: Iterable[str | list[dict[str, Any]]] = ()) -> None:
+        """Register patterns under `key`, and `exceptions` whose matches veto overlapping ones
+        (see `MessageMatches.vetoed`). Validated now: ValueError on a bad pattern."""
+        for name, found in ((key, list(patterns)), (key + "!", list(exceptions))):
+            for p in found:
+                if isinstance(p, str):
+                    parse_pattern(p)
+            if found:
+                self._specs.setdefault(name, []).extend(found)
         self._built = False
 
     def _build(self) -> None:
@@ -629,6 +632,14 @@ class MessageMatches:
                 found.extend(index.spans_in(key, pids, self, start, end))
         self._spans[key] = result = _longest_first(found)
         return result
+
+    def vetoed(self, key: str) -> list[tuple[int, int]]:
+        """Spans of `key` that no match of its exceptions overlaps."""
+        spans = self.spans(key)
+        if spans and key + "!" in self.index._specs:
+            vetoes = self.spans(key + "!")
+            spans = [s for s in spans if not overlaps(s, vetoes)]
+        return spans
 
     def tokens(self, start: int, end: int) -> _Tokens:
         """The tokenised text between `start` and `end` (chunk boundaries), computed once."""

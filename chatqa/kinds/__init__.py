@@ -133,13 +133,14 @@ class Context:
         return [m for m in messages if key in hits.get(m.index, empty)]
 
     def matches(self, message: Message, key: str) -> list[tuple[int, int]]:
-        """Spans of phrase key `key` in `message` (tokenised once, only if a pattern may match)."""
+        """Spans of phrase key `key` in `message` that none of its exceptions overlaps
+        (tokenised once, only if a pattern may match)."""
         if self.index is None:
             return []
         found = self._matches.get(message.index)
         if found is None:
             found = self._matches[message.index] = self.index.on(message.text, self.words(message))
-        return found.spans(key)
+        return found.vetoed(key)
 
 
 class Outcome(NamedTuple):

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from ..matching import PhraseIndex, overlaps, parse_pattern
+from ..matching import PhraseIndex, parse_pattern
 from ..saferegex import check_token_pattern
 from ..model import Message
 from ..results import Finding
@@ -63,9 +63,7 @@ class PhraseRule(Rule):
 
     def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
         """Register the patterns and the exceptions."""
-        index.add(self.key, self.patterns)
-        if self.exceptions:
-            index.add(self.key + "!", self.exceptions)
+        index.add(self.key, self.patterns, self.exceptions)
 
     def scoped(self, ctx: Context) -> list[Message]:
         """The messages this rule reads, in order (each author's first `within` ones, if set)."""
@@ -83,11 +81,7 @@ class PhraseRule(Rule):
 
     def hits(self, ctx: Context, message: Message) -> list[tuple[int, int]]:
         """Pattern spans in `message` that no exception overlaps."""
-        spans = ctx.matches(message, self.key)
-        if spans and self.exceptions:
-            vetoes = ctx.matches(message, self.key + "!")
-            spans = [s for s in spans if not overlaps(s, vetoes)]
-        return spans
+        return ctx.matches(message, self.key)
 
     def applies(self, ctx: Context) -> bool:
         """Only when the scope wrote something."""

@@ -7,8 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from ..matching import PhraseIndex, overlaps
-from ..model import Message
+from ..matching import PhraseIndex
 from ..results import Finding
 from . import Context, Pattern, Rule, Scope
 from .phrase import PhraseRule, validate_patterns
@@ -57,14 +56,7 @@ class SequenceRule(Rule):
                     raise ValueError(f"{name}.rules: {ref!r} is not a phrase rule")
                 patterns += rule.patterns
                 exceptions += rule.exceptions
-            index.add(self._key(name), patterns)
-            if exceptions:
-                index.add(self._key(name) + "!", exceptions)
-
-    def _hits(self, ctx: Context, m: Message, name: str) -> list[tuple[int, int]]:
-        spans = ctx.matches(m, self._key(name))
-        vetoes = ctx.matches(m, self._key(name) + "!") if spans else []
-        return [s for s in spans if not overlaps(s, vetoes)]
+            index.add(self._key(name), patterns, exceptions)
 
     def applies(self, ctx: Context) -> bool:
         """Needs both sides of the conversation."""
@@ -74,12 +66,12 @@ class SequenceRule(Rule):
         """Findings on `then` messages after the first `when` message."""
         first: tuple[int, str] | None = None
         for m in ctx.may_match(self._key("when"), ctx.scoped(self.when.scope)):
-            if spans := self._hits(ctx, m, "when"):
+            if spans := ctx.matches(m, self._key("when")):
                 first = (m.index, m.text[spans[0][0]:spans[0][1]])
                 break
         if first is None:
             return
         for m in ctx.may_match(self._key("then"), ctx.scoped(self.then.scope)):
-            if m.index > first[0] and (spans := self._hits(ctx, m, "then")):
+            if m.index > first[0] and (spans := ctx.matches(m, self._key("then"))):
                 yield self.finding(m, spans[0], trigger=first[1])
 
