@@ -173,6 +173,7 @@ def main() -> None:
         name = AGENT_NAMES[k % len(AGENT_NAMES)]
         agents.append((f"{name.lower()}.{k:04d}@support.example.com", name))
     base = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8") as out:
         for i in range(args.count):
             # Start times spread over working hours: with ~50 chats per agent per day, agents overlap.

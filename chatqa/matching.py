@@ -369,7 +369,7 @@ class _Pattern:
     """One compiled pattern: its key, spaCy Matcher, and what a text must hold to match."""
 
     key: str
-    matcher: Any  # a spaCy Matcher, or None for a pattern on the key's PhraseMatcher
+    label: int | None  # its match id on the key's Matcher, or None for a pattern on the key's PhraseMatcher
     first: frozenset[bytes] | None  # one of these words must be in the text (None: no such words)
     anchors: frozenset[bytes] | None  # and is, around every match (None: not known)
     needs: tuple[_Need, ...]  # and every requirement met
@@ -393,6 +393,8 @@ class PhraseIndex:
         self._nlp: Any = None
         self._patterns: list[_Pattern] = []
         self._phrases: dict[str, Any] = {}  # key -> PhraseMatcher of its plain-word patterns
+        self._matchers: dict[str, Any] = {}  # key -> one Matcher of its other patterns, a label each
+        self._anchored: dict[tuple[int, ...], tuple[frozenset[bytes], int, int] | None] = {}
         self._by_key: dict[str, list[int]] = {}
         self._key_words: dict[str, frozenset[bytes]] = {}
         self._word_keys: dict[bytes, frozenset[str]] = {}  # index word -> keys indexed under it
@@ -420,11 +422,13 @@ class PhraseIndex:
         self._nlp = make_nlp()
         norm = Normaliser(self._nlp)
         forms = surface_forms(self._nlp)
-        self._patterns, self._phrases, self._by_key, self._always = [], {}, {}, set()
+        self._patterns, self._phrases, self._matchers, self._by_key, self._always = [], {}, {}, {}, set()
+        self._anchored = {}
         key_words: dict[str, set[bytes]] = {}
         for key, specs in self._specs.items():
             for spec in specs:
-                matcher: Any = None
+                label: int | None = None
+                token_patterns: list[list[dict[str, Any]]] | None = None
                 reach: tuple[int, int] | None = None
                 anchors: frozenset[bytes] | None = None
                 first: frozenset[bytes] | None = None
@@ -450,16 +454,21 @@ class PhraseIndex:
                             docs.append(doc)
                         self._phrases[key].add(key, docs)
                     else:
-                        matcher = Matcher(self._nlp.vocab, validate=True)
-                        matcher.add(key, compile_pattern(slots, norm))
+                        token_patterns = compile_pattern(slots, norm)
                 else:
                     from .saferegex import safe_token_pattern
 
-                    safe = safe_token_pattern(spec)  # a user regex runs on RE2, never on backtracking `re`
-                    matcher = Matcher(self._nlp.vocab, validate=True)
-                    matcher.add(key, [safe])
+                    token_patterns = [safe_token_pattern(spec)]  # a user regex runs on RE2, never on `re`
+                if token_patterns is not None:
+                    # One Matcher per key (a call costs ~10 µs whatever it holds), one label per
+                    # pattern so that only the candidates' matches are kept.
+                    if key not in self._matchers:
+                        self._matchers[key] = Matcher(self._nlp.vocab, validate=True)
+                    name = f"{key}#{len(self._patterns)}"
+                    self._matchers[key].add(name, token_patterns)
+                    label = self._nlp.vocab.strings[name]
                 self._by_key.setdefault(key, []).append(len(self._patterns))
-                self._patterns.append(_Pattern(key, matcher, first, anchors, tuple(_Need(r) for r in needs), texts,
+                self._patterns.append(_Pattern(key, label, first, anchors, tuple(_Need(r) for r in needs), texts,
                                                reach))
                 if first is None:
                     self._always.add(key)
@@ -497,7 +506,7 @@ class PhraseIndex:
         found = []
         for pid in self._by_key.get(key, ()):
             p = self._patterns[pid]
-            if tokenized and p.matcher is None:
+            if tokenized and p.label is None:
                 found.append(pid)
                 continue
             if p.first is not None and p.first.isdisjoint(words):
@@ -560,14 +569,18 @@ class PhraseIndex:
         found: list[tuple[int, int]] = []
         doc = tokens.doc
         phrases = False
+        labels = set()
         for pid in pids:
-            matcher = self._patterns[pid].matcher
-            if matcher is None:
+            label = self._patterns[pid].label
+            if label is None:
                 phrases = True
-                continue
-            for _, start, end in matcher(doc):
-                last = doc[end - 1]
-                found.append((doc[start].idx, last.idx + len(last)))
+            else:
+                labels.add(label)
+        if labels:
+            for label, start, end in self._matchers[key](doc):
+                if label in labels:
+                    last = doc[end - 1]
+                    found.append((doc[start].idx, last.idx + len(last)))
         if phrases:
             pdoc, where = tokens.phrase_view()
             for _, start, end in self._phrases[key](pdoc):
@@ -578,6 +591,15 @@ class PhraseIndex:
     def anchored(self, pids: list[int]) -> tuple[frozenset[bytes], int, int] | None:
         """(anchor words, tokens before, tokens after) when every match of `pids` holds an
         anchor word: then only windows around the anchors need tokenising."""
+        key = tuple(pids)
+        found = self._anchored.get(key, False)
+        if found is False:
+            if len(self._anchored) >= MAX_SEEN:
+                self._anchored.clear()
+            found = self._anchored[key] = self._anchored_of(pids)
+        return found
+
+    def _anchored_of(self, pids: list[int]) -> tuple[frozenset[bytes], int, int] | None:
         words: set[bytes] = set()
         before = after = 0
         for pid in pids:
@@ -673,7 +695,7 @@ class MessageMatches:
             if at is None:
                 at = self._positions[word] = list(_occurrences(lowered, word.decode(), self.text.isascii()))
             if at and self._chunks is None:
-                self._chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(self.text)]
+                self._chunks = _chunks(self.text)
                 self._starts = [a for a, _ in self._chunks]
             for pos in at:
                 i = bisect.bisect_right(self._starts, pos) - 1
@@ -693,6 +715,20 @@ class MessageMatches:
 
 
 _CHUNK = re.compile(r"\S+")
+
+
+def _chunks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each whitespace-separated chunk of `text`."""
+    parts = text.split(" ")
+    if parts == text.split():  # single spaces only (cleaned text): offsets from the lengths
+        found = []
+        at = 0
+        for part in parts:
+            end = at + len(part)
+            found.append((at, end))
+            at = end + 1
+        return found
+    return [m.span() for m in _CHUNK.finditer(text)]
 
 
 def _occurrences(lowered: str, word: str, ascii_text: bool) -> Iterator[int]:

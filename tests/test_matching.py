@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from conftest import SAMPLES
 
 import chatqa.matching as matching
@@ -109,3 +111,9 @@ def test_vocabulary_is_rebuilt_when_it_grows(monkeypatch):
     assert len(idx._nlp.vocab.strings) < 3_000 + 10
     assert quotes(idx, "ok please hold on") == ["please hold"]
 
+
+
+@given(st.text(alphabet=st.sampled_from("ab .\n\t\u00a0\u2003\x1cé"), max_size=16))
+def test_chunks_are_the_whitespace_runs_between(text):
+    """The fast split for single-spaced text gives exactly the regex's chunks."""
+    assert matching._chunks(text) == [m.span() for m in matching._CHUNK.finditer(text)]
