@@ -142,6 +142,8 @@ class Engine:
                 findings.extend(rule.check(ctx))
             else:
                 not_applicable.add(rule.code)
+        if self.config.redact:  # here rather than in `complete`: with --jobs, in the workers
+            findings = [_redacted(f) for f in findings]
         notes = {rule.code: rule.note(ctx) for rule in self.corpus_rules}
         t = transcript
         return Partial(t, (t.id, t.vendor, t.source, t.started_at, t.ended_at, t.tags), tuple(facts.agents),
@@ -168,17 +170,17 @@ class Engine:
         """Apply the run-level results to a mapped conversation: its final Result."""
         metrics, findings, not_applicable = partial.metrics, list(partial.findings), set(partial.not_applicable)
         extra: dict[str, Any] = {}
+        redacting = self.config.redact
         for rule in self.corpus_rules:
             outcome = rule.conclude(partial.notes[rule.code], corpus[rule.code])
             extra.update(outcome.metrics)
             if outcome.applies:
-                findings.extend(outcome.findings)
+                found = outcome.findings
+                findings.extend([_redacted(f) for f in found] if redacting else found)
             else:
                 not_applicable.add(rule.code)
         if extra:
             metrics = Metrics(**{**metrics.__dict__, **extra})
-        if self.config.redact:
-            findings = [_redacted(f) for f in findings]
         findings.sort(key=lambda f: (-1 if f.message_index is None else f.message_index,
                                      f.span[0] if f.span else 0, f.code))
         skipped = sorted(not_applicable, key=self._order.__getitem__)

@@ -24,6 +24,9 @@ class Scorer:
                                 for r in self.rules.values()}
         groups = list(GROUPS) + sorted({r.group for r in self.rules.values()} - set(GROUPS))
         self.groups = {g: [c for c, r in self.rules.items() if r.group == g] for g in groups}
+        # Few conversations differ in what they are scored on: scores are remembered.
+        self._known: dict[tuple[tuple[tuple[str, float], ...], tuple[str, ...]],
+                          tuple[float, dict[str, float | None]]] = {}
 
     def weight(self, finding: Finding) -> float:
         """What one finding deducts before the per-rule cap."""
@@ -45,6 +48,15 @@ class Scorer:
     def score(self, findings: list[Finding], not_applicable: Iterable[str]) -> tuple[float, dict[str, float | None]]:
         """(score, subscores per group); a group whose rules are all not applicable is None."""
         cut = self.deductions(findings)
+        key = (tuple(cut.items()), tuple(not_applicable))
+        known = self._known.get(key)
+        if known is None:
+            if len(self._known) >= 10_000:
+                self._known.clear()
+            known = self._known[key] = self._score(cut, key[1])
+        return known[0], dict(known[1])
+
+    def _score(self, cut: dict[str, float], not_applicable: tuple[str, ...]) -> tuple[float, dict[str, float | None]]:
         critical = {code for code in cut if code in self.critical}
         total = 0.0 if critical else max(0.0, 100.0 - sum(cut.values()))
         skipped = set(not_applicable)

@@ -289,3 +289,16 @@ def test_quotes_are_redacted_unless_disabled():
     assert cards[0].quote == "**** **** **** 1111" and "4111" not in cards[0].message
     eng = Engine(Config(redact=False, select=["CQ401"]))
     assert eng.check(t).findings[0].quote == "**** **** **** 1111"  # cards are always masked
+
+
+def test_remembered_scores_are_the_same_and_not_shared():
+    s = scorer()
+    first = s.score([finding("CQ201", "warning")], ["CQ501"])
+    first[1]["wording"] = -1.0  # a caller changing its subscores changes nobody else's
+    again = s.score([finding("CQ201", "warning")], ["CQ501"])
+    assert again == (95.0, {**dict.fromkeys(GROUPS_ORDER, 100.0), "wording": 95.0, "capacity": None})
+    assert s.score([finding("CQ201", "warning")], []) == (95.0, {**dict.fromkeys(GROUPS_ORDER, 100.0),
+                                                                 "wording": 95.0})
+
+
+GROUPS_ORDER = ("responsiveness", "wording", "personalization", "security", "capacity")
