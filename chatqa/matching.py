@@ -689,19 +689,24 @@ class MessageMatches:
         lowered = self._lowered
         if len(lowered) != len(self.text):
             return None
-        ranges: list[tuple[int, int]] = []
+        found: list[int] = []
         for word in anchors.intersection(self.words):
             at = self._positions.get(word)
             if at is None:
                 at = self._positions[word] = list(_occurrences(lowered, word.decode(), self.text.isascii()))
-            if at and self._chunks is None:
-                self._chunks = _chunks(self.text)
-                self._starts = [a for a, _ in self._chunks]
-            for pos in at:
-                i = bisect.bisect_right(self._starts, pos) - 1
-                ranges.append((max(0, i - before), min(len(self._starts) - 1, i + after)))
-        if not ranges:
+            found.extend(at)
+        if not found:
             return None  # the words are there but not as we find them: play safe
+        if len(found) <= _LOCAL_ANCHORS and _single_spaced(self.text):
+            return _spaced_windows(self.text, sorted(found), before, after)
+        if self._chunks is None:
+            self._chunks = [m.span() for m in _CHUNK.finditer(self.text)]
+            self._starts = [a for a, _ in self._chunks]
+        last = len(self._starts) - 1
+        ranges = []
+        for pos in found:
+            i = bisect.bisect_right(self._starts, pos) - 1
+            ranges.append((max(0, i - before), min(last, i + after)))
         ranges.sort()
         merged = [ranges[0]]
         for a, b in ranges[1:]:
@@ -710,25 +715,43 @@ class MessageMatches:
             else:
                 merged.append((a, b))
         chunks = self._chunks
-        assert chunks is not None
         return [(chunks[a][0], chunks[b][1]) for a, b in merged]
 
 
 _CHUNK = re.compile(r"\S+")
+_LOCAL_ANCHORS = 8  # more anchors than this: one pass over all chunks (linear on huge texts)
 
 
-def _chunks(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each whitespace-separated chunk of `text`."""
-    parts = text.split(" ")
-    if parts == text.split():  # single spaces only (cleaned text): offsets from the lengths
-        found = []
-        at = 0
-        for part in parts:
-            end = at + len(part)
-            found.append((at, end))
-            at = end + 1
-        return found
-    return [m.span() for m in _CHUNK.finditer(text)]
+def _single_spaced(text: str) -> bool:
+    """True when `text`'s chunks are separated by single spaces and nothing else (cleaned one-line
+    text): every other whitespace character is unprintable."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
+def _spaced_windows(text: str, positions: list[int], before: int, after: int) -> list[tuple[int, int]]:
+    """`_anchor_windows` for text whose chunks are separated by single spaces: each window
+    found by stepping from space to space around its anchor (`positions`, sorted)."""
+    n = len(text)
+    find, rfind = text.find, text.rfind
+    merged: list[tuple[int, int]] = []
+    for pos in positions:
+        start = rfind(" ", 0, pos) + 1
+        for _ in range(before):
+            if not start:
+                break
+            start = rfind(" ", 0, start - 1) + 1
+        end = find(" ", pos)
+        end = n if end < 0 else end
+        for _ in range(after):
+            if end == n:
+                break
+            end = find(" ", end + 1)
+            end = n if end < 0 else end
+        if merged and start <= merged[-1][1] + 1:  # overlapping or next to the previous window
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _occurrences(lowered: str, word: str, ascii_text: bool) -> Iterator[int]:

@@ -113,7 +113,21 @@ def test_vocabulary_is_rebuilt_when_it_grows(monkeypatch):
 
 
 
-@given(st.text(alphabet=st.sampled_from("ab .\n\t\u00a0\u2003\x1cé"), max_size=16))
-def test_chunks_are_the_whitespace_runs_between(text):
-    """The fast split for single-spaced text gives exactly the regex's chunks."""
-    assert matching._chunks(text) == [m.span() for m in matching._CHUNK.finditer(text)]
+@given(st.lists(st.sampled_from(["sorry", "Sorry!", "(sorry", "hold", "on", "x", "a-b", "é", "sorry,hold"]),
+                max_size=12),
+       st.sampled_from([" ", "  ", "\n", " \u00a0"]), st.integers(0, 4), st.integers(0, 4))
+def test_windows_stepping_between_spaces_equal_the_chunk_windows(words, gap, before, after):
+    """The single-space shortcut finds exactly the windows of the general chunk path."""
+    text = gap.join(words)
+    idx = index("sorry")
+    anchors = frozenset({b"sorry", b"hold"})
+
+    def windows(local: int) -> list[tuple[int, int]] | None:
+        saved = matching._LOCAL_ANCHORS
+        matching._LOCAL_ANCHORS = local
+        try:
+            return idx.on(text)._anchor_windows(anchors, before, after)
+        finally:
+            matching._LOCAL_ANCHORS = saved
+
+    assert windows(100) == windows(-1)
