@@ -366,7 +366,7 @@ class _Need:
 
 @dataclass(frozen=True)
 class _Pattern:
-    """One compiled pattern: its key, spaCy Matcher, and what a text must hold to match."""
+    """One compiled pattern: its key, its label on the key's Matcher, and what a text must hold to match."""
 
     key: str
     label: int | None  # its match id on the key's Matcher, or None for a pattern on the key's PhraseMatcher
@@ -592,12 +592,11 @@ class PhraseIndex:
         """(anchor words, tokens before, tokens after) when every match of `pids` holds an
         anchor word: then only windows around the anchors need tokenising."""
         key = tuple(pids)
-        found = self._anchored.get(key, False)
-        if found is False:
+        if key not in self._anchored:
             if len(self._anchored) >= MAX_SEEN:
                 self._anchored.clear()
-            found = self._anchored[key] = self._anchored_of(pids)
-        return found
+            self._anchored[key] = self._anchored_of(pids)
+        return self._anchored[key]
 
     def _anchored_of(self, pids: list[int]) -> tuple[frozenset[bytes], int, int] | None:
         words: set[bytes] = set()

@@ -135,8 +135,9 @@ def _anchors(size: int, salt: int = 0) -> str:
 @pytest.mark.parametrize("make", [_adversarial, _dense, _anchors], ids=["adversarial", "dense-matches", "anchors"])
 def test_one_megabyte_of_adversarial_text_takes_linear_time(make):
     """Not a speed claim: 8x more text (128 KB -> 1 MB) may take at most 16x longer (plus slack
-    for a noisy shared machine); linear work takes ~8-9x, anything quadratic ~64x, exponential far more. Each timing runs on
-    new text, so no cache of repeated windows or matches can hide the cost."""
+    for a noisy shared machine); linear work takes ~8-9x, anything quadratic ~64x, exponential
+    far more. Each timing runs on new text, so no cache of repeated windows or matches can hide
+    the cost."""
     _pipeline("warm up " + make(4096, salt=-1))
     small = _seconds(make, 128 * 1024, runs=2)
     large = _seconds(make, 1024 * 1024, runs=1)

@@ -112,7 +112,6 @@ def test_vocabulary_is_rebuilt_when_it_grows(monkeypatch):
     assert quotes(idx, "ok please hold on") == ["please hold"]
 
 
-
 @given(st.lists(st.sampled_from(["sorry", "Sorry!", "(sorry", "hold", "on", "x", "a-b", "é", "sorry,hold"]),
                 max_size=12),
        st.sampled_from([" ", "  ", "\n", " \u00a0"]), st.integers(0, 4), st.integers(0, 4))
