@@ -142,12 +142,15 @@ class Engine:
                 findings.extend(rule.check(ctx))
             else:
                 not_applicable.add(rule.code)
-        if self.config.redact:  # here rather than in `complete`: with --jobs, in the workers
-            findings = [_redacted(f) for f in findings]
+        findings = self._redact(findings)  # here rather than in `complete`: with --jobs, in the workers
         notes = {rule.code: rule.note(ctx) for rule in self.corpus_rules}
         t = transcript
         return Partial(t, (t.id, t.vendor, t.source, t.started_at, t.ended_at, t.tags), tuple(facts.agents),
                        facts.words, metrics, findings, not_applicable, notes)
+
+    def _redact(self, findings: list[Finding]) -> list[Finding]:
+        """`findings` with personal data masked in quotes and messages (unless redaction is off)."""
+        return [_redacted(f) for f in findings] if self.config.redact else findings
 
     def new_states(self) -> dict[str, Any]:
         """Empty run states of the run-level rules."""
@@ -170,13 +173,11 @@ class Engine:
         """Apply the run-level results to a mapped conversation: its final Result."""
         metrics, findings, not_applicable = partial.metrics, list(partial.findings), set(partial.not_applicable)
         extra: dict[str, Any] = {}
-        redacting = self.config.redact
         for rule in self.corpus_rules:
             outcome = rule.conclude(partial.notes[rule.code], corpus[rule.code])
             extra.update(outcome.metrics)
             if outcome.applies:
-                found = outcome.findings
-                findings.extend([_redacted(f) for f in found] if redacting else found)
+                findings.extend(self._redact(outcome.findings))
             else:
                 not_applicable.add(rule.code)
         if extra:

@@ -207,3 +207,23 @@ def test_cut_redaction_equals_whole_redaction(text, cuts, personal):
 
     bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
     assert "".join(redact_pieces(text, bounds, personal=personal)) == redact(text, personal=personal)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_run_level_findings_are_redacted_too(tmp_path, jobs):
+    """CQ501 names the agent, here by an email: redacted like every other finding (local findings
+    are redacted when each conversation is checked, run-level ones when the run completes)."""
+    agent = "kim.ray@support.example.org"
+    lines = [json.dumps({"id": f"c{i}", "messages": [
+        {"role": "customer", "time": f"2026-03-01T10:0{i}:00Z", "text": "hi"},
+        {"role": "agent", "author": "Kim", "author_id": agent, "time": f"2026-03-01T10:0{i}:30Z", "text": "hello"},
+        {"role": "customer", "time": "2026-03-01T10:30:00Z", "text": "thanks"},
+    ]}) for i in range(4)]
+    (tmp_path / "chats.jsonl").write_text("\n".join(lines) + "\n")
+    messages = {}
+    for flag in ([], ["--no-redact"]):
+        _, out, _ = run("check", tmp_path / "chats.jsonl", "--format", "jsonl", "--select", "CQ501", "--jobs", jobs,
+                        *flag)
+        messages[bool(flag)] = [f["message"] for line in out.splitlines() for f in json.loads(line)["findings"]]
+    assert len(messages[False]) == 4 and all(m.startswith("[email] had 3 other") for m in messages[False])
+    assert all(m.startswith(f"{agent} had 3 other") for m in messages[True])
