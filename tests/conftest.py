@@ -47,3 +47,9 @@ def corpora() -> Path:
     if not path or not Path(path).is_dir():
         pytest.skip("CHATQA_CORPORA not set")
     return Path(path)
+
+
+def dialogue_files(corpora: Path) -> list[Path]:
+    """The conversation files of the corpora (not their licences, notes or STC-3's ratings sidecar)."""
+    return [p for p in sorted(corpora.rglob("*")) if p.is_file() and p.suffix in (".json", ".csv")
+            and p.name != "ratings_dev.json"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import dialogue_files
+
 from chatqa.metrics import compute
 from chatqa.parsers import Loader
 
@@ -45,7 +47,7 @@ def test_ibm_twitter(corpora):
 
 
 def test_stc3(corpora):
-    transcripts, loader = load(corpora / "ntcir14-stc3-en")
+    transcripts, loader = load(dialogue_files(corpora / "ntcir14-stc3-en"))
     assert loader.failures == [] and len(transcripts) == 2062
     assert all(m.sent_at is None for t in transcripts for m in t.messages)
     helpdesk = sum(1 for t in transcripts for m in t.messages if m.role.value == "agent")
@@ -54,6 +56,6 @@ def test_stc3(corpora):
 
 
 def test_whole_corpora_folder(corpora):
-    transcripts, loader = load(corpora)
+    transcripts, loader = load(dialogue_files(corpora))
     assert loader.failures == []
     assert loader.conversations == len(transcripts) == 1312 + 1025 + 2062

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from conftest import SAMPLES
+from conftest import SAMPLES, dialogue_files
 
 import chatqa.matching as matching
 from chatqa.engine import Engine
@@ -95,7 +95,7 @@ def test_prefilter_on_real_corpora(corpora):
     engine = Engine()
     reference = matcher_only(engine)
     checked = 0
-    for i, t in enumerate(Loader(corpora)):
+    for i, t in enumerate(Loader(dialogue_files(corpora))):
         for m in t.messages[:4] if i % 4 == 0 else ():
             assert engine.index.match(m.text) == reference.match(m.text, prefilter=False), m.text
             checked += 1
