@@ -27,6 +27,16 @@ class Kind(StrEnum):
     NOTE = "note"
 
 
+class Channel(StrEnum):
+    """How the customer talked to the team: what good service looks like differs by channel."""
+
+    CHAT = "chat"  # live chat widgets
+    MESSAGING = "messaging"  # asynchronous in-app / WhatsApp / SMS-style threads
+    SOCIAL = "social"  # public replies on Twitter/X, Weibo, Facebook
+    EMAIL = "email"  # tickets and email threads
+    VOICE = "voice"  # call transcripts
+
+
 class Participant(BaseModel, frozen=True):
     """A person or bot taking part in a conversation."""
 
@@ -79,6 +89,7 @@ class Transcript(BaseModel, frozen=True):
     ended_at: datetime | None = None
     tags: tuple[str, ...] = ()
     rating: Rating | None = None
+    channel: Channel = Channel.CHAT
     metadata: dict[str, Any] = Field(default_factory=dict)  # vendor extras rules must not need
 
     @property
@@ -93,17 +104,18 @@ def pack_transcript(t: Transcript) -> tuple[Any, ...]:
         t.id, t.vendor, t.source, tuple((p.id, p.name, p.role.value) for p in t.participants),
         tuple((m.role.value, m.author_id, m.author_name, m.sent_at, m.text, m.kind.value, m.internal, m.event)
               for m in t.messages),
-        t.started_at, t.ended_at, t.tags, t.rating.model_dump() if t.rating else None, t.metadata,
+        t.started_at, t.ended_at, t.tags, t.rating.model_dump() if t.rating else None, t.channel.value, t.metadata,
     )
 
 
 def unpack_transcript(packed: tuple[Any, ...]) -> Transcript:
     """The transcript `pack_transcript` packed."""
-    tid, vendor, source, people, messages, started, ended, tags, rating, metadata = packed
+    tid, vendor, source, people, messages, started, ended, tags, rating, channel, metadata = packed
     return Transcript.model_validate({
         "id": tid, "vendor": vendor, "source": source,
         "participants": [{"id": i, "name": n, "role": r} for i, n, r in people],
         "messages": [{"index": i, "role": m[0], "author_id": m[1], "author_name": m[2], "sent_at": m[3],
                       "text": m[4], "kind": m[5], "internal": m[6], "event": m[7]} for i, m in enumerate(messages)],
-        "started_at": started, "ended_at": ended, "tags": tags, "rating": rating, "metadata": metadata,
+        "started_at": started, "ended_at": ended, "tags": tags, "rating": rating, "channel": channel,
+        "metadata": metadata,
     })

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .errors import ParseError
-from .model import Kind, Participant, Rating, Role, Transcript
+from .model import Channel, Kind, Participant, Rating, Role, Transcript
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NULLS = frozenset({"", "null", "none", "undefined", "nan", "-1"})
@@ -220,6 +220,7 @@ def build_transcript(
     ended_at: Any = None,
     tags: Iterable[Any] = (),
     rating: Rating | None = None,
+    channel: Channel | str = Channel.CHAT,
     metadata: dict[str, Any] | None = None,
     tz: tzinfo = UTC,
     time_format: str | None = None,
@@ -283,7 +284,7 @@ def build_transcript(
     if known_times:
         start, end = (known_times[0], known_times[-1]) if ordered else (min(known_times), max(known_times))
     return _transcript(id=str(id), vendor=vendor, source=source, people=people, built=built, start=start, end=end,
-                       tags=tags, rating=rating, metadata=metadata)
+                       tags=tags, rating=rating, channel=channel, metadata=metadata)
 
 
 def _author(people: dict[str, dict[str, Any]], key: str | None, name: str | None, role: Role) -> None:
@@ -299,13 +300,14 @@ def _author(people: dict[str, dict[str, Any]], key: str | None, name: str | None
 
 def _transcript(*, id: str, vendor: str, source: str, people: dict[str, dict[str, Any]],
                 built: list[dict[str, Any]], start: datetime | None, end: datetime | None, tags: Iterable[Any],
-                rating: Rating | None = None, metadata: dict[str, Any] | None = None) -> Transcript:
+                rating: Rating | None = None, channel: Channel | str = Channel.CHAT,
+                metadata: dict[str, Any] | None = None) -> Transcript:
     # One validation builds every Message in pydantic-core: far cheaper than a Python loop.
     return Transcript.model_validate({
         "id": id, "vendor": vendor, "source": source, "participants": list(people.values()),
         "messages": built, "started_at": start, "ended_at": end,
         "tags": tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))),
-        "rating": rating, "metadata": metadata or {},
+        "rating": rating, "channel": channel, "metadata": metadata or {},
     })
 
 
@@ -314,7 +316,7 @@ _KINDS = {k.value: k for k in Kind}
 
 
 def plain_transcript(*, id: str, vendor: str, source: str, messages: list[Any], tags: list[str],
-                     metadata: dict[str, Any]) -> Transcript | None:
+                     metadata: dict[str, Any], channel: Channel | str = Channel.CHAT) -> Transcript | None:
     """`build_transcript` for the common shape of chatqa's neutral messages, in one pass.
 
     Handles dicts with lowercase ``role``/``kind`` values, string ``text``/``author``/``author_id``/
@@ -356,4 +358,4 @@ def plain_transcript(*, id: str, vendor: str, source: str, messages: list[Any], 
         _author(people, author_id or author, author, role)
     return _transcript(id=id, vendor=vendor, source=source, people=people, built=built,
                        start=built[0]["sent_at"] if built else None, end=built[-1]["sent_at"] if built else None,
-                       tags=tags, metadata=metadata)
+                       tags=tags, channel=channel, metadata=metadata)

@@ -168,3 +168,15 @@ def test_neutral_odd_values_take_the_validating_path(tmp_path, message, reason):
         assert isinstance(items[0], Transcript)
     else:
         assert isinstance(items[0], Failure) and reason in items[0].reason.lower(), items[0]
+
+
+def test_channel_is_set_by_every_format(tmp_path):
+    by_vendor = {t.vendor: t.channel.value for t in all_sample_transcripts()}
+    assert by_vendor["twcs"] == by_vendor["ibm-twitter"] == by_vendor["stc3"] == "social"
+    assert by_vendor["livechat"] == by_vendor["zendesk-chat"] == by_vendor["chatqa"] == "chat"
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "a", "channel": " Email ", "messages": [{"role": "customer", "text": "hi"}]}\n'
+                    '{"id": "b", "channel": "fax", "messages": [{"role": "customer", "text": "hi"}]}\n')
+    items = list(parse_file(path))
+    assert items[0].channel.value == "email"
+    assert isinstance(items[1], Failure) and "channel" in items[1].locator

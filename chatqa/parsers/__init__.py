@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, Failure, ParseError, join_locator
-from ..model import Role, Transcript
+from ..model import Channel, Role, Transcript
 from ..normalize import RawMessage, build_transcript, plain_transcript
 from ..registry import Registry
 from ..results import Summary
@@ -93,6 +93,7 @@ class Parser:
     summary: ClassVar[str]
     syntaxes: ClassVar[frozenset[Syntax]]
     priority: ClassVar[int] = 50  # higher sniffs first; generic formats go low
+    channel: ClassVar[Channel] = Channel.CHAT  # the channel of this format's conversations, unless a record says
 
     def sniff(self, source: InputFile, options: ParseOptions) -> bool:
         """Return True when `source` looks like this parser's format."""
@@ -128,6 +129,7 @@ class RecordContext:
         """Normalise a conversation with this record's vendor, source and options."""
         opts = self.options
         fields.setdefault("vendor", self.parser.name)
+        fields.setdefault("channel", self.parser.channel)
         return build_transcript(
             source=self.ref, messages=messages, tz=opts.tz, time_format=opts.time_format,
             bot_ids=opts.bot_ids, **fields,
@@ -138,6 +140,7 @@ class RecordContext:
         if self.options.bot_ids:
             return None
         fields.setdefault("vendor", self.parser.name)
+        fields.setdefault("channel", self.parser.channel)
         return plain_transcript(source=self.ref, messages=messages, **fields)
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..errors import ParseError
-from ..model import Role, Transcript
+from ..model import Channel, Role, Transcript
 from ..normalize import RawMessage, parse_time
 from . import JsonParser, RecordContext, VendorModel
 from .twcs import agent_id
@@ -52,6 +52,7 @@ class IbmTwitterParser(JsonParser):
     Agent ids are ``Company/INITIALS`` when a tweet is signed, and entities are decoded, as
     for TWCS."""
 
+    channel = Channel.SOCIAL
     name = "ibm-twitter"
     summary = "IBM Twitter customer-care conversations JSON (dialogHeader/dialogContent)"
     priority = 80

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from ..model import Kind, Rating, Role, Transcript
+from ..model import Channel, Kind, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 from .fields import rating_number
@@ -17,6 +17,11 @@ _ROLES = {"user": Role.CUSTOMER, "lead": Role.CUSTOMER, "contact": Role.CUSTOMER
 _REPLY_PARTS = frozenset({"comment", "quick_reply", "open", "close", "assignment", "assign_and_reopen",
                           "snoozed", "away_mode_assignment"})
 _AUTOMATED = frozenset({"automated", "campaigns_initiated", "operator_initiated"})
+# source.type -> channel: the Messenger is live chat; email, phone and the messaging apps are not.
+_CHANNELS = {"conversation": Channel.CHAT, "chat": Channel.CHAT, "email": Channel.EMAIL, "phone_call": Channel.VOICE,
+             "phone_switch": Channel.VOICE, "sms": Channel.MESSAGING, "whatsapp": Channel.MESSAGING,
+             "push": Channel.MESSAGING, "facebook": Channel.MESSAGING, "instagram": Channel.MESSAGING,
+             "twitter": Channel.MESSAGING}
 
 
 class _Author(VendorModel):
@@ -118,6 +123,7 @@ class IntercomParser(JsonParser):
                             comment=conv.conversation_rating.get("remark"))
         return ctx.build(
             id=conv.id, messages=messages, tags=conv.tags, rating=rating, started_at=conv.created_at,
+            channel=_CHANNELS.get(conv.source.type if conv.source else None, Channel.CHAT),
             metadata={k: v for k, v in {"state": conv.state, "title": conv.title,
                                         "delivered_as": conv.source.delivered_as if conv.source else None}.items()
                       if v},

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from ..model import Kind, Participant, Rating, Role, Transcript
+from ..model import Channel, Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage, iso
 from ..redact import redact, redact_data
 from . import JsonParser, RecordContext, VendorModel, text_or_empty
@@ -40,6 +40,7 @@ class _Conversation(VendorModel):
     participants: list[Participant] | None = None
     tags: list[str] = []
     rating: Annotated[Rating | None, BeforeValidator(_rating)] = None
+    channel: Annotated[Channel, BeforeValidator(_lower)] = Channel.CHAT
     metadata: dict[str, Any] = {}
 
 
@@ -76,7 +77,8 @@ class NeutralParser(JsonParser):
         ]
         return ctx.build(
             id=conv.id, messages=messages, participants=conv.participants, tags=conv.tags,
-            rating=conv.rating, metadata=conv.metadata, **({"vendor": conv.vendor} if conv.vendor else {}),
+            rating=conv.rating, channel=conv.channel, metadata=conv.metadata,
+            **({"vendor": conv.vendor} if conv.vendor else {}),
         )
 
 
@@ -88,7 +90,7 @@ def _plain(record: dict[str, Any], ctx: RecordContext) -> Transcript | None:
     cid, vendor = record.get("id"), record.get("vendor")
     tags, metadata = record.get("tags", ()), record.get("metadata", {})
     if (type(cid) is not str or not cid.strip() or record.get("participants") is not None
-            or record.get("rating") is not None or type(metadata) is not dict
+            or record.get("rating") is not None or record.get("channel") is not None or type(metadata) is not dict
             or (vendor is not None and type(vendor) is not str)
             or type(tags) is not list or any(type(t) is not str for t in tags)):
         return None
@@ -103,6 +105,8 @@ def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[
     is False.
     """
     out: dict[str, Any] = {"id": transcript.id, "vendor": transcript.vendor}
+    if transcript.channel is not Channel.CHAT:
+        out["channel"] = transcript.channel.value
     if transcript.tags:
         out["tags"] = list(transcript.tags)
     if transcript.rating is not None:

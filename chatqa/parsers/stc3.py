@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from ..errors import ParseError
-from ..model import Role, Transcript
+from ..model import Channel, Role, Transcript
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 
@@ -27,6 +27,7 @@ class _Dialogue(VendorModel):
 class Stc3Parser(JsonParser):
     """STC-3: each utterance is one message; ``helpdesk`` is the agent; export order is kept."""
 
+    channel = Channel.SOCIAL
     name = "stc3"
     summary = "NTCIR-14 STC-3 customer-helpdesk dialogues JSON (no timestamps)"
     priority = 80

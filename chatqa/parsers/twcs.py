@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ParseError
-from ..model import Role, Transcript
+from ..model import Channel, Role, Transcript
 from ..normalize import RawMessage
 from . import ParseOptions, RecordContext, Row, TableParser
 
@@ -41,6 +41,7 @@ class TwcsParser(TableParser):
     Tweet texts carry Twitter's entity escapes (``&amp;``, ``&gt;``), which are decoded.
     """
 
+    channel = Channel.SOCIAL
     name = "twcs"
     summary = "Customer Support on Twitter CSV (Kaggle TWCS columns)"
     priority = 80
