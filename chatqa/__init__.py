@@ -15,7 +15,7 @@ from .errors import ChatqaError, ConfigError, Failure, ParseError
 from .model import Kind, Message, Participant, Rating, Role, Transcript
 
 if TYPE_CHECKING:
-    from .parsers import Loader
+    from .inputs import Loader
     from .report import Report
     from .results import Result
 
@@ -42,26 +42,22 @@ def load(
     goes on. `options` are ParseOptions fields (``columns``, ``roles``, ``bot_ids``,
     ``timezone``, ``time_format``).
     """
-    from .parsers import Loader, ParseOptions
+    from .inputs import Loader
+    from .parsers import ParseOptions
 
     return Loader(paths, vendor=vendor, options=ParseOptions(**options), errors=errors)
-
-
-_ENGINES: dict[Any, Any] = {}
 
 
 def check(transcript: Transcript, config: Any = None) -> Result:
     """Metrics, findings and score for one conversation (run-level rules see only this one).
 
-    `config` is a Config, a config file path, a dict of settings, or None for the defaults.
+    `config` is a Config, a config file path, a dict of settings, or None for the defaults;
+    equal configs give equal results, a changed config the changed results.
     """
-    from .engine import Engine
     from .report import as_config
+    from .run import engine_for
 
-    key = config if isinstance(config, str | os.PathLike) or config is None else id(config)
-    if key not in _ENGINES:
-        _ENGINES[key] = Engine(as_config(config))
-    return _ENGINES[key].check(transcript)
+    return engine_for(as_config(config)).check(transcript)
 
 
 def analyze(inputs: Any, config: Any = None, vendor: str = "auto", **options: Any) -> Report:

@@ -29,17 +29,14 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError('chatqa.dask needs Dask: pip install "chatqa[dask]"') from exc
 
-from pydantic import ValidationError
-
 from .config import Config
-from .engine import Engine, Pickled
-from .errors import Failure, ParseError
+from .errors import Failure
 from .frames import CONVERSATION_COLUMNS, conversation_row, frame
-from .parallel import Unit, map_unit, plan
-from .parsers import (JsonParser, ParseOptions, RecordContext, all_parsers, get_parser, not_a_record,
-                      record_failure)
+from .inputs import Records, Unit, plan
+from .parsers import ParseOptions
+from .read import Skipped
 from .report import as_config
-from .sources import InputFile, Skipped
+from .run import Mapped, engine_for, map_unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,22 +69,26 @@ def analyze(inputs: Inputs, partitions: int | None = None, config: Config | str 
 
 def run(inputs: Inputs, partitions: int | None = None, config: Config | str | os.PathLike[str] | dict[str, Any]
         | None = None, vendor: str = "auto", **options: Any) -> DaskRun:
-    """`analyze`, with the records that could not be read (see `DaskRun`)."""
+    """`analyze`, with the records that could not be read (see `DaskRun`).
+
+    The stages are those of `chatqa.run.Run`: each partition maps its units (`map_unit`), the
+    partitions' notes are folded and merged in input order and finished, and the finished state
+    completes every conversation.
+    """
     settings = as_config(config)
     parse_options = ParseOptions(**options)
-    Engine(settings)  # check the configuration here, not in a worker
+    engine_for(settings)  # check the configuration here, not in a worker
     if isinstance(inputs, dd.DataFrame):
         inputs = inputs.to_bag(format="dict")
+    skipped: list[str] = []
     if isinstance(inputs, db.Bag):
         bag = inputs.repartition(npartitions=partitions) if partitions else inputs
-        parts = [dask.delayed(_map_records)(chunk, i, settings, vendor, parse_options)
+        parts = [dask.delayed(_map_records)(chunk, f"dask-bag-partition-{i}", vendor, settings, parse_options)
                  for i, chunk in enumerate(bag.to_delayed())]
-        skipped: list[str] = []
     else:
         paths = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
         units: list[Unit | Failure] = []
-        skipped = []
-        for item in plan(paths, vendor, parse_options):
+        for item in plan(paths, vendor, parse_options, split=True):
             if isinstance(item, Skipped):
                 skipped.append(str(item.path))
             else:
@@ -104,87 +105,34 @@ def run(inputs: Inputs, partitions: int | None = None, config: Config | str | os
     return DaskRun(conversations, db.from_delayed([dask.delayed(_failures)(part) for part in parts]), skipped)
 
 
-_ENGINES: dict[str, Engine] = {}
-
-
-def _engine(config: Config) -> Engine:
-    """One engine per worker process and configuration (building one loads the rule pack)."""
-    key = config.model_dump_json()
-    if key not in _ENGINES:
-        _ENGINES[key] = Engine(config)
-    return _ENGINES[key]
-
-
-Part = list[Pickled | Failure]
+Part = list[Mapped | Failure]
 
 
 def _map_units(units: list[Unit | Failure], config: Config, options: ParseOptions) -> Part:
-    engine = _engine(config)
+    engine = engine_for(config)
     events: Part = []
     for unit in units:
-        events.extend([unit] if isinstance(unit, Failure) else map_unit(engine, unit, options, False))
+        events.extend([unit] if isinstance(unit, Failure) else map_unit(engine, unit, options, False, encode=True))
     return events
 
 
-def _map_records(records: Iterable[Any], partition: int, config: Config, vendor: str, options: ParseOptions
-                 ) -> Part:
-    engine = _engine(config)
-    source = InputFile(f"dask-bag-partition-{partition}")
-    events: Part = []
-    for i, record in enumerate(records):
-        where = f"[{i}]"
-        try:
-            value = _value(record)
-            parser = _parser(value, vendor, options)
-            for loc, item in parser.records(value):
-                if not parser.is_record(item):
-                    raise ParseError(not_a_record(parser))
-                transcript = parser.convert(item, RecordContext(parser, source, where + loc, options))
-                events.append(Pickled.of(engine.map(transcript), False))
-        except _RECORD_ERRORS as exc:
-            events.append(record_failure(exc, source.name, where))
-    return events
-
-
-_RECORD_ERRORS = (ParseError, ValidationError, LookupError, TypeError, ValueError, AttributeError, OverflowError)
-
-
-def _value(record: Any) -> Any:
-    if isinstance(record, str | bytes):
-        import orjson
-
-        try:
-            return orjson.loads(record)
-        except orjson.JSONDecodeError as exc:
-            raise ParseError(f"invalid JSON: {exc}") from None
-    return record
-
-
-def _parser(value: Any, vendor: str, options: ParseOptions) -> JsonParser:
-    if vendor != "auto":
-        parser = get_parser(vendor)
-        if not isinstance(parser, JsonParser):
-            raise ParseError(f"{vendor} records are table rows; give files to chatqa.dask.analyze instead")
-        return parser
-    for parser in all_parsers():
-        if isinstance(parser, JsonParser) and parser.sniff_value(value):
-            return parser
-    raise ParseError("no known export format for this record; see `chatqa formats`")
+def _map_records(records: list[Any], name: str, vendor: str, config: Config, options: ParseOptions) -> Part:
+    return map_unit(engine_for(config), Records(name, records, vendor), options, False, encode=True)
 
 
 def _fold(part: Part, config: Config) -> dict[str, Any]:
     """The run states of one partition (its notes folded in order)."""
-    engine = _engine(config)
+    engine = engine_for(config)
     states = engine.new_states()
     for event in part:
-        if isinstance(event, Pickled):
+        if isinstance(event, Mapped):
             engine.observe(event.notes, states)
     return states
 
 
 def _finish(states: list[dict[str, Any]], config: Config) -> dict[str, Any]:
     """Merge the partitions' states in input order, then finish them."""
-    engine = _engine(config)
+    engine = engine_for(config)
     merged = engine.new_states()
     for state in states:
         merged = engine.merge(merged, state)
@@ -192,14 +140,9 @@ def _finish(states: list[dict[str, Any]], config: Config) -> dict[str, Any]:
 
 
 def _complete(part: Part, corpus: dict[str, Any], config: Config) -> pd.DataFrame:
-    engine = _engine(config)
-    return frame(_rows(engine, part, corpus), CONVERSATION_COLUMNS)
-
-
-def _rows(engine: Engine, part: Part, corpus: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for event in part:
-        if isinstance(event, Pickled):
-            yield conversation_row(engine.complete(event.partial(), corpus))
+    engine = engine_for(config)
+    return frame((conversation_row(engine.complete(engine.decode(e.data), corpus)) for e in part
+                  if isinstance(e, Mapped)), CONVERSATION_COLUMNS)
 
 
 def _failures(part: Part) -> list[dict[str, str]]:

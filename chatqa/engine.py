@@ -1,98 +1,46 @@
-"""Run checks: the selected rules over each transcript, then the score.
+"""Checking: the selected rules over one conversation, then the score.
 
 Rules that need the whole run (canned templates, agent concurrency) are a map-reduce: each
 conversation is checked by every other rule and leaves a note (`Engine.map`), the notes are
-folded into a run state in run order (`observe`) and finished once the run is read, and the
-result completes each conversation (`Engine.complete`). `Engine.run` does this in one pass
-over the input, keeping the checked conversations in a temporary spill file meanwhile.
+folded into a run state in run order (`observe`, `merge`) and finished once the run is read
+(`finish`), and the result completes each conversation (`Engine.complete`). `chatqa.run.Run`
+drives this for every entry point.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import pickle
-import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import IO, Any, NamedTuple
+from typing import Any
+
+import msgspec
 
 from .config import Config, check_selectors, select_rules
 from .errors import ConfigError
 from .kinds import Context, Rule
 from .kinds.corpus import CannedRule
-from .matching import PhraseIndex
-from .metrics import Facts, Metrics, compute
-from .model import Transcript, pack_transcript
+from .match import PhraseIndex
+from .match.lexicon import load_lexicon
+from .metrics import Facts, compute
+from .model import Transcript
+from .records import Conversation
 from .redact import redact
 from .results import Finding, Result
-from .rulepack import load_catalogue, with_options
+from .rulepack import load_catalogue, pack_folders, with_options
 from .scoring import Scorer
 
 
-@dataclass(slots=True)
-class Partial:
-    """A conversation checked by every rule except the run-level ones, with their notes."""
+class Partial(msgspec.Struct, array_like=True):
+    """A conversation checked by every rule but the run-level ones: its result so far, the notes
+    those rules took (`notes`, in rule order, each pickled unless the rule declares its
+    `note_type`) and, when the run keeps them, the conversation."""
 
-    transcript: Transcript | None
-    header: tuple[Any, ...]  # id, vendor, source, started_at, ended_at, tags
-    agents: tuple[str, ...]
-    words: int
-    metrics: Metrics
-    findings: list[Finding]
-    not_applicable: set[str]
-    notes: dict[str, Any]
-    packed: tuple[Any, ...] | None = None  # the transcript packed for a spill file
-
-    def pack(self, keep_transcript: bool) -> None:
-        """Swap the transcript for its packed form (or drop it), before pickling."""
-        if self.transcript is not None:
-            self.packed = pack_transcript(self.transcript) if keep_transcript else None
-            self.transcript = None
-        elif not keep_transcript:
-            self.packed = None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Plain tuples pickle several times faster than pydantic models.
-        findings = [(f.code, f.rule, f.level.value, f.message, f.message_index, f.span, f.quote, f.sent_at,
-                     f.conversations) for f in self.findings]
-        return (_unpickle_partial, (self.transcript, self.header, self.agents, self.words,
-                                    tuple(self.metrics.__dict__.values()), findings, self.not_applicable,
-                                    self.notes, self.packed))
-
-
-class Pickled(NamedTuple):
-    """A mapped conversation as a worker process sends it: the notes the run-level rules fold
-    in, and the rest pickled (written to the spill file as it is)."""
-
-    notes: dict[str, Any]
-    data: bytes
-
-    @classmethod
-    def of(cls, partial: Partial, keep_transcript: bool) -> Pickled:
-        """Pack `partial` (with its transcript only if `keep_transcript`)."""
-        partial.pack(keep_transcript)
-        return cls(partial.notes, pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def partial(self) -> Partial:
-        """The mapped conversation."""
-        return pickle.loads(self.data)  # type: ignore[no-any-return]
-
-
-_FINDING_FIELDS = tuple(Finding.model_fields)
-_METRIC_FIELDS = tuple(Metrics.model_fields)
-
-
-def _unpickle_partial(transcript: Transcript | None, header: tuple[Any, ...], agents: tuple[str, ...], words: int,
-                      metrics: tuple[Any, ...], findings: list[tuple[Any, ...]], not_applicable: set[str],
-                      notes: dict[str, Any], packed: tuple[Any, ...] | None) -> Partial:
-    return Partial(transcript, header, agents, words, Metrics(**dict(zip(_METRIC_FIELDS, metrics, strict=True))),
-                   [Finding(**dict(zip(_FINDING_FIELDS, f, strict=True))) for f in findings], not_applicable,
-                   notes, packed)
+    result: Result
+    notes: tuple[Any, ...]
+    conversation: bytes | None = None
 
 
 class Engine:
-    """The rule pack, selected and configured, ready to check transcripts."""
+    """The rule pack, selected and configured, ready to check conversations."""
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config = config or Config()
@@ -114,7 +62,7 @@ class Engine:
         check_selectors(config.ignore, self.catalogue, config.where("ignore"))
         self.rules: list[Rule] = select_rules(self.catalogue, config.select, config.ignore)
         lookup = {**catalogue, **{r.name: r for r in catalogue.values()}}
-        self.index = PhraseIndex()
+        self.index = PhraseIndex(load_lexicon(pack_folders(config.rulesets)))
         for rule in self.rules:
             try:
                 rule.prepare(self.index, lookup)
@@ -126,40 +74,68 @@ class Engine:
         self.local_rules = [r for r in self.rules if not r.corpus]
         self._order = {r.code: i for i, r in enumerate(self.rules)}
         self.scorer = Scorer(config.scorecard, self.rules)
+        self._typed = [r.note_type is not None for r in self.corpus_rules]
+        note_types = tuple(r.note_type if r.note_type is not None else bytes for r in self.corpus_rules)
+        self._decode_partial = msgspec.msgpack.Decoder(
+            msgspec.defstruct("Partial", [("result", Result), ("notes", tuple[note_types] if note_types else tuple),
+                                          ("conversation", bytes | None)], array_like=True)).decode
+        self._encode = msgspec.msgpack.Encoder().encode
 
     # -- one conversation ----------------------------------------------------------------
 
-    def map(self, transcript: Transcript) -> Partial:
-        """Check `transcript` with every rule except the run-level ones, which take notes."""
-        facts = Facts(transcript)
-        metrics = compute(transcript, facts)
+    def map(self, conversation: Conversation, keep: bool = False) -> Partial:
+        """Check `conversation` with every rule except the run-level ones, which take notes;
+        with `keep`, the result will carry the conversation."""
         self.index.refresh()
-        ctx = Context(transcript, metrics, self.index, facts)
+        lines = conversation.lines
+        facts = Facts(lines)
+        metrics = compute(conversation, facts)
+        ctx = Context(conversation, metrics, self.index, facts)
         findings: list[Finding] = []
-        not_applicable: set[str] = set()
+        not_applicable: list[str] = []
         for rule in self.local_rules:
             if rule.applies(ctx):
                 findings.extend(rule.check(ctx))
             else:
-                not_applicable.add(rule.code)
-        findings = self._redact(findings)  # here rather than in `complete`: with --jobs, in the workers
-        notes = {rule.code: rule.note(ctx) for rule in self.corpus_rules}
-        t = transcript
-        return Partial(t, (t.id, t.vendor, t.source, t.started_at, t.ended_at, t.tags), tuple(facts.agents),
-                       facts.words, metrics, findings, not_applicable, notes)
+                not_applicable.append(rule.code)
+        c = conversation
+        result = Result(id=c.id, vendor=c.vendor, source=c.source, agents=tuple(facts.agents),
+                        started_at=c.started_at, ended_at=c.ended_at, metrics=metrics, score=None, subscores={},
+                        findings=tuple(self._redact(findings)),  # here, not in `complete`: in the workers with --jobs
+                        not_applicable=tuple(not_applicable), tags=c.tags, words=facts.words)
+        notes = tuple(rule.note(ctx) for rule in self.corpus_rules)
+        return Partial(result, notes, pickle.dumps(conversation, pickle.HIGHEST_PROTOCOL) if keep else None)
 
     def _redact(self, findings: list[Finding]) -> list[Finding]:
         """`findings` with personal data masked in quotes and messages (unless redaction is off)."""
         return [_redacted(f) for f in findings] if self.config.redact else findings
 
+    def encode(self, partial: Partial) -> bytes:
+        """`partial` as the spill holds it (MessagePack)."""
+        if all(self._typed):
+            return self._encode(partial)
+        notes = tuple(n if typed else pickle.dumps(n, pickle.HIGHEST_PROTOCOL) for n, typed in
+                      zip(partial.notes, self._typed, strict=True))
+        return self._encode(Partial(partial.result, notes, partial.conversation))
+
+    def decode(self, data: bytes | Partial) -> Partial:
+        """The partial `encode` wrote (a partial is returned as it is)."""
+        if isinstance(data, Partial):
+            return data
+        found = self._decode_partial(data)
+        notes = found.notes
+        if not all(self._typed):
+            notes = tuple(n if typed else pickle.loads(n) for n, typed in zip(notes, self._typed, strict=True))
+        return Partial(found.result, notes, found.conversation)
+
     def new_states(self) -> dict[str, Any]:
         """Empty run states of the run-level rules."""
         return {r.code: r.new_state() for r in self.corpus_rules}
 
-    def observe(self, notes: dict[str, Any], states: dict[str, Any]) -> None:
+    def observe(self, notes: tuple[Any, ...], states: dict[str, Any]) -> None:
         """Fold one conversation's notes into the run states (in run order)."""
-        for rule in self.corpus_rules:
-            states[rule.code] = rule.observe(notes[rule.code], states[rule.code])
+        for rule, note in zip(self.corpus_rules, notes, strict=True):
+            states[rule.code] = rule.observe(note, states[rule.code])
 
     def merge(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         """Combine the run states of two consecutive parts of a run."""
@@ -171,111 +147,52 @@ class Engine:
 
     def complete(self, partial: Partial, corpus: dict[str, Any]) -> Result:
         """Apply the run-level results to a mapped conversation: its final Result."""
-        metrics, findings, not_applicable = partial.metrics, list(partial.findings), set(partial.not_applicable)
+        r = partial.result
+        metrics, findings, not_applicable = r.metrics, list(r.findings), list(r.not_applicable)
         extra: dict[str, Any] = {}
-        for rule in self.corpus_rules:
-            outcome = rule.conclude(partial.notes[rule.code], corpus[rule.code])
+        added = False
+        for rule, note in zip(self.corpus_rules, partial.notes, strict=True):
+            outcome = rule.conclude(note, corpus[rule.code])
             extra.update(outcome.metrics)
-            if outcome.applies:
+            if not outcome.applies:
+                not_applicable.append(rule.code)
+            elif outcome.findings:
                 findings.extend(self._redact(outcome.findings))
-            else:
-                not_applicable.add(rule.code)
+                added = True
         if extra:
-            metrics = Metrics(**{**metrics.__dict__, **extra})
-        findings.sort(key=lambda f: (-1 if f.message_index is None else f.message_index,
-                                     f.span[0] if f.span else 0, f.code))
-        skipped = sorted(not_applicable, key=self._order.__getitem__)
-        score, subscores = self.scorer.score(findings, skipped)
-        tid, vendor, source, started_at, ended_at, tags = partial.header
-        return Result.of(partial.transcript, partial.packed, id=tid, vendor=vendor, source=source,
-                         started_at=started_at, ended_at=ended_at, tags=tags, agents=partial.agents,
-                         metrics=metrics, findings=tuple(findings), score=score, subscores=subscores,
-                         not_applicable=tuple(skipped), words=partial.words)
+            metrics = msgspec.structs.replace(metrics, **extra)
+        if added or len(findings) > 1:
+            findings.sort(key=_finding_order)
+        if len(not_applicable) > len(r.not_applicable):
+            not_applicable.sort(key=self._order.__getitem__)
+        score, subscores = self.scorer.score(findings, not_applicable)
+        result = msgspec.structs.replace(r, metrics=metrics, findings=tuple(findings),
+                                         not_applicable=tuple(not_applicable), score=score, subscores=subscores)
+        if partial.conversation is not None:
+            result.conversation = pickle.loads(partial.conversation)  # type: ignore[attr-defined]
+        return result
 
-    def check(self, transcript: Transcript, corpus: dict[str, Any] | None = None) -> Result:
-        """Metrics, findings and score for one conversation.
+    def check(self, conversation: Conversation | Transcript, corpus: dict[str, Any] | None = None) -> Result:
+        """Metrics, findings and score for one conversation (a Transcript is taken as given);
+        the result carries the conversation.
 
         Run-level rules see `corpus` (from `finish`), or else a run of this conversation alone.
         """
-        partial = self.map(transcript)
+        given = conversation
+        if isinstance(conversation, Transcript):
+            conversation = Conversation.of(conversation)
+        partial = self.map(conversation)
         if corpus is None:
             states = self.new_states()
             self.observe(partial.notes, states)
             corpus = self.finish(states)
-        return self.complete(partial, corpus)
-
-    # -- a whole run ----------------------------------------------------------------------
-
-    def run(self, transcripts: Iterable[Transcript], *, keep_transcripts: bool = True) -> Iterator[Result]:
-        """Check every transcript, in input order, reading `transcripts` once.
-
-        With run-level rules, results come once the whole input has been read (the mapped
-        conversations wait in a temporary file, so memory stays flat). Without
-        `keep_transcripts`, results of such runs do not carry their transcripts (faster).
-        """
-        yield from self.reduce((self.map(t) for t in transcripts), keep_transcripts=keep_transcripts)
-
-    def reduce(self, partials: Iterable[Partial | Pickled], *, keep_transcripts: bool = True) -> Iterator[Result]:
-        """Results of mapped conversations (from `map`, here or in worker processes), in order."""
-        with fewer_collections():
-            yield from self._reduce(partials, keep_transcripts)
-
-    def _reduce(self, partials: Iterable[Partial | Pickled], keep_transcripts: bool) -> Iterator[Result]:
-        if not self.corpus_rules:
-            for partial in partials:
-                yield self.complete(partial.partial() if isinstance(partial, Pickled) else partial, {})
-            return
-        states = self.new_states()
-        with Spill() as spill:
-            for partial in partials:
-                self.observe(partial.notes, states)
-                spill.write(partial, keep_transcripts)
-            corpus = self.finish(states)
-            for partial in spill:
-                yield self.complete(partial, corpus)
+        result = self.complete(partial, corpus)
+        result.conversation = given  # type: ignore[attr-defined]
+        return result
 
 
-def collect_less() -> tuple[int, int, int]:
-    """Collect garbage less often (returns the old thresholds): a run allocates millions of
-    short-lived objects without reference cycles, and collecting them is time for nothing."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 50_000), *old[1:])
-    return old
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """`collect_less` for the duration of the block."""
-    old = collect_less()
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-class Spill:
-    """Mapped conversations in an anonymous temporary file (deleted when closed)."""
-
-    def __init__(self) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="chatqa-")  # noqa: SIM115 - closed in __exit__
-
-    def write(self, partial: Partial | Pickled, keep_transcript: bool) -> None:
-        """Append one mapped conversation."""
-        data = partial.data if isinstance(partial, Pickled) else Pickled.of(partial, keep_transcript).data
-        self.file.write(len(data).to_bytes(4, "little") + data)
-
-    def __iter__(self) -> Iterator[Partial]:
-        self.file.flush()
-        self.file.seek(0)
-        read = self.file.read
-        while head := read(4):
-            yield pickle.loads(read(int.from_bytes(head, "little")))
-
-    def __enter__(self) -> Spill:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.file.close()
+def _finding_order(f: Finding) -> tuple[int, int, str]:
+    return (-1 if f.message_index is None else f.message_index, f.span[0] if f.span else 0, f.code)
 
 
 def _redacted(finding: Finding) -> Finding:
@@ -283,4 +200,4 @@ def _redacted(finding: Finding) -> Finding:
     message = redact(finding.message)
     if quote == finding.quote and message == finding.message:
         return finding
-    return finding.model_copy(update={"quote": quote, "message": message})
+    return msgspec.structs.replace(finding, quote=quote, message=message)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from .results import Result
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ def conversation_row(result: Result) -> dict[str, Any]:
     }
     for group in GROUPS:
         row[group] = result.subscores.get(group)
-    row.update(result.metrics.__dict__)
+    row.update(msgspec.structs.asdict(result.metrics))
     row.update({"words": result.words, "tags": list(r.tags), "n_findings": len(result.findings),
                 "codes": result.codes})
     for group, value in result.subscores.items():
@@ -63,7 +65,7 @@ def finding_rows(result: Result) -> list[dict[str, Any]]:
     return [
         {"conversation_id": result.id, "code": f.code, "rule": f.rule, "level": f.level.value,
          "message_index": f.message_index, "span": list(f.span) if f.span else None, "quote": f.quote,
-         "sent_at": f.sent_at, "message": f.message, "conversations": list(f.conversations)}
+         "sent_at": f.sent_at, "message": f.message, "conversations": list(f.conversations or ())}
         for f in result.findings
     ]
 

@@ -11,12 +11,13 @@ from datetime import datetime
 from statistics import median
 from typing import NamedTuple
 
-from pydantic import BaseModel
+import msgspec
 
-from .model import Kind, Message, Role, Transcript
+from .model import Kind, Role, Transcript
+from .records import Conversation, Line
 
 
-class Metrics(BaseModel, frozen=True):
+class Metrics(msgspec.Struct):
     """The metrics of one conversation; seconds, None where not computable."""
 
     messages: int = 0
@@ -35,98 +36,117 @@ class Metrics(BaseModel, frozen=True):
 class Reply(NamedTuple):
     """A human agent's reply to the earliest customer message it answers."""
 
-    customer: Message
-    agent: Message
+    customer: Line
+    agent: Line
     seconds: float | None  # None when either message has no time
 
 
-def is_chat(m: Message, role: Role) -> bool:
-    """A visible chat line (kind message) written by `role`."""
-    return m.role is role and m.kind is Kind.MESSAGE and not m.internal
-
-
 class Facts:
-    """What metrics and rules read about a transcript, gathered in one pass over its messages.
+    """What metrics and rules read about a conversation, gathered in one pass over its lines.
 
     `counts`: visible chat lines per role; `lines`: the visible chat lines of each role but
     system, and of all of them (``"any"``), in order; `replies`: every agent reply paired with the
-    earliest customer message not yet answered; `agents`: human agents who wrote visible
-    lines, by id (or name), in order of appearance; `words`: words in the visible lines of
-    customers and agents; `window`: first and last time of a visible entry (None without times).
+    earliest customer message not yet answered, as ``(customer, agent, seconds)`` (see `Reply`);
+    `agents`: human agents who wrote visible lines, by id (or name), in order of appearance;
+    `last_agent`: the index of the last visible agent line (-1 without one); `window`: first and
+    last time of a visible entry (None without times); `timed`: whether any entry, internal ones
+    included, has a time. `words` (words in the customers' and agents' visible lines) is counted
+    on first use.
     """
 
-    __slots__ = ("counts", "lines", "replies", "agents", "words", "window")
+    __slots__ = ("counts", "lines", "replies", "agents", "last_agent", "window", "timed", "_words")
 
-    def __init__(self, transcript: Transcript) -> None:
-        counts = {Role.CUSTOMER: 0, Role.AGENT: 0, Role.BOT: 0, Role.SYSTEM: 0}
-        pairs: list[Reply] = []
+    def __init__(self, lines: list[Line]) -> None:
+        pairs: list[tuple[Line, Line, float | None]] = []
         found: dict[str, None] = {}
-        pending: Message | None = None
-        words = 0
-        first = last = None
-        message, customer, agent, system = Kind.MESSAGE, Role.CUSTOMER, Role.AGENT, Role.SYSTEM
-        lines: dict[str, list[Message]] = {"customer": [], "agent": [], "bot": [], "any": []}
-        every = lines["any"]
-        for m in transcript.messages:
-            if m.internal:
-                continue
+        pending: Line | None = None
+        pending_at = first = last = None
+        message, customer, agent, bot = Kind.MESSAGE, Role.CUSTOMER, Role.AGENT, Role.BOT
+        customers: list[Line] = []
+        agents: list[Line] = []
+        bots: list[Line] = []
+        every: list[Line] = []
+        system = 0
+        timed = False
+        for m in lines:
             when = m.sent_at
             if when is not None:
-                if first is None or when < first:
-                    first = when
-                if last is None or when > last:
-                    last = when
-            if m.kind is not message:
+                timed = True
+                if not m.internal:
+                    if first is None or when < first:
+                        first = when
+                    if last is None or when > last:
+                        last = when
+            if m.internal or m.kind is not message:
                 continue
             role = m.role
-            counts[role] += 1
-            if role is not system:
-                lines[role.value].append(m)
-                every.append(m)
             if role is customer:
-                words += len(m.text.split())
+                customers.append(m)
+                every.append(m)
                 if pending is None:
-                    pending = m
+                    pending, pending_at = m, when
             elif role is agent:
-                words += len(m.text.split())
+                agents.append(m)
+                every.append(m)
                 key = m.author_id or m.author_name
                 if key:
                     found[key] = None
                 if pending is not None:
-                    seconds = None
-                    if when is not None and pending.sent_at is not None:
-                        seconds = (when - pending.sent_at).total_seconds()
-                    pairs.append(Reply(pending, m, seconds))
+                    pairs.append((pending, m, (when - pending_at).total_seconds()
+                                  if when is not None and pending_at is not None else None))
                     pending = None
-        self.counts = counts
-        self.lines = lines
+            elif role is bot:
+                bots.append(m)
+                every.append(m)
+            else:
+                system += 1
+        self.counts = {customer: len(customers), agent: len(agents), bot: len(bots), Role.SYSTEM: system}
+        self.lines = {"customer": customers, "agent": agents, "bot": bots, "any": every}
         self.replies = pairs
         self.agents = list(found)
-        self.words = words
+        self.last_agent = agents[-1].index if agents else -1
         self.window: tuple[datetime, datetime] | None = (first, last) if first is not None and last is not None else None
+        self.timed = timed
+        self._words: int | None = None
+
+    @property
+    def words(self) -> int:
+        """Words (whitespace-separated chunks) in the customers' and agents' visible lines."""
+        if self._words is None:
+            from .match.scan import SPACES, fold
+
+            texts = [m.text for m in self.lines["customer"]] + [m.text for m in self.lines["agent"]]
+            self._words = (b" " + fold(" ".join(texts)).translate(SPACES)).count(b" x")
+        return self._words
 
 
-def replies(transcript: Transcript) -> list[Reply]:
+def _lines(conversation: Conversation | Transcript) -> list[Line]:
+    if isinstance(conversation, Transcript):
+        return Conversation.of(conversation).lines
+    return conversation.lines
+
+
+def replies(conversation: Conversation | Transcript) -> list[Reply]:
     """Every agent reply, paired with the earliest customer message not yet answered."""
-    return Facts(transcript).replies
+    return [Reply(*pair) for pair in Facts(_lines(conversation)).replies]
 
 
-def agents(transcript: Transcript) -> list[str]:
+def agents(conversation: Conversation | Transcript) -> list[str]:
     """Human agents who wrote visible messages, by id (or name), in order of appearance."""
-    return Facts(transcript).agents
+    return Facts(_lines(conversation)).agents
 
 
-def compute(transcript: Transcript, facts: Facts | None = None) -> Metrics:
+def compute(conversation: Conversation | Transcript, facts: Facts | None = None) -> Metrics:
     """Compute the SPEC section 4 metrics (canned_ratio and max_concurrency are run-level: None here)."""
-    facts = facts or Facts(transcript)
+    facts = facts or Facts(_lines(conversation))
     counts, window = facts.counts, facts.window
-    times = [p.seconds for p in facts.replies if p.seconds is not None]
+    times = [p[2] for p in facts.replies if p[2] is not None]
     return Metrics(
         messages=counts[Role.CUSTOMER] + counts[Role.AGENT] + counts[Role.BOT] + counts[Role.SYSTEM],
         customer_messages=counts[Role.CUSTOMER],
         agent_messages=counts[Role.AGENT],
         bot_messages=counts[Role.BOT],
-        first_response_s=facts.replies[0].seconds if facts.replies else None,
+        first_response_s=facts.replies[0][2] if facts.replies else None,
         avg_response_s=_us(sum(times) / len(times)) if times else None,
         median_response_s=_us(median(times)) if times else None,
         max_response_s=max(times) if times else None,

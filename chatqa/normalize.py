@@ -1,8 +1,8 @@
 """The one normalisation path every parser goes through: times, text, order, indices.
 
-Parsers map vendor records to `RawMessage` values and call `build_transcript`; nothing
-else creates `Transcript` objects, so every format gets the same guarantees (UTC-aware
-times, plain text, a stable sort by time, indices 0..n-1).
+Parsers map vendor records to raw lines (`RawMessage`) and call `normalise`, which turns them
+into a `Conversation` in place; every format gets the same guarantees (UTC-aware times,
+plain text, a stable sort by time, indices 0..n-1).
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .errors import ParseError
-from .model import Channel, Kind, Participant, Rating, Role, Transcript
+from .model import Channel, Participant, Rating, Role
+from .records import Conversation, Line, RawLine, RawMessage
+
+__all__ = ["RawMessage", "clean_text", "html_to_text", "iso", "normalise", "parse_time"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NULLS = frozenset({"", "null", "none", "undefined", "nan", "-1"})
@@ -175,46 +177,72 @@ def html_to_text(html: str) -> str:
     return clean_text("".join(parts))
 
 
-@dataclass(slots=True)
-class RawMessage:
-    """A parser's view of one message before normalisation.
-
-    `time` is the raw export value (string, epoch number, datetime or None) and `loc`
-    the message's place in the file, used in error messages. `seq` breaks time ties
-    before export order does (e.g. LivePerson's ``seq``).
-    """
-
-    role: Role
-    text: str = ""
-    time: Any = None
-    author_id: str | None = None
-    author_name: str | None = None
-    kind: Kind = Kind.MESSAGE
-    internal: bool = False
-    event: str | None = None
-    html: bool = False
-    loc: str = ""
-    seq: float = 0.0
-
-
-def _order(raws: Sequence[RawMessage], times: list[datetime | None]) -> Sequence[int]:
+def _order(lines: Sequence[Line]) -> list[Line]:
     """Order by time, stably (then `seq`, then export order); untimed entries keep their place
     after their predecessor."""
     keys: list[tuple[float, float, int]] = []
     last = -math.inf
-    for i, (raw, when) in enumerate(zip(raws, times, strict=True)):
-        if when is not None:
-            last = when.timestamp()
-        keys.append((last, raw.seq, i))
-    return sorted(range(len(raws)), key=keys.__getitem__)
+    for i, line in enumerate(lines):
+        if line.sent_at is not None:
+            last = line.sent_at.timestamp()
+        keys.append((last, line.seq if isinstance(line, RawLine) else 0.0, i))
+    return [lines[i] for i in sorted(range(len(lines)), key=keys.__getitem__)]
 
 
-def build_transcript(
+def _time(line: Line, i: int, tz: tzinfo, fmt: str | None) -> datetime | None:
+    try:
+        return parse_time(line.sent_at, tz=tz, fmt=fmt)
+    except ValueError as exc:
+        raise ParseError(f"bad time: {exc}", getattr(line, "loc", "") or f"messages[{i}]") from None
+
+
+def _times(lines: list[Line], raw: bool, tz: tzinfo, fmt: str | None) -> bool:
+    """Parse every line's time and number the lines in export order; True when that is also
+    `_order`'s order (then no sort is needed)."""
+    fromiso = datetime.fromisoformat
+    if not raw and fmt is None:
+        # The common case at C speed: ISO times that are UTC, in order. Whatever fromisoformat
+        # reads as an aware UTC time, parse_time reads the same way; anything else (and an
+        # error) takes the line-by-line path below.
+        try:
+            parsed = [fromiso(v) if type(v) is str else v for v in [line.sent_at for line in lines]]
+        except ValueError:
+            parsed = []
+        if parsed and {type(d) for d in parsed} == {datetime} and {d.tzinfo for d in parsed} == {UTC}:
+            for i, (line, when) in enumerate(zip(lines, parsed, strict=True)):
+                line.sent_at, line.index = when, i
+            return parsed == sorted(parsed)
+    ordered, last, previous_seq = True, None, -math.inf
+    for i, line in enumerate(lines):
+        value = line.sent_at
+        if value is not None:
+            if type(value) is str and len(value) == 20 and value[19] == "Z" and value[10] == "T":
+                try:  # the common case, "2026-03-01T10:00:00Z", without the general path's checks
+                    value = fromiso(value)
+                except ValueError:
+                    value = _time(line, i, tz, fmt)
+            elif type(value) is not datetime or value.tzinfo is not UTC:
+                value = _time(line, i, tz, fmt)
+            line.sent_at = value
+        if ordered:
+            if value is not None and last is not None and value < last:
+                ordered = False
+            elif value is not None and (last is None or value > last):
+                last = value
+            elif raw and line.seq < previous_seq:  # type: ignore[attr-defined]  # same time, or untimed: `seq` decides
+                ordered = False
+        if raw:
+            previous_seq = line.seq  # type: ignore[attr-defined]
+        line.index = i
+    return ordered
+
+
+def normalise(
     *,
     id: Any,
     vendor: str,
     source: str,
-    messages: Sequence[RawMessage],
+    lines: list[Line],
     participants: Iterable[Participant] | None = None,
     started_at: Any = None,
     ended_at: Any = None,
@@ -225,137 +253,64 @@ def build_transcript(
     tz: tzinfo = UTC,
     time_format: str | None = None,
     bot_ids: frozenset[str] = frozenset(),
-) -> Transcript:
-    """Normalise a parser's raw conversation into a `Transcript`.
+) -> Conversation:
+    """Normalise a parser's raw lines (changed in place) into a `Conversation`.
 
-    Raises ParseError (with the message's locator) for an unreadable time. Authors in
-    `bot_ids` are re-labelled as bots, for exports that do not mark bots themselves.
+    Raises ParseError (with the line's locator) for an unreadable time. Authors in `bot_ids`
+    are re-labelled as bots, for exports that do not mark bots themselves.
     """
     if id is None or (isinstance(id, str) and not id.strip()) or isinstance(id, bool | dict | list):
         raise ParseError("conversation has no id")
-    times: list[datetime | None] = []
-    ordered, last, previous_seq = True, None, -math.inf
-    for raw in messages:
-        value = raw.time
-        when = None
-        if type(value) is str and len(value) == 20 and value[19] == "Z" and value[10] == "T":
-            try:  # the common case, "2026-03-01T10:00:00Z", without the general path's checks
-                when = datetime.fromisoformat(value)
-            except ValueError:
-                pass
-        if when is None:
-            try:
-                when = parse_time(value, tz=tz, fmt=time_format)
-            except ValueError as exc:
-                raise ParseError(f"bad time: {exc}", raw.loc) from None
-        if ordered:  # is the export already in `_order`'s order? (then no sort is needed)
-            if when is not None and last is not None and when < last:
-                ordered = False
-            elif when is not None and (last is None or when > last):
-                last = when
-            elif raw.seq < previous_seq:  # same time, or untimed: `seq` decides
-                ordered = False
-        previous_seq = raw.seq
-        times.append(when)
-    order = range(len(messages)) if ordered else _order(messages, times)
-    built: list[dict[str, Any]] = []
-    people: dict[str, dict[str, Any]] = {}
-    for p in participants or ():
-        role = Role.BOT if bot_ids and p.role is Role.AGENT and p.id in bot_ids else p.role
-        people.setdefault(p.id, {"id": p.id, "name": p.name, "role": role})
-    for index, i in enumerate(order):
-        raw = messages[i]
-        role = raw.role
-        author_id = raw.author_id
-        if bot_ids and role is Role.AGENT and author_id in bot_ids:
-            role = Role.BOT
-        built.append({
-            "index": index, "role": role, "author_id": author_id, "author_name": raw.author_name,
-            "sent_at": times[i], "text": html_to_text(raw.text) if raw.html else clean_text(raw.text),
-            "kind": raw.kind, "internal": raw.internal, "event": raw.event,
-        })
-        _author(people, author_id or raw.author_name, raw.author_name, role)
-    known_times = [t for t in times if t is not None]
+    raw = bool(lines) and isinstance(lines[0], RawLine)  # else no line has a `seq` or HTML
+    ordered = _times(lines, raw, tz, time_format)
+    if not ordered:
+        lines = _order(lines)
+        for i, line in enumerate(lines):
+            line.index = i
+    text = _clean(lines, raw)
+    people = list(participants or ())
+    if bot_ids:
+        for line in lines:
+            if line.role is Role.AGENT and line.author_id in bot_ids:
+                line.role = Role.BOT
+        people = [p.model_copy(update={"role": Role.BOT}) if p.role is Role.AGENT and p.id in bot_ids else p
+                  for p in people]
     try:
         start = parse_time(started_at, tz=tz) if started_at is not None else None
         end = parse_time(ended_at, tz=tz) if ended_at is not None else None
     except ValueError as exc:
         raise ParseError(f"bad conversation time: {exc}") from None
-    if known_times:
-        start, end = (known_times[0], known_times[-1]) if ordered else (min(known_times), max(known_times))
-    return _transcript(id=str(id), vendor=vendor, source=source, people=people, built=built, start=start, end=end,
-                       tags=tags, rating=rating, channel=channel, metadata=metadata)
+    if lines and lines[0].sent_at is not None and lines[-1].sent_at is not None and ordered:
+        start, end = lines[0].sent_at, lines[-1].sent_at  # (sorted: the first and last times)
+    else:
+        times = [line.sent_at for line in lines if line.sent_at is not None]
+        if times:
+            start, end = (times[0], times[-1]) if ordered else (min(times), max(times))
+    return Conversation(
+        id=str(id), vendor=vendor, source=source, lines=lines, channel=Channel(channel), started_at=start,
+        ended_at=end, tags=tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))), rating=rating,
+        participants=people, metadata=metadata or {}, text=text,
+    )
 
 
-def _author(people: dict[str, dict[str, Any]], key: str | None, name: str | None, role: Role) -> None:
-    """Every author is a participant, once. An id seen both as a bot and as a human agent (an
-    admin whose automated message was sent on their behalf) is listed as the agent."""
-    if key and role is not Role.SYSTEM:
-        known = people.get(key)
-        if known is None:
-            people[key] = {"id": key, "name": name, "role": role}
-        elif role is Role.AGENT and known["role"] is Role.BOT:
-            known["role"] = Role.AGENT
+_PRINTABLE = bytes(range(32, 127)) + b"\n"
 
 
-def _transcript(*, id: str, vendor: str, source: str, people: dict[str, dict[str, Any]],
-                built: list[dict[str, Any]], start: datetime | None, end: datetime | None, tags: Iterable[Any],
-                rating: Rating | None = None, channel: Channel | str = Channel.CHAT,
-                metadata: dict[str, Any] | None = None) -> Transcript:
-    # One validation builds every Message in pydantic-core: far cheaper than a Python loop.
-    return Transcript.model_validate({
-        "id": id, "vendor": vendor, "source": source, "participants": list(people.values()),
-        "messages": built, "started_at": start, "ended_at": end,
-        "tags": tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))),
-        "rating": rating, "channel": channel, "metadata": metadata or {},
-    })
-
-
-_ROLES = {r.value: r for r in Role}
-_KINDS = {k.value: k for k in Kind}
-
-
-def plain_transcript(*, id: str, vendor: str, source: str, messages: list[Any], tags: list[str],
-                     metadata: dict[str, Any], channel: Channel | str = Channel.CHAT) -> Transcript | None:
-    """`build_transcript` for the common shape of chatqa's neutral messages, in one pass.
-
-    Handles dicts with lowercase ``role``/``kind`` values, string ``text``/``author``/``author_id``/
-    ``event``, boolean ``internal`` and ``time`` as ``YYYY-MM-DDTHH:MM:SSZ`` in strictly increasing
-    order; returns None for anything else (the caller then goes through `build_transcript`, which
-    gives the same result for what both accept, and precise errors).
-    """
-    built: list[dict[str, Any]] = []
-    people: dict[str, dict[str, Any]] = {}
-    previous = ""
-    fromiso = datetime.fromisoformat
-    for index, m in enumerate(messages):
-        if type(m) is not dict:
-            return None
-        get = m.get
-        value, text, author = get("time"), get("text", ""), get("author")
-        role, kind = get("role"), get("kind", "message")
-        role = _ROLES.get(role) if type(role) is str else None  # (a list is no dict key)
-        kind = _KINDS.get(kind) if type(kind) is str else None
-        author_id = get("author_id", author)
-        internal, event = get("internal", False), get("event")
-        if (type(value) is not str or len(value) != 20 or value[19] != "Z" or value[10] != "T"
-                or value <= previous or role is None or kind is None or type(internal) is not bool
-                or (author is not None and type(author) is not str)
-                or (author_id is not None and type(author_id) is not str)
-                or (event is not None and type(event) is not str)):
-            return None
-        if type(text) is not str:
-            if text is not None:
-                return None
-            text = ""
-        try:
-            when = fromiso(value)
-        except ValueError:
-            return None
-        previous = value  # fixed-width UTC times: text order is time order
-        built.append({"index": index, "role": role, "author_id": author_id, "author_name": author,
-                      "sent_at": when, "text": clean_text(text), "kind": kind, "internal": internal, "event": event})
-        _author(people, author_id or author, author, role)
-    return _transcript(id=id, vendor=vendor, source=source, people=people, built=built,
-                       start=built[0]["sent_at"] if built else None, end=built[-1]["sent_at"] if built else None,
-                       tags=tags, channel=channel, metadata=metadata)
+def _clean(lines: list[Line], raw: bool) -> str:
+    """Plain, cleaned text on every line; every line's text joined by newlines. One look at all
+    the texts joined settles the common case (every text already clean: printable ASCII,
+    single-spaced, trimmed, on one line)."""
+    if not raw or not any(line.html for line in lines):  # type: ignore[attr-defined]
+        texts = [line.text for line in lines]
+        if None not in texts:
+            joined = "\n".join(texts)
+            if (joined.isascii() and not joined.encode().translate(None, _PRINTABLE)
+                    and joined.count("\n") == len(texts) - 1 and "  " not in joined and " \n" not in joined
+                    and "\n " not in joined and joined[:1] != " " and joined[-1:] != " "):
+                return joined
+    for line in lines:
+        if raw and line.html:  # type: ignore[attr-defined]
+            line.text, line.html = html_to_text(line.text or ""), False  # type: ignore[attr-defined]
+        else:
+            line.text = clean_text(line.text or "")
+    return "\n".join([line.text for line in lines])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,11 @@ class Report:
     Columns and dtypes are documented in `chatqa.frames` (times are tz-aware UTC).
     """
 
-    def __init__(self, conversation_rows: list[dict[str, Any]], finding_rows: list[dict[str, Any]],
-                 summary: Summary, codes: list[str]) -> None:
-        self._conversations = conversation_rows
-        self._findings = finding_rows
+    def __init__(self, results: list[Result], summary: Summary, engine: Engine) -> None:
+        self.results = results
         self.summary = summary
-        self.codes = codes
+        self.engine = engine
+        self.codes = [r.code for r in engine.rules]
 
     @property
     def failures(self) -> list[Failure]:
@@ -44,13 +44,13 @@ class Report:
     def conversations(self) -> pd.DataFrame:
         """One row per conversation: ids, agents, times, score and subscores, every metric,
         ``n_findings`` and ``codes`` (sorted distinct rule codes)."""
-        return frame(self._conversations, CONVERSATION_COLUMNS)
+        return frame([conversation_row(r) for r in self.results], CONVERSATION_COLUMNS)
 
     @cached_property
     def findings(self) -> pd.DataFrame:
         """One row per finding: conversation_id, code, rule, level, message_index, span, quote,
         sent_at, message (and, for CQ501, the overlapping ``conversations``)."""
-        return frame(self._findings, FINDING_COLUMNS)
+        return frame([row for r in self.results for row in finding_rows(r)], FINDING_COLUMNS)
 
     @cached_property
     def agents(self) -> pd.DataFrame:
@@ -58,9 +58,36 @@ class Report:
         conversations with each rule (``share_CQ201`` ...), highest concurrency."""
         return agents_frame(self.conversations, self.findings, self.codes)
 
+    def write(self, path: str | os.PathLike[str] | None = None, format: str | None = None) -> None:
+        """Write the report in any output format the CLI writes (``jsonl``, ``json``, ``csv``,
+        ``parquet``, ``html``, ``table``; by default from `path`'s suffix), atomically; to
+        stdout without a path. The html and table formats show the offending lines when the run
+        kept the transcripts (``analyze(..., keep_transcripts=True)``)."""
+        from .write import atomic_output, for_suffix, formats, registry
+
+        name = format or (for_suffix(path) if path is not None else None)
+        if name is None:
+            raise ValueError(f"format: cannot tell the format from {str(path)!r}; give one of {', '.join(formats())}")
+        if name not in formats():
+            raise ValueError(f"format: unknown output format {name!r} (known: {', '.join(formats())})")
+        with atomic_output(path, sys.stdout.buffer) as stream:
+            writer = registry.get(name)(stream, writer_options(self.engine))
+            for result in self.results:
+                writer.write(result)
+            writer.close(self.summary)
+
     def __repr__(self) -> str:
         s = self.summary
-        return f"<Report {s.conversations} conversations, {len(self._findings)} findings, {len(s.failures)} failures>"
+        findings = sum(len(r.findings) for r in self.results)
+        return f"<Report {s.conversations} conversations, {findings} findings, {len(s.failures)} failures>"
+
+
+def writer_options(engine: Engine, color: bool = False) -> Any:
+    """What a writer needs to know about a run of `engine`."""
+    from .write import Options
+
+    return Options(rules=engine.rules, scorecard=engine.config.scorecard.version,
+                   critical=frozenset(engine.scorer.critical), redact=engine.config.redact, color=color)
 
 
 def as_config(config: Config | str | os.PathLike[str] | dict[str, Any] | None) -> Config:
@@ -76,53 +103,20 @@ def as_config(config: Config | str | os.PathLike[str] | dict[str, Any] | None) -
     raise ConfigError(f"config: expected a Config, a path or a dict, got {type(config).__name__}")
 
 
-class _Source:
-    """Transcripts from files (read once) and objects, accounting for every record."""
-
-    def __init__(self, inputs: Inputs, vendor: str, options: dict[str, Any]) -> None:
-        from .parsers import Loader, ParseOptions
-
-        if isinstance(inputs, Transcript) or isinstance(inputs, str | os.PathLike):
-            inputs = [inputs]
-        items = list(inputs)
-        self.transcripts = [i for i in items if isinstance(i, Transcript)]
-        self.paths = [i for i in items if not isinstance(i, Transcript)]
-        self.loader = Loader(self.paths, vendor=vendor, options=ParseOptions(**options), errors="collect")
-
-    def __iter__(self) -> Iterator[Transcript]:
-        yield from self.transcripts
-        if self.paths:
-            yield from self.loader
-
-    def summary(self) -> Summary:
-        summary = self.loader.summary()  # plus the Transcript objects given
-        summary.records_in += len(self.transcripts)
-        summary.conversations += len(self.transcripts)
-        return summary
-
-
-def run(engine: Engine, inputs: Inputs, vendor: str = "auto", keep_transcripts: bool = True,
-        **options: Any) -> tuple[Iterator[Result], _Source]:
-    """Results of every input (files or Transcript objects), and the source for the summary."""
-    source = _Source(inputs, vendor, options)
-    return engine.run(source, keep_transcripts=keep_transcripts), source
-
-
 def analyze(inputs: Inputs, config: Config | str | os.PathLike[str] | dict[str, Any] | None = None,
-            vendor: str = "auto", **options: Any) -> Report:
+            vendor: str = "auto", *, keep_transcripts: bool = False, **options: Any) -> Report:
     """Check a whole run (files, folders or Transcript objects) and return a Report.
 
     Run-level rules (canned templates, concurrency) see every conversation of the run. Bad
     records do not stop the run: they are in ``report.failures``. `options` are parse options
     (``columns``, ``roles``, ``bot_ids``, ``timezone``, ``time_format``).
     """
-    from .engine import Engine
+    from .parsers import ParseOptions
+    from .run import Run, engine_for
 
-    engine = Engine(as_config(config))
-    results, source = run(engine, inputs, vendor, keep_transcripts=False, **options)
-    conversations: list[dict[str, Any]] = []
-    findings: list[dict[str, Any]] = []
-    for result in results:
-        conversations.append(conversation_row(result))
-        findings.extend(finding_rows(result))
-    return Report(conversations, findings, source.summary(), [r.code for r in engine.rules])
+    engine = engine_for(as_config(config))
+    if isinstance(inputs, str | os.PathLike | Transcript):
+        inputs = [inputs]
+    run = Run(inputs, engine, vendor=vendor, options=ParseOptions(**options), keep=keep_transcripts)
+    results = list(run)
+    return Report(results, run.summary, engine)

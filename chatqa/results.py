@@ -1,4 +1,9 @@
-"""What a check produces: findings, per-conversation results and the run summary."""
+"""What a check produces: findings, per-conversation results and the run summary.
+
+`Result` is the one serialisation of a conversation's result: its JSON encoding is the JSONL
+contract of SPEC section 7 (`Result.json`), its MessagePack encoding is what a run's spill
+file holds, and the tables (CSV, parquet, DataFrames) are built from it (`chatqa.frames`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, PrivateAttr
+import msgspec
+from pydantic import BaseModel, Field
 
 from .errors import Failure
 from .metrics import Metrics
-from .model import Transcript, unpack_transcript
-from .normalize import iso
+from .model import Transcript
+from .records import Conversation
 
 
 class Level(StrEnum):
@@ -30,73 +36,54 @@ class Level(StrEnum):
 _RANKS = {Level.SUGGESTION: 0, Level.WARNING: 1, Level.ERROR: 2}
 
 
-class Finding(BaseModel, frozen=True):
+class Finding(msgspec.Struct, frozen=True):
     """One rule violation, with the evidence a QA lead needs to check it."""
 
     code: str
     rule: str
     level: Level
-    message: str
     message_index: int | None = None  # None: about the whole conversation
     span: tuple[int, int] | None = None  # character offsets in that message's text
     quote: str | None = None  # the matched text, redacted
     sent_at: datetime | None = None
-    conversations: tuple[str, ...] = ()  # CQ501: the overlapping conversations' ids
+    message: str = ""
+    # CQ501: the overlapping conversations' ids (UNSET, which is false, for other rules: left out of the JSON)
+    conversations: tuple[str, ...] | msgspec.UnsetType = msgspec.UNSET
 
     def record(self) -> dict[str, Any]:
         """The JSON shape of SPEC section 7."""
-        out: dict[str, Any] = {
-            "code": self.code, "rule": self.rule, "level": self.level.value,
-            "message_index": self.message_index, "span": list(self.span) if self.span else None,
-            "quote": self.quote, "sent_at": iso(self.sent_at), "message": self.message,
-        }
-        if self.conversations:
-            out["conversations"] = list(self.conversations)
-        return out
+        return msgspec.json.decode(_JSON(self))  # type: ignore[no-any-return]
 
 
-class Result(BaseModel, frozen=True):
+class Result(msgspec.Struct, omit_defaults=True, dict=True):
     """Everything chatqa says about one conversation.
 
-    The conversation's identity (`id`, `vendor`, `source`, times, `tags`) is stored on the
-    result; the full `transcript` is kept with it, or restored on first access when the
-    result went through a run's spill file.
+    The fields up to `not_applicable` are the JSONL contract; `tags` and `words` (words in the
+    customer's and agents' visible messages, for sampling) are for the tables. The
+    conversation itself is kept with the result when the run was asked to (`transcript`).
     """
 
     id: str
     vendor: str
     source: str
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    tags: tuple[str, ...] = ()
-    agents: tuple[str, ...] = ()
+    agents: tuple[str, ...]
+    started_at: datetime | None
+    ended_at: datetime | None
     metrics: Metrics
-    findings: tuple[Finding, ...] = ()
-    score: float | None = 100.0
-    subscores: dict[str, float | None] = Field(default_factory=dict)
-    not_applicable: tuple[str, ...] = ()
-    words: int = 0  # words in the customer's and agents' visible messages (sampling eligibility)
-
-    _transcript: Transcript | None = PrivateAttr(None)
-    _packed: tuple[Any, ...] | None = PrivateAttr(None)
-
-    @classmethod
-    def of(cls, transcript: Transcript | None, packed: tuple[Any, ...] | None = None, **fields: Any) -> Result:
-        """A result holding its transcript (or the packed form `unpack_transcript` restores)."""
-        result = cls(**fields)
-        result._transcript = transcript
-        result._packed = packed
-        return result
+    score: float | None
+    subscores: dict[str, float | None]
+    findings: tuple[Finding, ...]
+    not_applicable: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    words: int = 0
 
     @property
     def transcript(self) -> Transcript:
-        """The conversation itself (messages, participants, metadata)."""
-        if self._transcript is None:
-            if self._packed is None:
-                raise LookupError(f"{self.id}: this run did not keep transcripts (keep_transcripts=False)")
-            self._transcript = unpack_transcript(self._packed)
-            self._packed = None
-        return self._transcript
+        """The conversation itself (messages, participants, metadata), as a public Transcript."""
+        conversation: Conversation | Transcript | None = self.__dict__.get("conversation")
+        if conversation is None:
+            raise LookupError(f"{self.id}: this run did not keep transcripts (keep_transcripts=False)")
+        return conversation if isinstance(conversation, Transcript) else conversation.transcript()
 
     @property
     def codes(self) -> list[str]:
@@ -105,12 +92,14 @@ class Result(BaseModel, frozen=True):
 
     def record(self) -> dict[str, Any]:
         """The JSONL object of SPEC section 7 (a public contract)."""
-        return {
-            "id": self.id, "vendor": self.vendor, "source": self.source, "agents": list(self.agents),
-            "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
-            "metrics": dict(self.metrics.__dict__), "score": self.score, "subscores": self.subscores,
-            "findings": [f.record() for f in self.findings], "not_applicable": list(self.not_applicable),
-        }
+        return msgspec.json.decode(self.json())  # type: ignore[no-any-return]
+
+    def json(self) -> bytes:
+        """The JSONL line of SPEC section 7 (without the newline)."""
+        return _JSON(msgspec.structs.replace(self, tags=(), words=0))
+
+
+_JSON = msgspec.json.Encoder().encode
 
 
 class Summary(BaseModel):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -20,6 +20,9 @@ from pydantic import ValidationError
 from .errors import ConfigError
 from .kinds import Rule
 from .kinds import registry as kinds
+
+if TYPE_CHECKING:
+    from .match.lexicon import Lexicon
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -41,6 +44,13 @@ def pack_folders(extra: Iterable[str | Path] = ()) -> list[Path]:
             raise ConfigError(f"rulesets: {item}: no such rule folder or installed pack")
         folders.append(path)
     return folders
+
+
+def core_lexicon() -> Lexicon:
+    """The lexicon of the installed rule packs (what a PhraseIndex uses unless given one)."""
+    from .match.lexicon import load_lexicon
+
+    return load_lexicon(pack_folders())
 
 
 def rule_files(folder: Path) -> Iterator[Path]:

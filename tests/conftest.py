@@ -3,41 +3,27 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chatqa.model import Kind, Role, Transcript
-from chatqa.normalize import RawMessage, build_transcript
+from chatqa.records import Conversation
+from chatqa.testing import T0, transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_transcripts"
-T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+make_transcript = transcript  # rows -> Transcript (see chatqa.testing.transcript)
+__all__ = ["ROOT", "SAMPLES", "T0", "dialogue_files", "make_transcript", "parse_file"]
 
 
-def make_transcript(rows: list[dict[str, Any]], id: str = "t1", vendor: str = "test") -> Transcript:
-    """Build a transcript from short rows: ``{"customer": "Hi", "at": 0}`` (``at`` in seconds; None = no time).
+def parse_file(path: Any, vendor: str = "auto", options: Any = None, lines: Any = None) -> Iterator[Any]:
+    """`chatqa.parsers.parse_file`, its conversations as public Transcripts."""
+    from chatqa.parsers import parse_file as parse
 
-    Keys: the role as key with the text as value, ``at``, ``author``, ``internal``, ``kind``.
-    Without any ``at`` keys messages are 10 s apart.
-    """
-    from chatqa.kinds import parse_duration
-
-    timed = any("at" in r for r in rows)
-    raws = []
-    for i, row in enumerate(rows):
-        role = next(k for k in row if k in ("customer", "agent", "bot", "system"))
-        at = row.get("at") if timed else i * 10
-        at = None if at is None else parse_duration(at)
-        raws.append(RawMessage(
-            role=Role(role), text=row[role], time=None if at is None else T0 + timedelta(seconds=at),
-            author_id=row.get("author", {"customer": "cust", "agent": "sam", "bot": "botty"}.get(role)),
-            author_name=row.get("author"), internal=row.get("internal", False),
-            kind=Kind(row.get("kind", "event" if role == "system" else "message")),
-        ))
-    return build_transcript(id=id, vendor=vendor, source=f"test#{id}", messages=raws)
+    for item in parse(path, vendor, options, lines):
+        yield item.transcript() if isinstance(item, Conversation) else item
 
 
 @pytest.fixture

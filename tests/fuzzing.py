@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 
 from chatqa.errors import Failure, ParseError
 from chatqa.model import Transcript
+from chatqa.records import Conversation
 from chatqa.parsers import ParseOptions, detect, get_parser
-from chatqa.sources import InputFile
+from chatqa.read import InputFile
 
 SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
 SAMPLE_BYTES = {p.name: p.read_bytes() for p in SAMPLE_FILES}
@@ -227,14 +228,14 @@ def byte_damage(raw: bytes, data: st.DataObject) -> bytes:
 @contextmanager
 def streaming() -> Iterator[None]:
     """Read every JSON document element by element, in tiny reads, as if it were huge."""
-    from chatqa import sources
+    from chatqa.read import source as sources
 
-    saved = sources.STREAM_JSON_ABOVE, sources._CHUNK
-    sources.STREAM_JSON_ABOVE, sources._CHUNK = 0, 64
+    saved = sources.STREAM_JSON_ABOVE, sources.CHUNK
+    sources.STREAM_JSON_ABOVE, sources.CHUNK = 0, 64
     try:
         yield
     finally:
-        sources.STREAM_JSON_ABOVE, sources._CHUNK = saved
+        sources.STREAM_JSON_ABOVE, sources.CHUNK = saved
 
 
 def parse_strictly(path: Path, vendor: str) -> list[Transcript | Failure]:
@@ -263,7 +264,8 @@ def check_items(items: list[Transcript | Failure], path: Path) -> None:
             assert "unexpected structure (" not in item.reason, f"Python's error text leaks: {item}"
             assert item.locator or item.reason.startswith(WHOLE_FILE), f"no locator: {item}"
             continue
-        assert isinstance(item, Transcript), type(item)
+        assert isinstance(item, Conversation), type(item)
+        item = item.transcript()  # the light record always makes a valid public Transcript
         assert item.id
         assert [m.index for m in item.messages] == list(range(len(item.messages)))
         times = [m.sent_at for m in item.messages if m.sent_at is not None]

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import SAMPLES, parse_file
 
 from chatqa.cli import main
 from chatqa.errors import Failure
-from chatqa.parsers import Loader, parse_file, registry
+from chatqa.inputs import Loader
+from chatqa.parsers import registry
 
 SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
 ENVELOPES = ("conversations", "chats", "conversationHistoryRecords")
@@ -72,7 +73,7 @@ def damaged(sample: Path, folder: Path) -> dict[str, tuple[int, int]]:
 
 def test_the_samples_cover_every_registered_format():
     from chatqa.parsers import detect
-    from chatqa.sources import InputFile
+    from chatqa.read import InputFile
 
     assert {detect(InputFile(p)).name for p in SAMPLE_FILES} == set(registry.names())
 
@@ -115,7 +116,7 @@ def test_json_summary_accounts_for_every_record(mixed):
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
 def test_loader_accounts_per_format_with_an_explicit_vendor(sample, tmp_path):
     from chatqa.parsers import detect
-    from chatqa.sources import InputFile
+    from chatqa.read import InputFile
 
     vendor = detect(InputFile(sample)).name  # type: ignore[union-attr]
     expected = damaged(sample, tmp_path)

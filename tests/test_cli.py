@@ -155,7 +155,7 @@ def test_export_redacts(exports, tmp_path):
 def test_export_round_trips_every_sample(tmp_path):
     from conftest import SAMPLES
 
-    from chatqa.parsers import Loader
+    from chatqa.inputs import Loader
     from chatqa.redact import redact
 
     target = tmp_path / "neutral.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import dialogue_files
 
 from chatqa.metrics import compute
-from chatqa.parsers import Loader
+from chatqa.inputs import Loader
 
 
 def load(path):

@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatqa.errors import Failure
-from chatqa.parsers import Loader, registry
+from chatqa.inputs import Loader
+from chatqa.parsers import registry
 
 # Deterministic by default (CI must not flip on luck); CHATQA_FUZZ_RANDOM=1 explores new inputs
 # and CHATQA_FUZZ_EXAMPLES=N sets the long run's size.

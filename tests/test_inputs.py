@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import parse_file
+
 from chatqa.errors import Failure, ParseError
-from chatqa.parsers import Loader, ParseOptions, parse_file
+from chatqa.inputs import Loader
+from chatqa.parsers import ParseOptions
 
 CONV = {"id": "c-1", "messages": [
     {"role": "customer", "author": "Ann", "time": "2026-03-01T10:00:00Z", "text": "Hi, my order is late"},

@@ -69,7 +69,7 @@ def test_interrupt_message_when_writing_to_stdout(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    from chatqa.parsers import Accounting
+    from chatqa.inputs import Accounting
 
     monkeypatch.setattr(Accounting, "summary", interrupted)  # Ctrl-C after the results were written
     result = CliRunner().invoke(cli.main, ["check", str(tmp_path / "a.jsonl"), "--format", "jsonl"])

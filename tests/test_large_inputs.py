@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 from fuzzing import time_limit
 
-from chatqa import sources
+from conftest import parse_file
+
+from chatqa.read import source as sources
 from chatqa.errors import Failure
-from chatqa.parsers import Loader, parse_file
+from chatqa.inputs import Loader
+
 
 
 def conv(i: int) -> dict:
@@ -57,7 +60,7 @@ def test_jsonl_streams_in_memory_that_does_not_grow_with_the_input(tmp_path, com
 
 def test_a_big_json_array_streams_element_by_element(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "STREAM_JSON_ABOVE", 64 * 1024)  # a big array and its reads, scaled down
-    monkeypatch.setattr(sources, "_CHUNK", 16 * 1024)
+    monkeypatch.setattr(sources, "CHUNK", 16 * 1024)
     small, large = tmp_path / "small.json", tmp_path / "large.json"
     small.write_text(json.dumps([conv(i) for i in range(1000)], indent=1))
     large.write_text(json.dumps([conv(i) for i in range(4000)], indent=1))
@@ -84,7 +87,7 @@ def test_a_streamed_array_gives_the_same_records_and_errors_as_a_small_one(tmp_p
     assert whole[2].startswith("not a chatqa record") and whole[2].endswith("(at [2])")
     assert whole[4].startswith("truncated: the array's remaining records cannot be read (at [4], line ")
     monkeypatch.setattr(sources, "STREAM_JSON_ABOVE", 10)
-    monkeypatch.setattr(sources, "_CHUNK", 7)  # elements straddle many reads
+    monkeypatch.setattr(sources, "CHUNK", 7)  # elements straddle many reads
     assert sources.InputFile(path).streams
     assert run() == whole
 
@@ -226,7 +229,7 @@ def test_streaming_gives_the_same_transcripts_for_every_json_sample(sample, monk
     """Arrays and API responses ({"chats": [...]}) read element by element equal the whole read."""
     whole = [t.model_dump() for t in parse_file(sample)]
     monkeypatch.setattr(sources, "STREAM_JSON_ABOVE", 0)
-    monkeypatch.setattr(sources, "_CHUNK", 333)
+    monkeypatch.setattr(sources, "CHUNK", 333)
     assert sources.InputFile(sample).streams
     assert [t.model_dump() for t in parse_file(sample)] == whole
 

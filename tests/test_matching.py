@@ -1,16 +1,25 @@
-"""The phrase pattern language, the literal pre-filter and the bounded vocabulary."""
+"""The phrase pattern language, the scan that finds candidates without spaCy (it must never
+lose a match spaCy finds), the windows spaCy reads, and the bounded vocabulary."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from conftest import SAMPLES, dialogue_files
 
-import chatqa.matching as matching
+import chatqa.match.tokens as tokens
 from chatqa.engine import Engine
-from chatqa.matching import PhraseIndex, parse_pattern
-from chatqa.parsers import Loader
+from chatqa.inputs import Loader
+from chatqa.match import PhraseIndex, parse_pattern
+from chatqa.match.scan import SPACES, fold, windows
+
+
+@cache
+def default_engine() -> Engine:
+    return Engine()
 
 
 def index(*patterns: str) -> PhraseIndex:
@@ -103,30 +112,53 @@ def test_prefilter_on_real_corpora(corpora):
 
 
 def test_vocabulary_is_rebuilt_when_it_grows(monkeypatch):
-    monkeypatch.setattr(matching, "MAX_STRINGS", 3_000)
+    monkeypatch.setattr(tokens, "MAX_STRINGS", 3_000)
     idx = index("please hold")
     for i in range(2_000):
         idx.match(f"please hold token{i} other{i} more{i}")
         idx.refresh()
-    assert len(idx._nlp.vocab.strings) < 3_000 + 10
+    assert len(idx.tokens.nlp.vocab.strings) < 3_000 + 10
     assert quotes(idx, "ok please hold on") == ["please hold"]
 
 
-@given(st.lists(st.sampled_from(["sorry", "Sorry!", "(sorry", "hold", "on", "x", "a-b", "é", "sorry,hold"]),
-                max_size=12),
-       st.sampled_from([" ", "  ", "\n", " \u00a0"]), st.integers(0, 4), st.integers(0, 4))
-def test_windows_stepping_between_spaces_equal_the_chunk_windows(words, gap, before, after):
-    """The single-space shortcut finds exactly the windows of the general chunk path."""
+WORDS = ["sorry", "Sorry!", "(sorry", "hold", "on", "x", "a-b", "é", "sorry,hold", "I'm", "please", "pls", "wait",
+         "a", "moment", "-", "...", "…", "–", "\u00a0", "Sam", "this", "is", "5", "min", "can't", "dont", "gimme"]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.sampled_from(WORDS), max_size=14), st.lists(st.sampled_from([" ", "  ", "\n", "", " \u00a0"]),
+                                                              min_size=14, max_size=14))
+def test_scan_never_loses_a_match(words, gaps):
+    """Whatever the text, the scan (anchor words, expressions, windows) finds what spaCy finds
+    running every pattern on the whole text."""
+    engine = default_engine()
+    text = "".join(w + g for w, g in zip(words, gaps, strict=False)).strip()
+    assert engine.index.match(text) == engine.index.match(text, prefilter=False), repr(text)
+
+
+def chunk_windows(text: str, positions: list[int], before: int, after: int) -> list[tuple[int, int]]:
+    """The reference: windows as ranges of whitespace-separated chunks, merged when they touch."""
+    import bisect
+    import re
+
+    chunks = [m.span() for m in re.finditer(r"\S+", text)]
+    starts = [a for a, _ in chunks]
+    ranges = sorted((max(0, i - before), min(len(chunks) - 1, i + after))
+                    for i in (bisect.bisect_right(starts, p) - 1 for p in positions))
+    merged = [ranges[0]]
+    for a, b in ranges[1:]:
+        if a <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return [(chunks[a][0], chunks[b][1]) for a, b in merged]
+
+
+@given(st.lists(st.sampled_from(["sorry", "Sorry!", "x", "a-b", "é", "hold"]), min_size=1, max_size=12),
+       st.sampled_from([" ", "  ", "\n", " \u00a0", "\t\n "]), st.integers(0, 4), st.integers(0, 4), st.data())
+def test_windows_are_chunks_around_the_anchors(words, gap, before, after, data):
     text = gap.join(words)
-    idx = index("sorry")
-    anchors = frozenset({b"sorry", b"hold"})
-
-    def windows(local: int) -> list[tuple[int, int]] | None:
-        saved = matching._LOCAL_ANCHORS
-        matching._LOCAL_ANCHORS = local
-        try:
-            return idx.on(text)._anchor_windows(anchors, before, after)
-        finally:
-            matching._LOCAL_ANCHORS = saved
-
-    assert windows(100) == windows(-1)
+    offsets = [i for i, c in enumerate(text) if not c.isspace()]
+    positions = data.draw(st.lists(st.sampled_from(offsets), min_size=1, max_size=4))
+    got = windows(fold(text).translate(SPACES), positions, before, after)
+    assert got == chunk_windows(text, positions, before, after)

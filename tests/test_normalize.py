@@ -9,7 +9,7 @@ import pytest
 
 from chatqa.errors import ParseError
 from chatqa.model import Role
-from chatqa.normalize import RawMessage, build_transcript, clean_text, html_to_text, parse_time
+from chatqa.normalize import RawMessage, clean_text, html_to_text, normalise, parse_time
 
 UTC_NOON = datetime(2020, 5, 28, 12, 0, tzinfo=UTC)
 
@@ -104,6 +104,11 @@ def test_html_to_text(html, text):
 
 def _raw(role, time, text="x", **kw):
     return RawMessage(role=Role(role), time=time, text=text, **kw)
+
+
+def build_transcript(*, messages, **fields):
+    """The normalisation path every parser takes, its result as a public Transcript."""
+    return normalise(lines=messages, **fields).transcript()
 
 
 def test_stable_sort_keeps_export_order_on_ties():

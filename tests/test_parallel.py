@@ -13,11 +13,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
 
-import chatqa.parallel as parallel
+import chatqa.inputs as inputs
 from chatqa.cli import main
-from chatqa.engine import Engine
+from chatqa.config import Config
+from chatqa.executors import Processes, job_count
 from chatqa.parsers import ParseOptions
-from chatqa.sources import InputFile, json_records, split_lines
+from chatqa.read import InputFile, json_records, split_lines
+from chatqa.run import Run, engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +64,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "table"])  # table: transcripts travel back
 def test_two_jobs_give_the_one_job_output(folder, monkeypatch, fmt):
-    monkeypatch.setattr(parallel, "PART_BYTES", 3_000)  # cut big.jsonl into many parts
+    monkeypatch.setattr(inputs, "PART_BYTES", 3_000)  # cut big.jsonl into many parts
     one = run("check", folder, "--format", fmt, "--jobs", "1")
     two = run("check", folder, "--format", fmt, "--jobs", "2")
     assert one[0] == two[0] == 3  # parse failures were reported
@@ -89,19 +91,22 @@ def _records(path: Path, part) -> list:
             for item in json_records(InputFile(path, part))]
 
 
-def test_loader_accounts_for_every_record(folder, monkeypatch):
-    monkeypatch.setattr(parallel, "PART_BYTES", 3_000)
-    loader = parallel.ParallelLoader(Engine(), [folder], "auto", ParseOptions(), 2, keep_transcripts=False)
-    partials = list(loader)
-    assert loader.conversations == len(partials) > 300
-    assert loader.records_in == loader.conversations + len(loader.failures)
-    assert [f.locator for f in loader.failures if f.source.endswith("big.jsonl")] == ["line 41", "line 171"]
+def test_a_run_in_processes_accounts_for_every_record(folder, monkeypatch):
+    monkeypatch.setattr(inputs, "PART_BYTES", 3_000)
+    config = Config()
+    with Processes(2, config, ParseOptions(), keep=False) as executor:
+        run = Run([folder], engine_for(config), executor)
+        results = list(run)
+    summary = run.summary
+    assert summary.conversations == len(results) > 300
+    assert summary.records_in == summary.conversations + len(summary.failures)
+    assert [f.locator for f in summary.failures if f.source.endswith("big.jsonl")] == ["line 41", "line 171"]
 
 
 @pytest.mark.parametrize(("value", "ok"), [("auto", True), ("3", True), ("0", False), ("many", False)])
 def test_jobs_option(value, ok, folder):
     if ok:
-        assert parallel.job_count(value) >= 1
+        assert job_count(value) >= 1
     else:
         code, _, err = run("check", folder / "samples", "--jobs", value)
         assert code == 2 and "--jobs" in err

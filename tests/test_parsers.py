@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SAMPLES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from conftest import ROOT, SAMPLES, parse_file
 
 from chatqa.errors import Failure
 from chatqa.metrics import compute
 from chatqa.model import Role, Transcript
 from chatqa.normalize import RawMessage
-from chatqa.parsers import JsonParser, RecordContext, detect, parse_file, registry
-from chatqa.sources import InputFile
+from chatqa.parsers import JsonParser, RecordContext, detect, registry
+from chatqa.read import InputFile
 
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -125,7 +127,7 @@ def _neutral(tmp_path: Path, records: list[Any], monkeypatch: Any = None, plain:
     import chatqa.parsers.neutral as neutral
 
     if not plain and monkeypatch is not None:
-        monkeypatch.setattr(neutral, "_plain", lambda record, ctx: None)
+        monkeypatch.setattr(neutral.NeutralParser, "convert_bytes", lambda self, raw, ctx: None)
     path = tmp_path / ("plain" if plain else "validated") / "chats.jsonl"
     path.parent.mkdir(exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -148,12 +150,40 @@ NEUTRAL_CASES = [
 
 
 def test_neutral_fast_path_equals_the_validating_path(tmp_path, monkeypatch):
-    """Plain neutral records skip pydantic's per-message validators: the same transcripts."""
+    """Plain neutral records are decoded straight into lines (msgspec) instead of through
+    pydantic's forgiving validators: the same transcripts."""
     fast = _neutral(tmp_path, NEUTRAL_CASES)
     slow = _neutral(tmp_path, NEUTRAL_CASES, monkeypatch, plain=False)
     strip = {"source"}  # the files differ
     assert [t.model_dump(exclude=strip) for t in fast] == [t.model_dump(exclude=strip) for t in slow]
     assert fast[0].messages[0].text == "Hi there" and fast[1].participants[0].role is Role.AGENT
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+                    st.sampled_from(["", " x ", "Hi  there", "a\tb", "line\nline", "é ✓ 😩", "2026-03-01T10:00:00Z",
+                                     "2026-03-01 10:00:00", "2026-03-01T10:00:00.1234567Z", "2026-03-01t10:00:00z",
+                                     "2026-03-01T10:00:00+02:00", "1700000000", "null", "Agent", "customer", "bot",
+                                     "note", "event", " Email "]))
+_MESSAGE = st.fixed_dictionaries({"role": st.sampled_from(["customer", "agent", "bot", "system", "Agent", "robot"])},
+                                 optional={k: _VALUES for k in ("text", "author", "author_id", "time", "internal",
+                                                                "kind", "event", "index", "html", "seq", "loc",
+                                                                "user_type")})
+_RECORD = st.fixed_dictionaries({"id": st.one_of(st.sampled_from(["c1", " ", ""]), st.integers(0, 9)),
+                                 "messages": st.lists(_MESSAGE, max_size=4)},
+                                optional={"tags": st.lists(_VALUES, max_size=2), "vendor": _VALUES,
+                                          "channel": _VALUES, "metadata": st.just({"k": [1]}),
+                                          "rating": st.sampled_from([None, 4]), "participants": st.just(None)})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_RECORD, min_size=1, max_size=3))
+def test_neutral_fast_path_equals_the_validating_path_on_any_record(tmp_path, monkeypatch, records):
+    fast = _neutral(tmp_path, records)
+    with monkeypatch.context() as patch:
+        slow = _neutral(tmp_path, records, patch, plain=False)
+    strip = {"source"}
+    assert [t.model_dump(exclude=strip) if isinstance(t, Transcript) else ("failure", t.locator) for t in fast] == \
+        [t.model_dump(exclude=strip) if isinstance(t, Transcript) else ("failure", t.locator) for t in slow]
 
 
 @pytest.mark.parametrize(("message", "reason"), [

@@ -10,77 +10,28 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from conftest import make_transcript
 
 from chatqa.config import Config
-from chatqa.engine import Engine
 from chatqa.kinds.phrase import PhraseRule
 from chatqa.rulepack import load_catalogue
+from chatqa.run import engine_for
+from chatqa.testing import case_params, check_case
 
 CASES = Path(__file__).parent / "rules"
 
 
-def load_cases() -> list[Any]:
-    params = []
-    for path in sorted(CASES.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        code = data.pop("rule")
-        assert code == path.stem, f"{path}: rule {code} does not match the file name"
-        for name, case in data.items():
-            params.append(pytest.param(code, case, id=f"{code}-{name}"))
-    return params
-
-
 @cache
-def engine(code: str, configs: str = "") -> Engine:
-    options = yaml.safe_load(configs) if configs else {}
-    return Engine(Config(select=[code], rules={code: options} if options else {}))
+def engine(code: str) -> object:
+    return engine_for(Config(select=[code]))
 
 
-def run_case(code: str, case: dict[str, Any]) -> dict[str, Any]:
-    configs = dict(case.get("configs", {}))
-    if "library" in configs:  # library paths are relative to the case files
-        configs["library"] = str(CASES / configs["library"])
-    eng = engine(code, yaml.safe_dump(configs) if configs else "")
-    if "transcripts" in case:
-        transcripts = [make_transcript(rows, id=tid) for tid, rows in case["transcripts"].items()]
-    else:
-        transcripts = [make_transcript(case["transcript"])]
-    return {r.id: r for r in eng.run(transcripts)}
-
-
-def assert_findings(got: list[Any], want: list[dict[str, Any]], where: str) -> None:
-    assert len(got) == len(want), f"{where}: expected {len(want)} finding(s), got {[f.record() for f in got]}"
-    for finding, expected in zip(got, want, strict=True):
-        record = finding.record()
-        for key, value in expected.items():
-            if key == "message_contains":
-                assert value in record["message"], f"{where}: {record['message']!r}"
-            else:
-                assert record[key] == value, f"{where}: {key} is {record[key]!r}, expected {value!r}"
-
-
-@pytest.mark.parametrize(("code", "case"), load_cases())
-def test_rule_case(code: str, case: dict[str, Any]) -> None:
-    results = run_case(code, case)
-    want = case.get("findings", [])
-    if not isinstance(want, dict):
-        want = {"t1": want}
-    for tid, result in results.items():
-        findings = [f for f in result.findings if f.code == code]
-        assert_findings(findings, want.get(tid, []), tid)
-        if case.get("not_applicable"):
-            assert code in result.not_applicable
-        elif "not_applicable" in case:
-            assert code not in result.not_applicable
-        if "score" in case:
-            assert result.score == case["score"]
-        for key, value in case.get("metrics", {}).get(tid, {}).items():
-            assert getattr(result.metrics, key) == value, f"{tid}: {key}"
+@pytest.mark.parametrize("case", case_params(CASES))
+def test_rule_case(case):
+    check_case(case)
 
 
 def test_every_rule_has_cases():
@@ -109,5 +60,5 @@ def test_documented_examples_behave(rule: PhraseRule) -> None:
     role = "agent" if rule.scope == "any" else rule.scope
     for text, fires in [(t, True) for t in rule.examples.bad] + [(t, False) for t in rule.examples.good]:
         transcript = make_transcript([{"customer": "Hello"}, {role: text}])
-        got = [f for f in eng.check(transcript).findings if f.code == rule.code]
+        got = [f for f in eng.check(transcript).findings if f.code == rule.code]  # type: ignore[attr-defined]
         assert bool(got) == fires, f"{rule.code} example {'fires' if fires else 'passes'}: {text!r}"

@@ -12,18 +12,18 @@ import string
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple
 
+import msgspec
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ..metrics import Facts, Metrics, Reply
+from ..metrics import Facts, Metrics
 from ..model import Kind, Message, Role, Transcript
+from ..records import Conversation, Line
 from ..redact import mask_cards
 from ..registry import Registry
 from ..results import Finding, Level
 
-from ..matching import words_of
-
 if TYPE_CHECKING:
-    from ..matching import MessageMatches, PhraseIndex
+    from ..match import PhraseIndex, Scan
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?")
 
@@ -79,68 +79,68 @@ class Examples(BaseModel, frozen=True, extra="forbid"):
 
 
 class Context:
-    """Per-conversation state shared by all rules: metrics, replies, scoped messages and lazily
-    computed phrase matches."""
+    """Per-conversation state shared by all rules: the conversation's light record, metrics,
+    replies, scoped messages and (computed on first use) phrase matches. `transcript` is the
+    public pydantic model, built only for a rule that asks for it."""
 
-    def __init__(self, transcript: Transcript, metrics: Metrics, index: PhraseIndex | None = None,
+    def __init__(self, conversation: Conversation, metrics: Metrics, index: PhraseIndex | None = None,
                  facts: Facts | None = None) -> None:
-        self.transcript = transcript
+        self.conversation = conversation
+        self.lines = conversation.lines
         self.metrics = metrics
         self.index = index
-        self.facts = facts or Facts(transcript)
-        self._matches: dict[int, MessageMatches] = {}
-        self._scoped: dict[tuple[str, bool], list[Message]] = {}
-        self._words: dict[int, set[bytes]] = {}
-        self._hits: dict[int, frozenset[str]] | None = None
+        self.facts = facts or Facts(conversation.lines)
+        self._scan: Scan | None = None
+        self._transcript: Transcript | None = None
+        self._scoped: dict[tuple[str, bool], list[Line]] = {}
 
     @property
-    def replies(self) -> list[Reply]:
-        """Agent replies paired with the customer messages they answer."""
+    def transcript(self) -> Transcript:
+        """The conversation as the public `chatqa.Transcript` (built on first use)."""
+        if self._transcript is None:
+            self._transcript = self.conversation.transcript()
+        return self._transcript
+
+    @property
+    def replies(self) -> list[tuple[Line, Line, float | None]]:
+        """Agent replies paired with the customer messages they answer: (customer, agent, seconds)."""
         return self.facts.replies
 
-    def scoped(self, scope: str, include_internal: bool = False) -> list[Message]:
-        """The transcript's chat lines by `scope` (see `in_scope`), computed once."""
+    def scoped(self, scope: str, include_internal: bool = False) -> list[Line]:
+        """The conversation's chat lines by `scope` (see `in_scope`), computed once."""
         if not include_internal:
             return self.facts.lines[scope]
         key = (scope, include_internal)
         if key not in self._scoped:
-            self._scoped[key] = [m for m in self.transcript.messages if in_scope(m, scope, include_internal)]
+            self._scoped[key] = [m for m in self.lines if in_scope(m, scope, include_internal)]
         return self._scoped[key]
 
     @property
-    def hits(self) -> dict[int, frozenset[str]]:
-        """Message index -> the phrase keys that may match it (one word look-up per message)."""
-        if self._hits is None:
-            self._hits = {}
-            if self.index is not None:
-                keys_for = self.index.keys_for
-                for m in self.transcript.messages:
-                    words = self._words[m.index] = words_of(m.text)
-                    self._hits[m.index] = keys_for(words)
-        return self._hits
+    def scan(self) -> Scan:
+        """The conversation's phrase matches (one pass over its text, on first use)."""
+        if self._scan is None:
+            if self.index is None:
+                raise LookupError("this context has no phrase index")
+            self._scan = self.index.scan(self.lines, self.facts.lines, self.conversation.joined())
+        return self._scan
 
-    def words(self, message: Message) -> set[bytes]:
-        """The lowercase words of `message` (for the phrase pre-filter), computed once."""
-        found = self._words.get(message.index)
-        if found is None:
-            found = self._words[message.index] = words_of(message.text)
-        return found
-
-    def may_match(self, key: str, messages: list[Message]) -> list[Message]:
-        """The messages of `messages` where phrase key `key` can match at all."""
-        hits = self.hits
-        empty: frozenset[str] = frozenset()
-        return [m for m in messages if key in hits.get(m.index, empty)]
-
-    def matches(self, message: Message, key: str) -> list[tuple[int, int]]:
-        """Spans of phrase key `key` in `message` that none of its exceptions overlaps
-        (tokenised once, only if a pattern may match)."""
+    def candidates(self, key: str, scope: str, include_internal: bool = False) -> list[Line]:
+        """The messages of `scope` where phrase key `key` may match, in order (the others need
+        not be read)."""
         if self.index is None:
             return []
-        found = self._matches.get(message.index)
-        if found is None:
-            found = self._matches[message.index] = self.index.on(message.text, self.words(message))
-        return found.vetoed(key)
+        return self.scan.candidates(key, scope, include_internal)
+
+    def may_match(self, key: str, messages: list[Line]) -> list[Line]:
+        """The messages of `messages` where phrase key `key` may match at all."""
+        found = {m.index for m in self.candidates(key, "any", include_internal=True)}
+        return [m for m in messages if m.index in found]
+
+    def matches(self, message: Line, key: str) -> list[tuple[int, int]]:
+        """Spans of phrase key `key` in `message` that none of its exceptions overlaps."""
+        if self.index is None:
+            return []
+        return self.scan.vetoed(message, key)
 
 
 class Outcome(NamedTuple):
@@ -151,7 +151,7 @@ class Outcome(NamedTuple):
     findings: list[Finding]
 
 
-def in_scope(message: Message, scope: str, include_internal: bool = False) -> bool:
+def in_scope(message: Line | Message, scope: str, include_internal: bool = False) -> bool:
     """A chat line by the scope's role: visible lines only, unless internal ones are asked for."""
     if message.kind is Kind.MESSAGE:
         if message.internal and not include_internal:
@@ -181,6 +181,7 @@ class Rule(BaseModel):
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"quote"})
     corpus: ClassVar[bool] = False  # needs a pass over the whole run first (observe/finish)
+    note_type: ClassVar[Any] = None  # the type of `note` (msgspec-serialisable); None: notes are pickled
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> Rule:
@@ -207,7 +208,8 @@ class Rule(BaseModel):
     # folds the notes into a run state in run order and `merge` combines the states of parts
     # of a run (reduce); `finish` turns the state into the run-level result, which `conclude`
     # applies to each conversation's note. Notes and states must be picklable (they cross
-    # processes with --jobs and Dask).
+    # processes with --jobs and Dask); a kind that declares `note_type` has its notes spilled
+    # as MessagePack instead of pickles (faster).
     def note(self, ctx: Context) -> Any:
         """This conversation's contribution to the run (map)."""
         return None
@@ -232,7 +234,7 @@ class Rule(BaseModel):
         """Metrics, applicability and findings for one conversation, given the run's result."""
         return Outcome({}, True, [])
 
-    def finding(self, message: Message | None = None, span: tuple[int, int] | None = None,
+    def finding(self, message: Line | None = None, span: tuple[int, int] | None = None,
                 level: Level | None = None, conversations: tuple[str, ...] = (), **values: Any) -> Finding:
         """Build a finding with this rule's identity and its message filled in."""
         quote = None
@@ -242,7 +244,7 @@ class Rule(BaseModel):
         return Finding(
             code=self.code, rule=self.name, level=level or self.level, message=mask_cards(text),
             message_index=message.index if message is not None else None, span=span, quote=quote,
-            sent_at=message.sent_at if message is not None else None, conversations=conversations,
+            sent_at=message.sent_at if message is not None else None, conversations=conversations or msgspec.UNSET,
         )
 
 

@@ -3,19 +3,19 @@ plus ``detector`` (payment card numbers)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import Field
 
 from ..errors import ConfigError
-from ..model import Transcript
-from ..redact import find_cards
+from ..records import Conversation
+from ..redact import find_cards, may_hold_card
 from ..results import Finding
 from . import Context, Outcome, Rule, Scope, in_scope
 from .intervals import Interval, Intervals, Peaks
@@ -23,8 +23,6 @@ from .intervals import Interval, Intervals, Peaks
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _HANDLE = re.compile(r"@\w+")
-_SIGN_OFF = re.compile(r"\s[\^*~\-–—]\s?[a-z][a-z.]{0,19}\s*$")
-_NON_WORD = re.compile(r"[^\w<>]+")
 _SIGN_OFF_MARK = re.compile(r"[\^*~\-–—]")
 # ASCII text -> words: letters, "_", "<" and ">" kept (lowercased), digits "#", the rest a space.
 _KEY_TABLE = bytes(
@@ -35,10 +33,10 @@ _DIGITS = re.compile(r"\d+")
 _NAME_SPLIT = re.compile(r"[\s._@\-]+")
 
 
-def _names(transcript: Transcript) -> frozenset[bytes]:
+def _names(conversation: Conversation) -> frozenset[bytes]:
     """Name parts of everyone in the conversation (lowercase), to be normalised away."""
     found = set()
-    for name in {p.name for p in transcript.participants} | {m.author_name for m in transcript.messages}:
+    for name in {p.name for p in conversation.participants} | {m.author_name for m in conversation.lines}:
         for part in _NAME_SPLIT.split((name or "").lower()):
             if len(part) >= 2 and part.isalpha():
                 found.add(part.encode())
@@ -59,66 +57,75 @@ def _placeholder(match: re.Match[str]) -> str:
 
 
 def canned_key(text: str, names: frozenset[bytes], min_words: int, *, template: bool = False) -> int | None:
-    """A stable 64-bit key of a message with names, numbers, emails and URLs normalised away.
+    """The key of one message (see `canned_keys`)."""
+    return canned_keys([text], names, min_words, template=template)[0]
+
+
+_SEP = "\x1e"  # between messages: a control character (never in cleaned text), whitespace to `\S`
+_SIGN_OFF = re.compile(r"\s[\^*~\-–—]\s?[a-z][a-z.]{0,19}\s*$")
+_NON_WORDS = re.compile(r"[^\w<>\x1e]+")
+# ASCII text -> words: letters, "_", "<" and ">" kept (lowercased), digits "#", the message
+# separator kept, the rest a space.
+_WORDS_TABLE = bytes(c if c == 0x1E else b for c, b in enumerate(_KEY_TABLE))
+
+
+def canned_keys(texts: list[str], names: frozenset[bytes], min_words: int, *, template: bool = False
+                ) -> list[int | None]:
+    """Stable 64-bit keys of messages with names, numbers, emails and URLs normalised away.
 
     Words are lowercased and punctuation dropped; every run of digits reads the same; a
     trailing sign-off ("-Becky", "^JK") is dropped. With `template`, macro placeholders such
     as ``{customer_name}`` or ``{{order_id}}`` are read as the values they stand for. None for
-    messages shorter than `min_words` (acknowledgements are never canned).
+    messages shorter than `min_words` (acknowledgements are never canned). The messages are
+    normalised together: a message gets its own look only where it needs one (links, a mark
+    of a sign-off near its end).
     """
-    data = _normalised(_PLACEHOLDER.sub(_placeholder, text) if template else text)
-    if names and any(name in data for name in names):
-        data = b" " + data + b" "
-        for name in names:
-            word = b" " + name + b" "
-            while word in data:
-                data = data.replace(word, b" <name> ")
-        return _key(data, min_words)
-    found = _KEYS.get((data, min_words))
-    if found is None:
-        if len(_KEYS) >= _REMEMBERED:
-            _KEYS.clear()
-        found = _KEYS[data, min_words] = (_key(data, min_words),)
-    return found[0]
-
-
-_REMEMBERED = 20_000  # texts and keys remembered (agent lines repeat: macros, greetings), then forgotten
-_KEYS: dict[tuple[bytes, int], tuple[int | None]] = {}
-_NORMALISED: dict[str, bytes] = {}
-
-
-def _normalised(text: str) -> bytes:
-    """`text` lowercased, links, emails and handles as placeholders, without its sign-off,
-    punctuation as spaces, digit runs as "#" (remembered per text)."""
-    found = _NORMALISED.get(text)
-    if found is not None:
-        return found
-    low = text.lower()
+    if template:
+        texts = [_PLACEHOLDER.sub(_placeholder, t) for t in texts]
+    low = _SEP.join(texts).lower()
+    if low.count(_SEP) != len(texts) - 1:  # a message holds the separator: read it as the space it is
+        low = _SEP.join([t.replace(_SEP, " ") for t in texts]).lower()
+    lines = low.split(_SEP)
     if "@" in low or "http" in low or "www." in low:
-        low = _HANDLE.sub(" <handle> ", _EMAIL.sub(" <email> ", _URL.sub(" <url> ", low)))
-    tail = max(0, len(low) - 24)  # a sign-off is at most 22 characters long
-    if _SIGN_OFF_MARK.search(low, tail) and (sign_off := _SIGN_OFF.search(low, tail)):
-        low = low[:sign_off.start()]
+        lines = [_HANDLE.sub(" <handle> ", _EMAIL.sub(" <email> ", _URL.sub(" <url> ", x)))
+                 if "@" in x or "http" in x or "www." in x else x for x in lines]
+    if _SIGN_OFF_MARK.search(_SEP.join([x[-24:] for x in lines])):  # a sign-off is at most 22 characters long
+        lines = [_unsigned(x) for x in lines]
+    low = _SEP.join(lines)
     if low.isascii():
-        data = low.encode().translate(_KEY_TABLE)
+        data = low.encode().translate(_WORDS_TABLE)
     else:
-        data = _DIGITS.sub("#", _NON_WORD.sub(" ", low)).encode()
+        data = _DIGITS.sub("#", _NON_WORDS.sub(" ", low)).encode()
     while b"##" in data:
         data = data.replace(b"##", b"#")
-    if len(_NORMALISED) >= _REMEMBERED:
-        _NORMALISED.clear()
-    _NORMALISED[text] = data
-    return data
+    if names and any(name in data for name in names):
+        padded = b" " + data.replace(b"\x1e", b" \x1e ") + b" "
+        for name in names:
+            word = b" " + name + b" "
+            while word in padded:
+                padded = padded.replace(word, b" <name> ")
+        data = padded
+    # Each message as its words joined by one space (the separator is no space to bytes.split).
+    data = b" ".join(data.split()).replace(b" \x1e", b"\x1e").replace(b"\x1e ", b"\x1e")
+    crc32, adler32 = zlib.crc32, zlib.adler32
+    return [crc32(x) << 32 | adler32(x) if x.count(b" ") + 1 - x.count(b"<") - x.count(b"#") >= min_words
+            else _short(x, min_words) for x in data.split(b"\x1e")]
 
 
-def _key(data: bytes, min_words: int) -> int | None:
-    words = data.split()
-    joined = b" ".join(words)
-    # Placeholders and numbers are not words: count them only when they could matter.
-    if len(words) - joined.count(b"<") - joined.count(b"#") < min_words:
-        if sum(1 for w in words if b"<" not in w and b"#" not in w) < min_words:
-            return None
-    return int.from_bytes(hashlib.blake2b(joined, digest_size=8).digest(), "big")
+def _short(joined: bytes, min_words: int) -> int | None:
+    """The key of a message that may be too short to be canned (placeholders and numbers are not
+    words), or None."""
+    if sum(1 for w in joined.split() if b"<" not in w and b"#" not in w) < min_words:
+        return None
+    return zlib.crc32(joined) << 32 | zlib.adler32(joined)
+
+
+def _unsigned(text: str) -> str:
+    """`text` without a trailing sign-off."""
+    tail = max(0, len(text) - 24)
+    if _SIGN_OFF_MARK.search(text, tail) and (sign_off := _SIGN_OFF.search(text, tail)):
+        return text[:sign_off.start()]
+    return text
 
 
 class CannedRule(Rule):
@@ -136,6 +143,7 @@ class CannedRule(Rule):
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"canned", "total", "ratio", "max_ratio"})
     corpus: ClassVar[bool] = True
+    note_type: ClassVar[Any] = tuple[int | None, ...]
 
     @cached_property
     def library_keys(self) -> frozenset[int]:
@@ -159,13 +167,15 @@ class CannedRule(Rule):
             replies = data
         else:
             replies = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        keys = (canned_key(r, frozenset(), self.min_words, template=True) for r in replies)
+        keys = canned_keys(replies, frozenset(), self.min_words, template=True) if replies else []
         return frozenset(k for k in keys if k is not None)
 
     def note(self, ctx: Context) -> tuple[int | None, ...]:
         """The key of each visible agent chat line (None for short ones)."""
-        names = _names(ctx.transcript)
-        return tuple(canned_key(m.text, names, self.min_words) for m in ctx.scoped("agent"))
+        agents = ctx.scoped("agent")
+        if not agents:
+            return ()
+        return tuple(canned_keys([m.text for m in agents], _names(ctx.conversation), self.min_words))
 
     def new_state(self) -> dict[int, int]:
         """Agent-text key -> number of conversations it appears in."""
@@ -229,7 +239,9 @@ class DetectorRule(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding per message holding a card number."""
-        for m in ctx.transcript.messages:
+        if not may_hold_card(ctx.conversation.joined()):  # one look at the whole conversation first
+            return
+        for m in ctx.lines:
             if self.scope != "any" and not in_scope(m, self.scope, include_internal=True):
                 continue
             for start, end, _ in find_cards(m.text):
@@ -246,13 +258,14 @@ class ConcurrencyRule(Rule):
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"agent", "others", "max_others"})
     corpus: ClassVar[bool] = True
+    note_type: ClassVar[Any] = Interval | None
 
     def note(self, ctx: Context) -> Interval | None:
         """This conversation's open interval and agents (None without times or agents)."""
         window, names = ctx.facts.window, ctx.facts.agents
         if window is None or not names:
             return None
-        t = ctx.transcript
+        t = ctx.conversation
         return Interval(window[0].timestamp(), window[1].timestamp(), t.source, t.id, tuple(names))
 
     def new_state(self) -> Intervals:

@@ -7,9 +7,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from ..matching import PhraseIndex, parse_pattern
+from ..match import PhraseIndex, parse_pattern
 from ..saferegex import check_token_pattern
-from ..model import Message
+from ..records import Line
 from ..results import Finding
 from . import Context, Pattern, Rule, Scope
 
@@ -65,7 +65,7 @@ class PhraseRule(Rule):
         """Register the patterns and the exceptions."""
         index.add(self.key, self.patterns, self.exceptions)
 
-    def scoped(self, ctx: Context) -> list[Message]:
+    def scoped(self, ctx: Context) -> list[Line]:
         """The messages this rule reads, in order (each author's first `within` ones, if set)."""
         found = ctx.scoped(self.scope, self.include_internal)
         if not self.within:
@@ -79,24 +79,32 @@ class PhraseRule(Rule):
                 kept.append(m)
         return kept
 
-    def hits(self, ctx: Context, message: Message) -> list[tuple[int, int]]:
+    def candidates(self, ctx: Context) -> list[Line]:
+        """The messages of `scoped` where the patterns may match, in order (found without reading
+        the others)."""
+        found = ctx.candidates(self.key, self.scope, self.include_internal)
+        if found and self.within:
+            read = {m.index for m in self.scoped(ctx)}
+            found = [m for m in found if m.index in read]
+        return found
+
+    def hits(self, ctx: Context, message: Line) -> list[tuple[int, int]]:
         """Pattern spans in `message` that no exception overlaps."""
         return ctx.matches(message, self.key)
 
     def applies(self, ctx: Context) -> bool:
         """Only when the scope wrote something."""
-        return bool(self.scoped(ctx))
+        return bool(ctx.scoped(self.scope, self.include_internal))
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """Findings per matching message (forbid), once (require / min_count)."""
-        scoped = self.scoped(ctx)
+        found = self.candidates(ctx)
         if self.mode == "require":
-            if not any(self.hits(ctx, m) for m in ctx.may_match(self.key, scoped)):
-                yield self.finding(within=self.within or len(scoped))
+            if not any(self.hits(ctx, m) for m in found):
+                yield self.finding(within=self.within or len(self.scoped(ctx)))
             return
-        scoped = ctx.may_match(self.key, scoped)
         count = 0
-        for message in scoped:
+        for message in found:
             spans = self.hits(ctx, message)
             if not spans:
                 continue
@@ -106,8 +114,8 @@ class PhraseRule(Rule):
             for span in spans:
                 count += 1
                 if count == self.min_count:
-                    yield self.finding(message, span, count=self._total(ctx, scoped), min_count=self.min_count)
+                    yield self.finding(message, span, count=self._total(ctx, found), min_count=self.min_count)
                     return
 
-    def _total(self, ctx: Context, scoped: list[Message]) -> int:
-        return sum(len(self.hits(ctx, m)) for m in scoped)
+    def _total(self, ctx: Context, found: list[Line]) -> int:
+        return sum(len(self.hits(ctx, m)) for m in found)

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from ..matching import PhraseIndex
+from ..match import PhraseIndex
 from ..results import Finding
 from . import Context, Pattern, Rule, Scope
 from .phrase import PhraseRule, validate_patterns
@@ -65,13 +65,12 @@ class SequenceRule(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         """Findings on `then` messages after the first `when` message."""
         first: tuple[int, str] | None = None
-        for m in ctx.may_match(self._key("when"), ctx.scoped(self.when.scope)):
+        for m in ctx.candidates(self._key("when"), self.when.scope):
             if spans := ctx.matches(m, self._key("when")):
                 first = (m.index, m.text[spans[0][0]:spans[0][1]])
                 break
         if first is None:
             return
-        for m in ctx.may_match(self._key("then"), ctx.scoped(self.then.scope)):
+        for m in ctx.candidates(self._key("then"), self.then.scope):
             if m.index > first[0] and (spans := ctx.matches(m, self._key("then"))):
                 yield self.finding(m, spans[0], trigger=first[1])
-

@@ -9,8 +9,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ..metrics import is_chat
 from ..model import Role
+from ..records import is_chat
 from ..results import Finding, Level
 from . import Context, Duration, Rule, human_duration
 
@@ -34,19 +34,18 @@ class LatencyRule(Rule):
 
     def applies(self, ctx: Context) -> bool:
         """Needs times and a customer message (and, for later replies, a second reply)."""
-        timed = any(m.sent_at is not None for m in ctx.transcript.messages)
-        return timed and ctx.metrics.customer_messages > 0
+        return ctx.facts.timed and ctx.metrics.customer_messages > 0
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding per slow reply, on the reply."""
         pairs = ctx.replies[:1] if self.measure == "first" else ctx.replies[1:]
-        for reply in pairs:
-            if reply.seconds is None or reply.seconds <= self.max:
+        limit = self.max
+        for _, agent, seconds in pairs:
+            if seconds is None or seconds <= limit:
                 continue
-            level = Level.ERROR if self.error_above is not None and reply.seconds > self.error_above else None
-            yield self.finding(reply.agent, level=level, seconds=round(reply.seconds),
-                               waited=human_duration(reply.seconds), max=human_duration(self.max),
-                               error_above=human_duration(self.error_above or self.max))
+            level = Level.ERROR if self.error_above is not None and seconds > self.error_above else None
+            yield self.finding(agent, level=level, seconds=round(seconds), waited=human_duration(seconds),
+                               max=human_duration(limit), error_above=human_duration(self.error_above or limit))
 
 
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -81,9 +80,8 @@ class UnansweredRule(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding on the first unanswered customer message."""
-        messages = ctx.transcript.messages
-        last_agent = max((m.index for m in messages if is_chat(m, Role.AGENT)), default=-1)
-        trailing = [m for m in messages[last_agent + 1:] if is_chat(m, Role.CUSTOMER)]
+        last_agent = ctx.facts.last_agent
+        trailing = [m for m in ctx.lines[last_agent + 1:] if is_chat(m, Role.CUSTOMER)]
         if trailing and not all(self.closes(m.text) for m in trailing):
             yield self.finding(trailing[0], count=len(trailing))
 

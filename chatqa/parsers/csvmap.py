@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import ParseError
-from ..model import Kind, Role, Transcript
+from ..model import Kind, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import ParseOptions, RecordContext, Row, TableParser
 
@@ -96,7 +97,7 @@ class CsvParser(TableParser):
             groups.setdefault(row[1][col].strip(), []).append(row)
         yield from groups.items()
 
-    def convert(self, key: str, rows: list[Row], plan: _Plan, ctx: RecordContext) -> Transcript:
+    def convert(self, key: str, rows: list[Row], plan: _Plan, ctx: RecordContext) -> Conversation:
         """Map each row to a message."""
         cols = plan.columns
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from ..errors import ParseError
-from ..model import Channel, Role, Transcript
+from ..model import Channel, Role
+from ..records import Conversation
 from ..normalize import RawMessage, parse_time
 from . import JsonParser, RecordContext, VendorModel
 from .twcs import agent_id
@@ -61,7 +62,7 @@ class IbmTwitterParser(JsonParser):
         """An object with ``dialogHeader`` and ``dialogContent``."""
         return isinstance(value, dict) and "dialogHeader" in value and "dialogContent" in value
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Turns in order, then the agent's URL tweet."""
         conv = _Conversation.model_validate(record)
         head = conv.dialogHeader

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import field_validator
 
-from ..model import Channel, Kind, Rating, Role, Transcript
+from ..model import Channel, Kind, Rating, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 from .fields import rating_number
@@ -101,7 +102,7 @@ class IntercomParser(JsonParser):
         """A conversation object (``type: conversation``, parts or a source)."""
         return _is_conversation(value)
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """The source message first, then every part in order."""
         conv = _Conversation.model_validate(record)
         messages: list[RawMessage] = []

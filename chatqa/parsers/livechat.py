@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import AliasChoices, Field
 
-from ..model import Kind, Participant, Rating, Role, Transcript
+from ..model import Kind, Participant, Rating, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 from .fields import rating_number
@@ -83,7 +84,7 @@ class LiveChatParser(JsonParser):
             else:
                 yield loc, chat
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Map one thread's events to messages."""
         chat = _Chat.model_validate(record)
         thread = _Thread.model_validate(record["thread"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Kind, Participant, Rating, Role, Transcript
+from ..model import Kind, Participant, Rating, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 
@@ -69,7 +70,7 @@ class LiveChatV2Parser(JsonParser):
         """A chat whose ``events`` / ``messages`` carry ``user_type``."""
         return _is_chat(value)
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Read ``events`` (a superset of ``messages``), never both."""
         chat = _Chat.model_validate(record)
         use_events = chat.events is not None

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import field_validator
 
-from ..model import Kind, Participant, Rating, Role, Transcript
+from ..model import Kind, Participant, Rating, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 
@@ -103,7 +104,7 @@ class LivePersonParser(JsonParser):
         """A conversation record with ``info`` and ``messageRecords``."""
         return _is_record(value)
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Messages sorted on (timeL, seq), plus join and transfer events."""
         rec = _Record.model_validate(_undefined(record))
         agents = {a.agentId: a for a in rec.agentParticipants if a.agentId}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from pydantic import BeforeValidator, Field
 
 from ..model import Channel, Kind, Participant, Rating, Role, Transcript
-from ..normalize import RawMessage, iso
+from ..normalize import iso
+from ..records import Conversation, Line, RawMessage
 from ..redact import redact, redact_data
 from . import JsonParser, RecordContext, VendorModel, text_or_empty
 
@@ -44,6 +46,33 @@ class _Conversation(VendorModel):
     metadata: dict[str, Any] = {}
 
 
+class _Line(Line, gc=False):
+    """A neutral message as the JSON writes it, decoded straight into a line (in C)."""
+
+    sent_at: str | float | None = msgspec.field(default=None, name="time")  # type: ignore[assignment]  # ints as floats, as orjson reads them
+    author_name: str | None = msgspec.field(default=None, name="author")
+    author_id: str | None | msgspec.UnsetType = msgspec.UNSET  # type: ignore[assignment]
+    text: str | None = ""  # type: ignore[assignment]
+    user_type: Any = None  # a LiveChat v2 key: such a record is not a neutral one
+
+
+class _Record(msgspec.Struct):
+    """A neutral conversation written the plain way (string id, lowercase roles, no
+    participants or rating): what chatqa writes and what large exports hold."""
+
+    id: str
+    messages: list[_Line]
+    vendor: str | None = None
+    tags: list[str] = []
+    channel: Channel = Channel.CHAT
+    metadata: dict[str, Any] = {}
+    participants: Any = None
+    rating: Any = None
+
+
+_DECODER = msgspec.json.Decoder(_Record)
+
+
 class NeutralParser(JsonParser):
     """chatqa's neutral JSON: ``{"id": ..., "messages": [{"role", "author", "time", "text"}]}``."""
 
@@ -61,11 +90,27 @@ class NeutralParser(JsonParser):
         first = value["messages"][0] if value["messages"] else {}
         return isinstance(first, dict) and ("role" in first or not first) and "user_type" not in first
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
-        """Validate one neutral conversation and normalise it."""
-        fast = _plain(record, ctx)
-        if fast is not None:
-            return fast
+    def convert_bytes(self, raw: bytes, ctx: RecordContext) -> Conversation | None:
+        """A record written the plain way, decoded into typed lines in one step (the hot path of
+        large runs); None for anything else, which takes the validating path and its precise
+        errors. Both end in the same normalisation, so they give the same conversation."""
+        try:
+            record = _DECODER.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        lines = record.messages
+        if (not record.id or record.participants is not None or record.rating is not None
+                or (lines and lines[0].user_type is not None)):
+            return None
+        for line in lines:
+            if line.author_id is msgspec.UNSET:
+                line.author_id = line.author_name
+        return ctx.build(id=record.id, messages=lines, tags=record.tags, metadata=record.metadata,  # type: ignore[arg-type]
+                         channel=record.channel, **({"vendor": record.vendor} if record.vendor else {}))
+
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
+        """Validate one neutral conversation (forgiving: numbers as ids, any case of roles) and
+        normalise it."""
         conv = _Conversation.model_validate(record)
         messages = [
             RawMessage(
@@ -80,22 +125,6 @@ class NeutralParser(JsonParser):
             rating=conv.rating, channel=conv.channel, metadata=conv.metadata,
             **({"vendor": conv.vendor} if conv.vendor else {}),
         )
-
-
-def _plain(record: dict[str, Any], ctx: RecordContext) -> Transcript | None:
-    """A conversation written exactly as chatqa writes it (string id, lowercase roles, ISO times
-    in order, no participants or rating), normalised in one pass without pydantic's per-message
-    validators: the hot path of large runs. None for anything else, which then takes the
-    validating path and its precise errors."""
-    cid, vendor = record.get("id"), record.get("vendor")
-    tags, metadata = record.get("tags", ()), record.get("metadata", {})
-    if (type(cid) is not str or not cid.strip() or record.get("participants") is not None
-            or record.get("rating") is not None or record.get("channel") is not None or type(metadata) is not dict
-            or (vendor is not None and type(vendor) is not str)
-            or type(tags) is not list or any(type(t) is not str for t in tags)):
-        return None
-    return ctx.build_plain(id=cid, messages=record["messages"], tags=tags, metadata=metadata,
-                           **({"vendor": vendor} if vendor else {}))
 
 
 def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[str, Any]:

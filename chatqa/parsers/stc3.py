@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import Field
 
 from ..errors import ParseError
-from ..model import Channel, Role, Transcript
+from ..model import Channel, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 
@@ -39,7 +40,7 @@ class Stc3Parser(JsonParser):
         turns = value["turns"]
         return not turns or (isinstance(turns[0], dict) and "sender" in turns[0] and "utterances" in turns[0])
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """One message per utterance, author ``customer`` or ``helpdesk``."""
         dialogue = _Dialogue.model_validate(record)
         messages = []

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ParseError
-from ..model import Channel, Role, Transcript
+from ..model import Channel, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import ParseOptions, RecordContext, Row, TableParser
 
@@ -74,7 +75,7 @@ class TwcsParser(TableParser):
             threads.setdefault(root(_tweet_id(row[1][tid])), []).append(row)
         yield from threads.items()
 
-    def convert(self, key: str, rows: list[Row], plan: dict[str, int], ctx: RecordContext) -> Transcript:
+    def convert(self, key: str, rows: list[Row], plan: dict[str, int], ctx: RecordContext) -> Conversation:
         """One message per tweet; the thread id is the root tweet's id."""
         messages = []
         for line, row in rows:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Kind, Rating, Role, Transcript
+from ..model import Kind, Rating, Role
+from ..records import Conversation
 from ..normalize import RawMessage
 from . import JsonParser, RecordContext, VendorModel
 
@@ -77,7 +78,7 @@ class ZendeskChatParser(JsonParser):
         """A chat with a ``chat.*`` history, or an offline message."""
         return _is_chat(value)
 
-    def convert(self, record: Any, ctx: RecordContext) -> Transcript:
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """History items in order; an offline message is a one-message conversation."""
         chat = _Chat.model_validate(record)
         visitor = chat.visitor

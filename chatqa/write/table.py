@@ -6,10 +6,10 @@ import io
 from collections import Counter
 from typing import IO, Any
 
-from .outputs import Writer
-from .redact import redact, redact_pieces
-from .results import Result, Summary
-from .stats import RunStats, human_seconds
+from ..redact import redact, redact_pieces
+from ..results import Result, Summary
+from ..stats import RunStats, human_seconds
+from . import Options, Writer
 
 MAX_ROWS = 50
 DETAILS = 5  # conversations shown with their offending lines
@@ -18,13 +18,16 @@ DETAILS = 5  # conversations shown with their offending lines
 class TableWriter(Writer):
     """A rich table of the worst conversations (bounded), their findings, and a summary."""
 
+    name = "table"
+    suffixes = (".txt",)
+    summary = "the worst conversations, their offending lines and the run's summary (terminal)"
     needs_transcripts = True
 
-    def __init__(self, stream: IO[bytes], color: bool = False, max_rows: int = MAX_ROWS,
-                 redact_personal: bool = True, details: int = DETAILS) -> None:
-        super().__init__(stream)
-        self.color = color
-        self.redact_personal = redact_personal
+    def __init__(self, stream: IO[bytes], options: Options | None = None, max_rows: int = MAX_ROWS,
+                 details: int = DETAILS) -> None:
+        super().__init__(stream, options)
+        self.color = self.options.color
+        self.redact_personal = self.options.redact
         self.details = details
         self.max_rows = max_rows
         self.stats = RunStats(keep=max_rows)

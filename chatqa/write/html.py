@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import IO, Any
 
-from .kinds import Rule
-from .outputs import Writer
-from .redact import redact, redact_pieces
-from .results import Finding, Result, Summary
-from .stats import RunStats, human_seconds
+from ..redact import redact, redact_pieces
+from ..results import Finding, Result, Summary
+from ..stats import RunStats, human_seconds
+from . import Options, Writer
 
 WORST = 10
 MAX_AGENTS = 50
@@ -26,15 +25,17 @@ _COLORS = {"error": "#b91c1c", "warning": "#b45309", "suggestion": "#1d4ed8"}
 class HtmlWriter(Writer):
     """Collects run statistics and the worst conversations, then renders the page."""
 
+    name = "html"
+    suffixes = (".html", ".htm")
+    summary = "a self-contained report to forward (no script, nothing loaded from the network)"
     needs_transcripts = True
 
-    def __init__(self, stream: IO[bytes], rules: list[Rule], scorecard: str = "", critical: frozenset[str] = frozenset(),
-                 redact_personal: bool = True, worst: int = WORST) -> None:
-        super().__init__(stream)
-        self.rules = {r.code: r for r in rules}
-        self.scorecard = scorecard
-        self.redact_personal = redact_personal
-        self.stats = RunStats(keep=worst, critical=critical)
+    def __init__(self, stream: IO[bytes], options: Options | None = None, worst: int = WORST) -> None:
+        super().__init__(stream, options)
+        self.rules = {r.code: r for r in self.options.rules}
+        self.scorecard = self.options.scorecard
+        self.redact_personal = self.options.redact
+        self.stats = RunStats(keep=worst, critical=self.options.critical)
 
     def write(self, result: Result) -> None:
         """Count the result (kept if among the worst)."""
@@ -45,7 +46,7 @@ class HtmlWriter(Writer):
         from jinja2 import Environment, select_autoescape
 
         env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-        template = env.from_string((files("chatqa") / "templates" / "report.html.j2").read_text(encoding="utf-8"))
+        template = env.from_string((files("chatqa.write") / "templates" / "report.html.j2").read_text(encoding="utf-8"))
         stats = self.stats
         median_score = stats.median_score()
         html = template.render(

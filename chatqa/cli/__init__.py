@@ -1,0 +1,202 @@
+"""The ``chatqa`` command line: the group, shared options and helpers (the commands are in
+`check` and `commands`; heavy modules are imported inside them)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+EXIT_OK, EXIT_FAILED_CHECK, EXIT_USAGE, EXIT_PARSE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+_STDOUT_USED = False  # set once results go to stdout (then an interrupted run has written part of them)
+
+
+def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
+    """Parse ``a=b,c=d`` (repeatable) into a dict."""
+    out: dict[str, str] = {}
+    for value in values:
+        for item in filter(None, (p.strip() for p in value.split(","))):
+            key, sep, val = item.partition("=")
+            if not sep or not key.strip() or not val.strip():
+                raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=option)
+            out[key.strip()] = val.strip()
+    return out
+
+
+def _parse_options(map_: tuple[str, ...], role_map: tuple[str, ...], bots: tuple[str, ...], timezone: str | None,
+                   time_format: str | None, config: Any = None) -> Any:
+    """ParseOptions from the config file, overridden by the command-line flags."""
+    from pydantic import ValidationError
+
+    from ..parsers import ParseOptions
+    from ..parsers.csvmap import FIELDS
+
+    columns = {**(config.csv.columns if config else {}), **_pairs(map_, "--map")}
+    unknown = sorted(set(columns) - set(FIELDS))
+    if unknown:
+        raise click.BadParameter(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(FIELDS)}",
+                                 param_hint="--map")
+    roles = {**(config.csv.roles if config else {}), **_pairs(role_map, "--role-map")}
+    bot_ids = {b.strip() for v in bots for b in v.split(",") if b.strip()} | set(config.bots if config else ())
+    try:
+        return ParseOptions(
+            columns=columns, roles=roles, time_format=time_format or (config.csv.time_format if config else None),
+            timezone=timezone or (config.timezone if config else "UTC"), bot_ids=frozenset(bot_ids),
+        )
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = {"roles": "--role-map", "timezone": "--timezone"}.get(str(err["loc"][0]), "option")
+        raise click.BadParameter(err["msg"].removeprefix("Value error, "), param_hint=where) from None
+
+
+def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that reads exports."""
+    for option in reversed([
+        click.option("--vendor", default="auto", show_default=True, metavar="auto|NAME",
+                     help="Input format; `auto` detects it per file (see `chatqa formats`)."),
+        click.option("--map", "map_", multiple=True, metavar="FIELD=COLUMN,...",
+                     help="CSV column mapping, e.g. conversation=ticket_id,role=sender_type,time=created,"
+                          "text=body,author=agent_name."),
+        click.option("--role-map", multiple=True, metavar="VALUE=ROLE,...",
+                     help="CSV role values, e.g. Staff=agent,Visitor=customer,Bot=bot."),
+        click.option("--time-format", metavar="STRPTIME", help="CSV time format, e.g. '%d/%m/%Y %H:%M'."),
+        click.option("--timezone", metavar="ZONE", help="Zone of naive times (default UTC), e.g. Europe/Berlin."),
+        click.option("--bots", multiple=True, metavar="ID,...", help="Author ids to treat as bots."),
+        click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write parse failures to this file as JSONL."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"chatqa: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _check_output_path(output: Path | None, paths: Iterable[str], errors_file: Path | None = None) -> None:
+    """Refuse an output file (-o or --errors) that is one of the inputs, or a file inside an input
+    folder, however it is named (relative path, symlink, hard link)."""
+    for option, target in (("-o", output), ("--errors", errors_file)):
+        if target is None or not os.path.lexists(target):
+            continue
+        real = os.path.realpath(target)
+        for given in paths:
+            if os.path.isdir(given):
+                inside = real.startswith(os.path.realpath(given).rstrip(os.sep) + os.sep)
+            else:
+                try:
+                    inside = os.path.samefile(given, target)
+                except OSError:
+                    inside = os.path.realpath(given) == real
+            if inside:
+                _fail(f"{option} {target}: refusing to overwrite an input file")
+
+
+class _Cli(click.Group):
+    """Turn unexpected errors into one line and Ctrl-C into exit 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ..errors import ChatqaError
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # a file output is renamed into place only when complete; stdout may be partly written
+            what = "the output is incomplete" if _STDOUT_USED else "no output was written"
+            click.echo(f"chatqa: interrupted; {what}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except ChatqaError as exc:
+            message = str(exc)
+            if ": error: " in message:  # already "FILE: error: KEY: REASON", like parse failures
+                click.echo(message, err=True)
+                sys.exit(EXIT_USAGE)
+            _fail(message)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except BrokenPipeError:
+            sys.stderr.close()
+            sys.exit(EXIT_OK)
+        except Exception as exc:
+            if os.environ.get("CHATQA_DEBUG"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set CHATQA_DEBUG=1 for a traceback)",
+                  EXIT_INTERNAL)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chatqa")
+def main() -> None:
+    """Audit customer-support chat transcripts exported from chat vendors.
+
+    Start with `chatqa check PATH...` (files or folders; gzip is read transparently).
+    """
+
+
+def _rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options choosing and configuring the rules."""
+    for option in reversed([
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     help="Config file (default: the nearest chatqa.toml or pyproject.toml [tool.chatqa])."),
+        click.option("--select", multiple=True, metavar="RULES",
+                     help="Rules to run: codes, prefixes, names or groups, comma-separated (replaces config)."),
+        click.option("--ignore", multiple=True, metavar="RULES",
+                     help="Rules to skip: codes, prefixes, names or groups, comma-separated (replaces config)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _split(values: tuple[str, ...]) -> list[str] | None:
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def _config(config_path: Path | None, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
+            **overrides: Any) -> Any:
+    from ..config import load_config
+
+    return load_config(config_path, select=_split(select), ignore=_split(ignore), **overrides)
+
+
+def _loader(paths: tuple[str, ...], vendor: str, options: Any) -> Any:
+    """A Loader that prints each parse failure on stderr as it is met, and goes on."""
+    from ..inputs import Loader
+
+    loader = Loader(paths, vendor=vendor, options=options, errors="collect")
+    loader.on_failure = _echo
+    return loader
+
+
+def _echo(failure: Any) -> None:
+    click.echo(str(failure), err=True)
+
+
+def _output(output: Path | None) -> Any:
+    from ..write import atomic_output
+
+    global _STDOUT_USED
+    _STDOUT_USED = _STDOUT_USED or output is None
+
+    return atomic_output(output, sys.stdout.buffer)
+
+
+def _finish(loader: Any, errors_file: Path | None) -> None:
+    if errors_file is not None:
+        import orjson
+
+        from ..write import atomic_output
+
+        with atomic_output(errors_file, sys.stdout.buffer) as stream:
+            for failure in loader.failures:
+                stream.write(orjson.dumps(failure.model_dump()) + b"\n")
+    if loader.failures:
+        sys.exit(EXIT_PARSE)
+
+
+from . import check as _check_command  # noqa: E402, F401 - the commands register on `main`
+from . import commands as _commands  # noqa: E402, F401

@@ -1,0 +1,243 @@
+"""The other commands: export, sample, agree, rules, explain, formats."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import (_check_output_path, _config, _fail, _finish, _input_options, _loader, _output, _parse_options,
+               _rule_options, main)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@_input_options
+@click.option("--format", "fmt", type=click.Choice(["chatqa"]), default="chatqa", show_default=True,
+              help="Export format: chatqa's neutral JSONL.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (atomically).")
+@click.option("--no-redact", is_flag=True, help="Keep emails and phone numbers (card numbers are always masked).")
+def export(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
+           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
+           fmt: str, output: Path | None, no_redact: bool) -> None:
+    """Convert exports to chatqa's neutral JSONL, redacted so it is safe to share."""
+    import orjson
+
+    from ..parsers.neutral import to_neutral
+
+    options = _parse_options(map_, role_map, bots, timezone, time_format)
+    _check_output_path(output, paths, errors_file)
+    loader = _loader(paths, vendor, options)
+    with _output(output) as stream:
+        for transcript in loader:
+            stream.write(orjson.dumps(to_neutral(transcript, redact_personal=not no_redact)) + b"\n")
+    _finish(loader, errors_file)
+
+
+def _report(paths: tuple[str, ...], vendor: str, options: Any, config: Any) -> Any:
+    """Analyze the inputs into a Report, printing parse failures on stderr."""
+    from ..report import analyze
+
+    report = analyze(list(paths), config, vendor, **options.model_dump(exclude_defaults=True))
+    for failure in report.failures:
+        click.echo(str(failure), err=True)
+    return report
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@_input_options
+@_rule_options
+@click.option("-n", "count", type=click.IntRange(min=0), required=True, help="How many conversations to pick.")
+@click.option("--strategy", type=click.Choice(["random", "stratified", "risk"]), default="random", show_default=True,
+              help="random; stratified by --by; risk (low scores weighted up, critical findings always in).")
+@click.option("--by", metavar="FIELD", help="Column to stratify by: agent, vendor, tags (first tag), ...")
+@click.option("--allocation", type=click.Choice(["proportional", "equal"]), default="proportional",
+              show_default=True, help="How --strategy stratified shares n between strata.")
+@click.option("--per-agent", type=click.IntRange(min=1), metavar="K", help="Never more than K per agent.")
+@click.option("--seed", type=int, help="Seed for a reproducible sample (one is drawn and shown if omitted).")
+@click.option("--min-words", type=click.IntRange(min=0), metavar="W", help="Only conversations with W+ words.")
+@click.option("--both-sides", is_flag=True, help="Only conversations where customer and agent both wrote.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The review queue: .csv or .jsonl (default: CSV on stdout).")
+def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
+           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
+           config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], count: int,
+           strategy: str, by: str | None, allocation: str, per_agent: int | None, seed: int | None,
+           min_words: int | None, both_sides: bool, output: Path | None) -> None:
+    """Pick conversations for human review and write the review queue, with a reason per pick."""
+    import orjson
+
+    from ..run import engine_for
+    from ..sampling import SampleError
+    from ..sampling import sample as pick
+
+    config = _config(config_path, select, ignore)
+    options = _parse_options(map_, role_map, bots, timezone, time_format, config)
+    _check_output_path(output, paths, errors_file)
+    critical = frozenset(engine_for(config).scorer.critical)
+    report = _report(paths, vendor, options, config)
+    try:
+        queue = pick(report.conversations, count, strategy, by=by, per_agent=per_agent, seed=seed,  # type: ignore[arg-type]
+                     min_words=min_words, both_sides=both_sides, allocation=allocation,  # type: ignore[arg-type]
+                     findings=report.findings, critical=critical)
+    except SampleError as exc:
+        _fail(str(exc))
+    with _output(output) as stream:
+        if output is not None and output.suffix.lower() in (".jsonl", ".ndjson"):
+            for row in queue.to_dict("records"):
+                stream.write(orjson.dumps({k: (None if v is None or v != v else v) for k, v in row.items()}) + b"\n")
+        else:
+            stream.write(queue.to_csv(index=False).encode("utf-8"))
+    if len(queue) < count:
+        click.echo(f"chatqa: picked {len(queue)} of {count}: {queue.attrs['eligible']} conversations are eligible"
+                   + (f" and at most {per_agent} per agent" if per_agent else ""), err=True)
+    _finish(_Failures(report), errors_file)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--human", "labels", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
+              help="Labels CSV: conversation_id,code,present (1/0), optional human_score.")
+@_input_options
+@_rule_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def agree(paths: tuple[str, ...], labels: Path, vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
+          time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
+          config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], fmt: str) -> None:
+    """Compare chatqa's findings with a human reviewer's labels: precision, recall, kappa per rule."""
+    import orjson
+
+    from ..calibration import agreement
+
+    config = _config(config_path, select, ignore)
+    options = _parse_options(map_, role_map, bots, timezone, time_format, config)
+    _check_output_path(None, paths, errors_file)
+    report = _report(paths, vendor, options, config)
+    result = agreement(report, labels)
+    for problem in result["problems"]:
+        click.echo(problem, err=True)
+    if fmt == "json":
+        sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        _agreement_table(result)
+    _finish(_Failures(report), errors_file)
+
+
+def _agreement_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def fmt(value: Any) -> str:
+        return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    table = Table(title="agreement with human labels", header_style="bold")
+    for name in ("rule", "n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa"):
+        table.add_column(name, justify="left" if name == "rule" else "right")
+    for code, s in result["rules"].items():
+        table.add_row(code, *(fmt(s[k]) for k in ("n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa")))
+    console.print(table)
+    scores = result["scores"]
+    console.print(f"score vs human score: Spearman {fmt(scores['spearman'])} over {scores['n']} conversations")
+    missing = result["missing"]
+    if missing["conversations_not_in_run"]:
+        console.print(f"labelled conversations not in the run ({len(missing['conversations_not_in_run'])}): "
+                      + ", ".join(missing["conversations_not_in_run"][:10]))
+    if missing["codes_not_checked"]:
+        console.print("labelled codes chatqa did not check: " + ", ".join(missing["codes_not_checked"]))
+    console.print(f"conversations without labels: {missing['conversations_without_labels']}; "
+                  f"rules without labels: {', '.join(missing['rules_without_labels']) or 'none'}")
+
+
+class _Failures:
+    """A Report seen as a loader by `_finish` (its failures)."""
+
+    def __init__(self, report: Any) -> None:
+        self.failures = report.failures
+
+
+@main.command()
+@_rule_options
+def rules(config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
+    """List the rule catalogue (and which rules the config selects)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..run import engine_for
+
+    engine = engine_for(_config(config_path, select, ignore))
+    chosen = {r.code for r in engine.rules}
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    wide = console.width >= 120
+    table = Table(title="chatqa rules", header_style="bold")
+    for column in ("code", "name", "group", "level", "kind", "on"):
+        table.add_column(column, no_wrap=True)
+    if wide:
+        table.add_column("what it flags", overflow="fold", min_width=20)
+    for rule in engine.catalogue:
+        level = rule.level.value + (" (critical)" if rule.code in engine.scorer.critical else "")
+        row = [rule.code, rule.name, rule.group, level, rule.kind, "yes" if rule.code in chosen else "no"]
+        if wide:
+            row.append(" ".join(rule.description.split(". ")[0].split()).rstrip(".") + ".")
+        table.add_row(*row)
+    console.print(table)
+
+
+@main.command()
+@click.argument("rule", required=False, metavar="CODE|NAME")
+@click.option("--scoring", is_flag=True, help="Print the scoring formula instead.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Config file (default: the nearest chatqa.toml or pyproject.toml [tool.chatqa]).")
+def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
+    """Explain a rule (description, examples, thresholds, YAML) or, with --scoring, the score."""
+    from ..run import engine_for
+
+    engine = engine_for(_config(config_path))
+    if scoring:
+        click.echo(engine.scorer.explain())
+        return
+    if not rule:
+        _fail("give a rule code or name (see `chatqa rules`), or --scoring")
+    found = next((r for r in engine.catalogue if rule in (r.code, r.name) or rule.upper() == r.code), None)
+    if found is None:
+        _fail(f"unknown rule {rule!r} (see `chatqa rules`)")
+    click.echo(_explain_rule(found, engine))
+
+
+def _explain_rule(rule: Any, engine: Any) -> str:
+    import yaml
+
+    critical = " (critical: any finding sets the score to 0)" if rule.code in engine.scorer.critical else ""
+    out = [f"{rule.code} {rule.name}  [{rule.group}, {rule.level.value}{critical}, kind {rule.kind}]", "",
+           rule.description.strip(), "", "Flags:"]
+    out += [f"  - {ex}" for ex in rule.examples.bad]
+    out += ["Accepts:"] + [f"  - {ex}" for ex in rule.examples.good]
+    common = {"code", "kind", "level", "message", "description", "examples", "critical"}
+    settings = {k: v for k, v in rule.model_dump(exclude=common).items()
+                if not isinstance(v, list) or len(v) <= 3}
+    if settings:
+        out += ["", "Settings (override in [tool.chatqa.rules." + rule.name + "]):"]
+        out += [f"  {k} = {v!r}" for k, v in settings.items()]
+    out += ["", f"Rule file: {rule.path}", "", Path(rule.path).read_text(encoding="utf-8").rstrip()
+            if Path(rule.path).is_file() else yaml.safe_dump(rule.model_dump(), sort_keys=False)]
+    return "\n".join(out)
+
+
+@main.command()
+def formats() -> None:
+    """List the input formats chatqa reads (and that `--vendor auto` detects)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..parsers import all_parsers
+
+    table = Table(title="chatqa input formats", header_style="bold")
+    table.add_column("name")
+    table.add_column("syntax")
+    table.add_column("what")
+    for parser in sorted(all_parsers(), key=lambda p: p.name):
+        table.add_row(parser.name, "/".join(sorted(parser.syntaxes)), parser.summary)
+    Console(highlight=False).print(table)

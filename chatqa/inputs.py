@@ -1,0 +1,222 @@
+"""What a run reads, cut into units of work, and the accounting of every record read.
+
+A unit is a file, a part of a large JSON Lines file (cut at line ends, so that processes can
+share one file), a batch of raw records in memory (a Dask bag partition) or a batch of
+conversations given as objects. `read` turns one unit into conversations and failures;
+`Accounting` counts them so that ``records_in == conversations + failures``. `Loader` is
+`chatqa.load`: transcripts streamed from paths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from .errors import Failure, ParseError
+from .model import Transcript
+from .parsers import JsonParser, ParseOptions, all_parsers, detect, envelope_keys, get_parser, parse_file, registry
+from .read import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, split_lines
+from .records import Conversation
+from .results import Summary
+
+PART_BYTES = 4 << 20  # a JSON Lines file is cut into parts of about this size (~1,000 chats)
+BATCH = 1_000  # conversations or records per in-memory unit
+
+
+@dataclass(frozen=True)
+class File:
+    """A file, or the `lines` part of a JSON Lines file read by `vendor`."""
+
+    path: str
+    vendor: str
+    lines: LineRange | None = None
+    first: bool = True  # counts the file (its first part)
+
+
+@dataclass(frozen=True)
+class Records:
+    """Raw records in memory (dicts, or JSON text), named `name` in sources and errors."""
+
+    name: str
+    records: Sequence[Any]
+    vendor: str = "auto"
+
+
+@dataclass(frozen=True)
+class Objects:
+    """Conversations given as objects (Transcripts, or already light)."""
+
+    conversations: Sequence[Conversation | Transcript] = field(default_factory=list)
+
+
+Unit = File | Records | Objects
+PathArg = str | os.PathLike[str]
+
+
+def plan(inputs: Iterable[Any], vendor: str, options: ParseOptions, *, split: bool = False
+         ) -> Iterator[Unit | Failure | Skipped]:
+    """The work of a run, in input order: paths (folders walked; with `split`, large JSON Lines
+    files cut into parts) and Transcript objects (in batches)."""
+    if vendor != "auto":
+        registry.get(vendor)
+    batch: list[Transcript] = []
+    for item in inputs:
+        if isinstance(item, Transcript | Conversation):
+            batch.append(item)  # type: ignore[arg-type]
+            if len(batch) >= BATCH:
+                yield Objects(batch)
+                batch = []
+            continue
+        if batch:
+            yield Objects(batch)
+            batch = []
+        for path in iter_files([item]):
+            if isinstance(path, Failure | Skipped):
+                yield path
+                continue
+            parts = _parts(path, vendor, options) if split else None
+            if parts is None:
+                yield File(str(path), vendor)
+                continue
+            parser, ranges = parts
+            for i, lines in enumerate(ranges):
+                yield File(str(path), parser, lines, first=i == 0)
+    if batch:
+        yield Objects(batch)
+
+
+def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[LineRange]] | None:
+    """(parser, line ranges) for a large plain JSON Lines file; None to read it whole."""
+    try:
+        if path.stat().st_size < 2 * PART_BYTES:
+            return None
+        source = InputFile(path, envelopes=envelope_keys())
+        if source.head[:2] == GZIP_MAGIC or source.syntax != "jsonl" or source.encoding != "utf-8":
+            return None
+        parser = detect(source, options) if vendor == "auto" else get_parser(vendor)
+    except (OSError, ParseError):
+        return None  # read whole: the reader reports the problem as a one-process run would
+    if not isinstance(parser, JsonParser):
+        return None
+    return parser.name, split_lines(path, PART_BYTES)
+
+
+def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    """The conversations and failures of one unit, in order."""
+    if isinstance(unit, File):
+        yield from parse_file(unit.path, unit.vendor, options, lines=unit.lines)
+    elif isinstance(unit, Records):
+        yield from _records(unit, options)
+    else:
+        for item in unit.conversations:
+            yield Conversation.of(item) if isinstance(item, Transcript) else item
+
+
+def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    """Raw records, each read by the parser its structure (or `unit.vendor`) names."""
+    from .read import decode
+
+    parsers = [get_parser(unit.vendor)] if unit.vendor != "auto" else all_parsers()
+    for i, record in enumerate(unit.records):
+        where = f"[{i}]"
+        raw = record.encode() if isinstance(record, str) else record
+        value = decode(unit.name, where, raw)
+        if isinstance(value, Failure):
+            yield value
+            continue
+        parser = next((p for p in parsers if isinstance(p, JsonParser) and p.sniff_value(value)), None)
+        if parser is None:
+            reason = (f"{unit.vendor} records are table rows; give files instead" if unit.vendor != "auto"
+                      else "no known export format for this record; see `chatqa formats`")
+            yield Failure(source=unit.name, locator=where, reason=reason)
+            continue
+        yield from parser.parse_records(unit.name, [(where, value)], options)
+
+
+T = TypeVar("T")
+
+
+class Accounting:
+    """What a run read: files, conversations, failures and skipped files, so that
+    ``records_in == conversations + len(failures)``. `on_failure` (if set) is called with each
+    failure as it is met; with ``errors="raise"`` the first failure raises ParseError."""
+
+    def __init__(self, errors: Literal["raise", "collect"] = "collect",
+                 on_failure: Callable[[Failure], None] | None = None) -> None:
+        self.errors = errors
+        self.files = 0
+        self.conversations = 0
+        self.failures: list[Failure] = []
+        self.skipped: list[str] = []
+        self.on_failure = on_failure
+
+    @property
+    def records_in(self) -> int:
+        """Records read so far: conversations plus failures."""
+        return self.conversations + len(self.failures)
+
+    def summary(self) -> Summary:
+        """The counts as the JSON output's summary."""
+        return Summary(files=self.files, records_in=self.records_in, conversations=self.conversations,
+                       failures=self.failures, skipped=self.skipped)
+
+    def unit(self, unit: Unit | Failure | Skipped) -> Unit | None:
+        """Count a planned item: the unit to read, or None for a failure or a skipped file."""
+        if isinstance(unit, Skipped):
+            self.skipped.append(str(unit.path))
+            return None
+        if isinstance(unit, Failure):
+            self.fail(unit)
+            return None
+        if isinstance(unit, File) and unit.first:
+            self.files += 1
+        return unit
+
+    def count(self, items: Iterable[T | Failure]) -> Iterator[T]:
+        """The conversations of `items`, counting them and reporting the failures."""
+        for item in items:
+            if isinstance(item, Failure):
+                self.fail(item)
+            else:
+                self.conversations += 1
+                yield item
+
+    def fail(self, failure: Failure) -> None:
+        """Count (and report) one failure."""
+        self.failures.append(failure)
+        if self.on_failure is not None:
+            self.on_failure(failure)
+        if self.errors == "raise":
+            raise ParseError(failure.reason, failure.locator, failure.source)
+
+
+class Loader(Accounting):
+    """Stream Transcript objects from files and folders, accounting for every record.
+
+    With ``errors="raise"`` the first failure raises ParseError; with ``errors="collect"``
+    failures are kept in `failures` and the stream goes on. After iteration,
+    ``records_in == conversations + len(failures)``.
+    """
+
+    def __init__(self, paths: PathArg | Iterable[PathArg], vendor: str = "auto", options: ParseOptions | None = None,
+                 errors: Literal["raise", "collect"] = "raise") -> None:
+        super().__init__(errors)
+        self.paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+        self.vendor = vendor
+        self.options = options or ParseOptions()
+        if vendor != "auto":
+            registry.get(vendor)
+
+    def iter_conversations(self) -> Iterator[Conversation]:
+        """The light records instead of Transcripts (faster)."""
+        for unit in plan(self.paths, self.vendor, self.options):
+            found = self.unit(unit)
+            if found is not None:
+                yield from self.count(read(found, self.options))
+
+    def __iter__(self) -> Iterator[Transcript]:
+        for conversation in self.iter_conversations():
+            yield conversation.transcript()

@@ -1,0 +1,323 @@
+"""Phrase matching: every pattern of a rule set, found in a conversation in one compiled pass
+and decided by spaCy where it may match.
+
+`PhraseIndex.add` registers a rule's patterns (and the exceptions that veto them) under a key
+(``"CQ201"``). `PhraseIndex.scan` reads a conversation once: all patterns in one RE2 set over
+its text say which keys may match at all (see `scan`); for such a key, its own expression
+finds the messages, and spaCy's Matcher confirms the matches on windows of them around the
+patterns' anchor words (see `tokens`), with their exact token semantics (NORM, contractions,
+chat spellings). The pattern language is in `syntax`, the chat spellings in `lexicon`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+import re2
+
+from ..model import Kind, Role
+from ..records import Line
+from .lexicon import Lexicon
+from .scan import SPACES, WORDS, Scanned, Spelling, fold, raw_scanned, scanned, windows
+from .syntax import Pattern, parse_pattern
+from .tokens import Span, Tokens, spellings, surface_forms
+
+__all__ = ["Lexicon", "PhraseIndex", "Scan", "overlaps", "parse_pattern"]
+
+_RE2_MEMORY = 256 << 20  # for the set of every pattern (RE2 falls back to a slower engine beyond it)
+_SCANNED = (Kind.MESSAGE, Kind.NOTE)  # what phrase rules read
+
+
+class _Key(NamedTuple):
+    """A key's patterns: their ids, the expression that finds any of them in a text (None: a
+    pattern may match any text), their anchor words (as `Scan` looks for them: " word ") with
+    the patterns each anchors, and the patterns without anchor words."""
+
+    pids: tuple[int, ...]
+    finder: Any
+    needles: tuple[tuple[bytes, tuple[int, ...]], ...]
+    loose: tuple[int, ...]
+
+
+class PhraseIndex:
+    """All phrase patterns of a rule set, compiled once (on first use)."""
+
+    def __init__(self, lexicon: Lexicon | None = None, phrase_matcher: bool = True) -> None:
+        if lexicon is None:
+            from ..rulepack import core_lexicon
+
+            lexicon = core_lexicon()
+        self.lexicon = lexicon
+        self.phrase_matcher = phrase_matcher  # False: every pattern on spaCy's Matcher (for testing)
+        self._specs: dict[str, list[Pattern]] = {}
+        self._built = False
+
+    def add(self, key: str, patterns: Iterable[Pattern], exceptions: Iterable[Pattern] = ()) -> None:
+        """Register patterns under `key`, and `exceptions` whose matches veto overlapping ones.
+        Validated now: ValueError on a malformed compact pattern."""
+        for name, found in ((key, list(patterns)), (key + "!", list(exceptions))):
+            for p in found:
+                if isinstance(p, str):
+                    parse_pattern(p)
+            if found:
+                self._specs.setdefault(name, []).extend(found)
+        self._built = False
+
+    def keys(self) -> list[str]:
+        """Every registered key (exceptions are ``key + "!"``)."""
+        return list(self._specs)
+
+    def _build(self) -> None:
+        self.tokens = tokens = Tokens(self.lexicon, self.phrase_matcher)
+        texts, glued_left, glued_right = spellings(tokens.nlp, self.lexicon)
+        spelling = Spelling(texts, glued_left, glued_right, surface_forms(tokens.nlp, self.lexicon))
+        options = re2.Options()
+        options.max_mem = _RE2_MEMORY
+        self._scanned: list[Scanned] = []
+        self._regexes: list[Any] = []  # pattern id -> its expression, compiled (None: it may match anything)
+        self._owner: list[str] = []  # pattern id -> key
+        self._anchors: list[tuple[bytes, ...]] = []  # pattern id -> its anchor words, folded
+        self._always: list[int] = []  # patterns without anchor words
+        self._keys: dict[str, _Key] = {}
+        words: dict[bytes, list[int]] = {}
+        for key, specs in self._specs.items():
+            pids, regexes = [], []
+            for spec in specs:
+                slots = parse_pattern(spec) if isinstance(spec, str) else None
+                pid = tokens.add(key, spec, slots)
+                found = scanned(slots, tokens.norm, spelling) if slots is not None else raw_scanned(spec)
+                self._scanned.append(found)
+                self._regexes.append(None if found.regex is None else re2._re2.RE2(found.regex.encode(), options))
+                self._owner.append(key)
+                pids.append(pid)
+                regexes.append(found.regex)
+                anchors = tuple(sorted({fold(w).translate(WORDS) for w in found.anchors or ()}))
+                self._anchors.append(anchors)
+                for word in anchors:
+                    words.setdefault(word, []).append(pid)
+                if not anchors:
+                    self._always.append(pid)
+            finder = None
+            if None not in regexes:
+                finder = re2._re2.RE2(("(?:" + ")|(?:".join(regexes) + ")").encode(), options)  # type: ignore[arg-type]
+            by_word: dict[bytes, list[int]] = {}
+            for pid in pids:
+                for w in self._anchors[pid]:
+                    by_word.setdefault(b" " + w + b" ", []).append(pid)
+            self._keys[key] = _Key(tuple(pids), finder, tuple((w, tuple(p)) for w, p in sorted(by_word.items())),
+                                   tuple(pid for pid in pids if not self._anchors[pid]))
+        # Anchor words as literals (" word " in the text with every non-alphanumeric character a
+        # space): the set's automaton stays small whatever the text, unlike one of the patterns.
+        self._set = re2.Set.SearchSet(options)
+        self._words = list(words)
+        self._word_keys = [frozenset(self._owner[pid] for pid in words[w]) for w in self._words]
+        self._always_keys = frozenset(self._owner[pid] for pid in self._always)
+        for word in self._words:
+            self._set.Add(b" " + word + b" ")
+        self._set.Compile()
+        self._built = True
+
+    def refresh(self) -> None:
+        """Keep spaCy's vocabulary bounded (call between conversations)."""
+        if self._built:
+            self.tokens.refresh()
+
+    def scan(self, lines: Sequence[Line], scoped: dict[str, list[Line]] | None = None, text: str | None = None
+             ) -> Scan:
+        """Read one conversation: which keys may match, and where (see `Scan`); `scoped` are its
+        visible chat lines per scope and `text` every line's text, one per line, if the caller
+        has them."""
+        if not self._built:
+            self._build()
+        return Scan(self, lines, scoped, text)
+
+    def match(self, text: str, keys: Iterable[str] | None = None, *, prefilter: bool = True
+              ) -> dict[str, list[Span]]:
+        """Spans per key in one text (all keys, exceptions' ``key!`` included, or `keys`), before
+        exceptions veto any; keys without a match are left out. Without `prefilter`, spaCy runs
+        every pattern on the whole text (the reference the scan must agree with)."""
+        if not self._built:
+            self._build()
+        line = Line(role=Role.AGENT, text=text)
+        scan = self.scan([line]) if prefilter else None
+        found = {}
+        for key in (keys if keys is not None else self.keys()):
+            if scan is not None:
+                spans = scan.spans(line, key)
+            else:
+                spans = _longest_first(self.tokens.find(key, self._keys[key].pids, text))
+            if spans:
+                found[key] = spans
+        return found
+
+
+class Scan:
+    """One conversation as phrase rules read it, each part computed once, on first use:
+
+    * the keys that may match at all: one literal RE2 set of anchor words over all its text;
+    * for such a key, the lines of a scope where it may: the key's expression over the scope's
+      text (one search per line found);
+    * the spans in such a line: spaCy on windows of it around the anchor words.
+    """
+
+    def __init__(self, index: PhraseIndex, lines: Sequence[Line], scoped: dict[str, list[Line]] | None = None,
+                 text: str | None = None) -> None:
+        self.index = index
+        self.lines = lines
+        self._given = scoped or {}  # scope -> its lines, when the caller has them already
+        read = [line for line in lines if line.kind in _SCANNED]
+        if text is None or len(read) < len(lines):  # `text`: every line's text, one per line
+            text = "\n".join([line.text for line in read])
+        words = b" " + fold(text).translate(WORDS) + b" "  # a word w is " w " in it
+        present = index._set.Match(words) or ()
+        self.keys = index._always_keys.union(*[index._word_keys[i] for i in present])  # the keys that may match
+        self._present = {b" " + index._words[i] + b" " for i in present}
+        self._texts: dict[tuple[str, bool], tuple[list[Line], bytes, list[int]]] = {}
+        self._located: dict[tuple[str, str, bool], list[Line]] = {}
+        self._spans: dict[tuple[str, int], list[Span]] = {}
+        self._folded: dict[int, bytes] = {}  # line index -> its text folded
+
+    def candidates(self, key: str, scope: str, include_internal: bool = False) -> list[Line]:
+        """The lines of `scope` (see `chatqa.kinds.in_scope`) where `key` may match, in order."""
+        if key not in self.keys:
+            return []
+        ck = (key, scope, include_internal)
+        found = self._located.get(ck)
+        if found is None:
+            found = self._located[ck] = self._locate(key, *self._text(scope, include_internal))
+        return found
+
+    def _text(self, scope: str, include_internal: bool) -> tuple[list[Line], bytes, list[int]]:
+        """A scope's lines, their text (folded, one line each) and the lines' offsets in it."""
+        ck = (scope, include_internal)
+        found = self._texts.get(ck)
+        if found is None:
+            from ..kinds import in_scope
+
+            lines = self._given.get(scope) if not include_internal else None
+            if lines is None:
+                lines = [line for line in self.lines if in_scope(line, scope, include_internal)]
+            starts, at = [], 0
+            for line in lines:
+                starts.append(at)
+                at += len(line.text) + 1
+            found = self._texts[ck] = (lines, fold("\n".join([line.text for line in lines])), starts)
+        return found
+
+    def _locate(self, key: str, lines: list[Line], data: bytes, starts: list[int]) -> list[Line]:
+        finder = self.index._keys[key].finder
+        if finder is None:
+            return list(lines)
+        found = []
+        unanchored = re2._Anchor.UNANCHORED
+        pos, end = 0, len(data)
+        while pos <= end:  # a match, then on from the next line: one search per line found
+            start = finder.Match(unanchored, data, pos, end)[0][0]
+            if start < 0:
+                break
+            i = bisect.bisect_right(starts, start) - 1
+            found.append(lines[i])
+            if i + 1 >= len(starts):
+                break
+            pos = starts[i + 1]
+        return found
+
+    def spans(self, line: Line, key: str) -> list[Span]:
+        """Character spans of `key`'s patterns in `line`, longest first among overlaps, in text order."""
+        ck = (key, line.index)
+        found = self._spans.get(ck)
+        if found is None:
+            found = self._spans[ck] = self._find(line, key)
+        return found
+
+    def _find(self, line: Line, key: str) -> list[Span]:
+        if key not in self.keys or line.kind not in _SCANNED:
+            return []
+        index = self.index
+        k = index._keys[key]
+        text = line.text
+        folded = self._folded.get(line.index)
+        if folded is None:
+            folded = self._folded[line.index] = fold(text)
+        end = len(folded)
+        # The candidate patterns: an anchor word in the line (or none to look for), and their
+        # expression matching the line; `positions` are where their matches must be.
+        positions: list[int] = []
+        pids: list[int] = []
+        whole = False
+        found: dict[int, list[int]] = {}
+        words = b" " + folded.translate(WORDS) + b" "
+        for needle, owners in k.needles:
+            if needle in self._present:
+                at = words.find(needle)
+                while at >= 0:
+                    for pid in owners:
+                        found.setdefault(pid, []).append(at)
+                    at = words.find(needle, at + 1)
+        for pid in k.loose:
+            found[pid] = []
+        unanchored = re2._Anchor.UNANCHORED
+        for pid, ats in found.items():
+            regex = index._regexes[pid]
+            if regex is not None and regex.Match(unanchored, folded, 0, end)[0][0] < 0:
+                continue
+            pids.append(pid)
+            if ats:
+                positions.extend(ats)
+            elif regex is not None and index._scanned[pid].single:
+                positions.extend(_starts(regex, folded))  # one token without anchor words: around its matches
+            else:
+                whole = True  # no anchor words: the whole line
+        if not pids:
+            return []
+        scanned = [index._scanned[pid] for pid in pids]
+        if whole:
+            ranges = [(0, len(text))]
+        else:
+            ranges = windows(folded.translate(SPACES), positions, max(s.reach[0] for s in scanned),
+                             max(s.reach[1] for s in scanned))
+        key_pids = tuple(sorted(pids))
+        find = index.tokens.find
+        spans: list[Span] = []
+        for start, stop in ranges:
+            got = find(key, key_pids, text[start:stop])
+            spans.extend((a + start, b + start) for a, b in got) if start else spans.extend(got)
+        return _longest_first(spans) if len(spans) > 1 else spans
+
+    def vetoed(self, line: Line, key: str) -> list[Span]:
+        """Spans of `key` in `line` that no match of its exceptions overlaps."""
+        spans = self.spans(line, key)
+        if spans and key + "!" in self.keys:
+            vetoes = self.spans(line, key + "!")
+            spans = [s for s in spans if not overlaps(s, vetoes)]
+        return spans
+
+
+def _starts(regex: Any, data: bytes) -> list[int]:
+    """Every offset where `regex` matches (overlapping matches included)."""
+    found, pos, end = [], 0, len(data)
+    while pos < end:
+        start = regex.Match(re2._Anchor.UNANCHORED, data, pos, end)[0][0]
+        if start < 0:
+            break
+        found.append(start)
+        pos = start + 1
+    return found
+
+
+def _longest_first(spans: list[Span]) -> list[Span]:
+    """Drop spans contained in or overlapping an earlier, longer span; return in text order."""
+    kept: list[Span] = []  # sorted and disjoint: only the neighbours can overlap
+    for start, end in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        i = bisect.bisect_left(kept, (start, end))
+        if (i and kept[i - 1][1] > start) or (i < len(kept) and kept[i][0] < end):
+            continue
+        kept.insert(i, (start, end))
+    return kept
+
+
+def overlaps(span: Span, others: Iterable[Span]) -> bool:
+    """True when `span` overlaps any of `others`."""
+    return any(span[0] < b and a < span[1] for a, b in others)

@@ -1,0 +1,71 @@
+"""The compact phrase-pattern language (parsed here; compiled by `tokens` and `scan`).
+
+A phrase pattern is a string of token slots separated by spaces, matched on spaCy's NORM
+(lowercase, contractions expanded: "I'm" and "I am" both give ``i am``):
+
+* ``please hold`` — literal words (contractions and chat spellings normalised: ``pls``);
+* ``(hold|hang) on`` — alternatives for one slot; an alternative may be several words:
+  ``(a moment|one sec)``;
+* ``please? hold`` or ``(just|kindly)? hold`` — an optional slot;
+* ``*`` — any one word; ``*3`` — up to three words or commas (never across a sentence end);
+* ``#`` — a number (``5``, ``five``); ``<name>`` — a capitalised word that is not a common
+  word (for introductions such as "I'm Sam"); ``<signoff>`` — a first name signed with a
+  dash, caret or tilde as on social channels ("-Becky", "^Rachel").
+
+Hyphens and ellipses between words are skipped, so ``hold on`` matches "hold-on" and
+"hold... on" (and a hyphen in a pattern is optional: ``double-click`` matches "double click").
+A raw spaCy Matcher pattern (a list of token dicts) is accepted as well.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+SKIP_ORTHS = ("-", "–", "—", "...", "…", "..", "~")  # tokens a match may skip between two words
+SENTENCE_ENDS = (".", "!", "?", "...", "…", "!!", "??", "?!", "!?", ";")  # a `*N` gap never crosses these
+SPECIALS = ("#", "<name>", "<signoff>")
+Pattern = str | list[dict[str, Any]]
+
+_SLOT = re.compile(r"\([^()]*\)\??|\S+")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One token position of a compact pattern."""
+
+    words: tuple[tuple[str, ...], ...]  # alternatives, each a sequence of words
+    optional: bool = False
+    special: str = ""  # "", "*", "*N", "#", "<name>", "<signoff>"
+
+    @property
+    def gap(self) -> int | None:
+        """For ``*N``: N (``*`` is one word, not a gap); None otherwise."""
+        return int(self.special[1:]) if self.special.startswith("*") and self.special[1:] else None
+
+
+def parse_pattern(text: str) -> list[Slot]:
+    """Parse the compact pattern syntax into slots (ValueError on a malformed pattern)."""
+    slots = []
+    for raw in _SLOT.findall(text.strip()):
+        optional = raw.endswith("?") and len(raw) > 1
+        body = raw[:-1] if optional else raw
+        if body.startswith("(") != body.endswith(")"):
+            raise ValueError(f"unbalanced parentheses in {text!r}")
+        if body.startswith("("):
+            alternatives = [a.strip() for a in body[1:-1].split("|")]
+            if not all(alternatives):
+                raise ValueError(f"empty alternative in {text!r}")
+            slots.append(Slot(tuple(tuple(a.split()) for a in alternatives), optional))
+        elif re.fullmatch(r"\*\d*", body) or body in SPECIALS:
+            slots.append(Slot((), optional, body))
+        elif any(c in body for c in "()|"):
+            raise ValueError(f"misplaced '(', ')' or '|' in {text!r}")
+        else:
+            slots.append(Slot(((body,),), optional))
+    if not slots:
+        raise ValueError("empty pattern")
+    if all(s.optional or s.special.startswith("*") for s in slots):
+        raise ValueError(f"pattern {text!r} has no required word")
+    return slots

@@ -1,0 +1,298 @@
+"""What every parser builds on: `Parser`, `JsonParser` and `TableParser`, the options they
+receive and the context a record is converted in.
+
+A parser turns the records of one format into conversations (`RecordContext.build`, which
+runs the one normalisation path) and reports each record it cannot read as a `Failure`
+naming the place; only a file that cannot be read at all raises ParseError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import tzinfo
+from functools import cached_property
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import Failure, ParseError, join_locator
+from ..model import Channel, Role
+from ..normalize import normalise
+from ..read import InputFile, Record, Syntax, csv_rows, decode, json_records
+from ..records import Conversation, Line
+
+# What converting a record may raise besides ParseError: the record is a Failure, the run goes on.
+RECORD_ERRORS = (ParseError, ValidationError, LookupError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+class ParseOptions(BaseModel, frozen=True):
+    """Options every parser receives (from the CLI, the config file or the library call)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bot_ids: frozenset[str] = frozenset()
+    """Author ids to treat as bots, for exports that do not mark bots."""
+    timezone: str = "UTC"
+    """Zone for naive times (IANA name); offsets in the data always win."""
+    columns: dict[str, str] = Field(default_factory=dict)
+    """CSV: chatqa field -> column name (conversation, role, time, text, author, ...)."""
+    roles: dict[str, Role] = Field(default_factory=dict)
+    """CSV: role value in the file -> chatqa role (case-insensitive)."""
+    time_format: str | None = None
+    """CSV: an explicit strptime format for the time column."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @cached_property
+    def tz(self) -> tzinfo:
+        """The zone object for naive times."""
+        return ZoneInfo(self.timezone)
+
+
+class VendorModel(BaseModel):
+    """Base for models of raw vendor records: unknown keys ignored, numeric ids accepted."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
+
+
+def text_or_empty(value: Any) -> Any:
+    """Before-validator: a null text becomes an empty string."""
+    return "" if value is None else value
+
+
+class Parser:
+    """Base class of every format parser (built-in or plug-in).
+
+    Subclasses set `name`, `summary`, `syntaxes` and `priority` (and `channel`), and implement
+    `sniff` (does this file look like my format?) and `parse` (yield a Conversation or a
+    Failure per record; raise ParseError only when the whole file is unreadable).
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    syntaxes: ClassVar[frozenset[Syntax]]
+    priority: ClassVar[int] = 50  # higher sniffs first; generic formats go low
+    channel: ClassVar[Channel] = Channel.CHAT  # the channel of this format's conversations, unless a record says
+    envelope: ClassVar[str | None] = None  # the key of API responses holding a list of records
+
+    def sniff(self, source: InputFile, options: ParseOptions) -> bool:
+        """Return True when `source` looks like this parser's format."""
+        raise NotImplementedError
+
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+        """Yield one Conversation per conversation and one Failure per unreadable record."""
+        raise NotImplementedError
+
+
+class RecordContext:
+    """What a parser needs while converting one record: where it is and the options."""
+
+    def __init__(self, parser: Parser, source: InputFile | str, locator: str, options: ParseOptions):
+        self.parser = parser
+        self.name = source if isinstance(source, str) else source.name
+        self.locator = locator
+        self.options = options
+
+    @property
+    def ref(self) -> str:
+        """``path#locator`` for the conversation's source (``line 3`` shortened to ``L3``)."""
+        loc = self.locator
+        if loc.startswith("line "):
+            head, _, rest = loc[5:].partition(", ")
+            loc = f"L{head}" + (f".{rest}" if rest else "")
+        elif loc.startswith("[") and "]" in loc:
+            close = loc.index("]")
+            loc = loc[1:close] + loc[close + 1:]
+        return f"{self.name}#{loc}" if loc else self.name
+
+    def build(self, *, messages: list[Line], **fields: Any) -> Conversation:
+        """Normalise a conversation (raw lines from `RawMessage`) with this record's vendor,
+        channel, source and options."""
+        opts = self.options
+        fields.setdefault("vendor", self.parser.name)
+        fields.setdefault("channel", self.parser.channel)
+        return normalise(source=self.ref, lines=messages, tz=opts.tz, time_format=opts.time_format,
+                         bot_ids=opts.bot_ids, **fields)
+
+
+class JsonParser(Parser):
+    """A parser for JSON / JSON Lines exports.
+
+    Subclasses implement `is_record` (does a value look like one of my records?) and
+    `convert` (one record -> Conversation). A top-level value is either a record or, when
+    `envelope` names a key, an API response holding a list of records under it (an empty
+    list is recognised by one of `envelope_markers`). Any validation error in a record
+    becomes a Failure for that record alone. `convert_bytes` may read a JSON Lines record
+    straight from its bytes (faster than decoding it first).
+    """
+
+    syntaxes: ClassVar[frozenset[Syntax]] = frozenset({"json", "jsonl"})
+    envelope_markers: ClassVar[tuple[str, ...]] = ()
+
+    def sniff(self, source: InputFile, options: ParseOptions) -> bool:
+        """Sniff the first top-level JSON value."""
+        value = source.first_record
+        return value is not None and self.sniff_value(value)
+
+    def is_record(self, value: Any) -> bool:
+        """Return True when `value` has the structure of one of this format's records."""
+        raise NotImplementedError
+
+    def _enveloped(self, value: Any) -> list[Any] | None:
+        if self.envelope and isinstance(value, dict) and isinstance(value.get(self.envelope), list):
+            return value[self.envelope]
+        return None
+
+    def sniff_value(self, value: Any) -> bool:
+        """A record, or an envelope whose first record is one."""
+        items = self._enveloped(value)
+        if items is None:
+            return self.is_record(value)
+        return self.is_record(items[0]) if items else any(k in value for k in self.envelope_markers)
+
+    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """Yield (locator, record) for each conversation in a top-level value."""
+        items = self._enveloped(value)
+        if items is None:
+            yield "", value
+        else:
+            for i, item in enumerate(items):
+                yield f"{self.envelope}[{i}]", item
+
+    def convert(self, record: Any, ctx: RecordContext) -> Conversation:
+        """Turn one record into a Conversation (raise ParseError or ValidationError)."""
+        raise NotImplementedError
+
+    def convert_bytes(self, raw: bytes, ctx: RecordContext) -> Conversation | None:
+        """A JSON Lines record converted from its bytes, or None to decode it and `convert` it."""
+        return None
+
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+        """Read every top-level value of the file (see `parse_records`)."""
+        yield from self.parse_records(source.name, json_records(source), options)
+
+    def parse_records(self, name: str, records: Iterable[Record | Failure], options: ParseOptions
+                      ) -> Iterator[Conversation | Failure]:
+        """Unpack and convert each top-level value (raw JSON bytes or a value) of `records`, read
+        from `name` (a file, or a batch of records in memory)."""
+        for item in records:
+            if isinstance(item, Failure):
+                yield item
+                continue
+            top, value = item
+            if type(value) is bytes:
+                try:
+                    fast = self.convert_bytes(value, RecordContext(self, name, top, options))
+                except RECORD_ERRORS as exc:
+                    yield record_failure(exc, name, top)
+                    continue
+                if fast is not None:
+                    yield fast
+                    continue
+                value = decode(name, top, value)
+                if isinstance(value, Failure):
+                    yield value
+                    continue
+            try:
+                records_ = list(self.records(value))
+            except RECORD_ERRORS as exc:
+                yield record_failure(exc, name, top)
+                continue
+            for loc, record in records_:
+                where = join_locator(top, loc)
+                try:
+                    if not self.is_record(record):
+                        raise ParseError(not_a_record(self))
+                    yield self.convert(record, RecordContext(self, name, where, options))
+                except RECORD_ERRORS as exc:
+                    yield record_failure(exc, name, where)
+
+
+Row = tuple[int, list[str]]
+
+
+class TableParser(Parser):
+    """A parser for CSV exports with one message per row.
+
+    Subclasses implement `sniff_header`, `plan` (resolve the columns they need, raising
+    ParseError when one is missing), `group` (rows -> conversations) and `convert`. Rows
+    with the wrong number of fields are failures of their own; a conversation with a bad
+    row fails as a whole, naming the row.
+    """
+
+    syntaxes: ClassVar[frozenset[Syntax]] = frozenset({"csv"})
+
+    def sniff(self, source: InputFile, options: ParseOptions) -> bool:
+        """Sniff the header row."""
+        return self.sniff_header(source.csv_header, options)
+
+    def sniff_header(self, header: list[str], options: ParseOptions) -> bool:
+        """Return True when the header has this format's columns."""
+        raise NotImplementedError
+
+    def plan(self, header: list[str], options: ParseOptions) -> Any:
+        """Resolve column positions from the header (raise ParseError if one is missing)."""
+        raise NotImplementedError
+
+    def group(self, rows: list[Row], plan: Any) -> Iterator[tuple[str, list[Row]]]:
+        """Yield (conversation id, rows) per conversation, in file order."""
+        raise NotImplementedError
+
+    def convert(self, key: str, rows: list[Row], plan: Any, ctx: RecordContext) -> Conversation:
+        """Turn one conversation's rows (id `key`) into a Conversation."""
+        raise NotImplementedError
+
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+        """Read all rows, group them into conversations and convert each one."""
+        header, reader = csv_rows(source)
+        plan = self.plan(header, options)
+        rows: list[Row] = []
+        try:
+            for line, fields in reader:
+                if len(fields) != len(header):
+                    yield Failure(source=source.name, locator=f"line {line}",
+                                  reason=f"expected {len(header)} fields, found {len(fields)}")
+                else:
+                    rows.append((line, fields))
+        except ParseError as exc:  # the CSV reader cannot go on; keep what was read
+            yield exc.failure(source.name)
+        for key, members in self.group(rows, plan):
+            where = f"line {members[0][0]}"
+            try:
+                yield self.convert(key, members, plan, RecordContext(self, source, where, options))
+            except RECORD_ERRORS as exc:
+                failure = exc.failure(source.name) if isinstance(exc, ParseError) and exc.locator \
+                    else record_failure(exc, source.name, where)
+                yield failure.model_copy(update={"reason": f"{failure.reason}; conversation {key} skipped"})
+
+
+def not_a_record(parser: Parser) -> str:
+    """The reason for a value that is not one of `parser`'s records."""
+    article = "an" if parser.name[:1] in "aeiou" else "a"
+    return f"not {article} {parser.name} record ({parser.summary})"
+
+
+def record_failure(exc: Exception, source: str, where: str) -> Failure:
+    """Describe why one record could not be converted, with its locator."""
+    if isinstance(exc, ParseError):
+        return exc.at(where).failure(source)
+    if isinstance(exc, ValidationError):
+        err = exc.errors(include_url=False)[0]
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f", got {str(got)[:40]!r}"
+        reason = f"{err['msg'][0].lower()}{err['msg'][1:]}{shown}"
+        if err["type"] == "missing":
+            reason = f"missing field {str(err['loc'][-1])!r}"
+        return Failure(source=source, locator=join_locator(where, path), reason=reason)
+    if isinstance(exc, KeyError):
+        return Failure(source=source, locator=where, reason=f"missing field {exc.args[0]!r}")
+    return Failure(source=source, locator=where, reason=f"unexpected structure ({exc})")

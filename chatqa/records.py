@@ -1,0 +1,130 @@
+"""The light records a run works on: a `Conversation` of `Line` s.
+
+Parsers and the normaliser produce these, rules read them, and the public pydantic
+`Transcript` (chatqa.model) is built from one only when someone asks for it
+(`chatqa.load`, `Result.transcript`, a plug-in rule reading ``ctx.transcript``). They are
+msgspec structs: cheap to create (in C, straight from JSON for the neutral format) and to
+serialise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from .model import Channel, Kind, Message, Participant, Rating, Role, Transcript
+
+
+class Line(msgspec.Struct, gc=False):
+    """One message of a conversation, with the attributes of `chatqa.Message`.
+
+    A parser hands the normaliser lines holding raw values (`sent_at` as the export wrote the
+    time); once normalised, `sent_at` is an aware UTC datetime or None, `text` is plain, and
+    `index` is the position after sorting by time.
+    """
+
+    role: Role
+    text: str = ""
+    sent_at: datetime | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    kind: Kind = Kind.MESSAGE
+    internal: bool = False
+    event: str | None = None
+    index: int = 0
+
+    @property
+    def visible(self) -> bool:
+        """True when the customer could see this entry."""
+        return not self.internal
+
+
+class RawLine(Line, gc=False):
+    """A line as vendor parsers give it: `html` marks an HTML body, `seq` breaks time ties
+    before export order does (e.g. LivePerson's ``seq``), `loc` is the place in the file."""
+
+    html: bool = False
+    seq: float = 0.0
+    loc: str = ""
+
+
+def RawMessage(role: Role, text: str = "", time: Any = None, author_id: str | None = None,  # noqa: N802
+               author_name: str | None = None, kind: Kind = Kind.MESSAGE, internal: bool = False,
+               event: str | None = None, html: bool = False, loc: str = "", seq: float = 0.0) -> RawLine:
+    """A parser's view of one message before normalisation: `time` is the raw export value
+    (string, epoch number, datetime or None); see `RawLine`."""
+    return RawLine(role=role, text=text, sent_at=time, author_id=author_id, author_name=author_name, kind=kind,
+                   internal=internal, event=event, html=html, seq=seq, loc=loc)
+
+
+class Conversation(msgspec.Struct):
+    """One normalised conversation. `participants` are those the export lists; everyone who
+    wrote is added by `people` (as the public Transcript lists them)."""
+
+    id: str
+    vendor: str
+    source: str
+    lines: list[Line]
+    channel: Channel = Channel.CHAT
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    tags: tuple[str, ...] = ()
+    rating: Rating | None = None
+    participants: list[Participant] = []
+    metadata: dict[str, Any] = {}
+    text: str | None = None  # every line's text, one per line (see `joined`)
+
+    def joined(self) -> str:
+        """Every line's text joined by newlines (computed once; the normaliser sets it)."""
+        if self.text is None:
+            self.text = "\n".join([line.text for line in self.lines])
+        return self.text
+
+    def people(self) -> list[Participant]:
+        """The listed participants, then every other author once (system events have none).
+        An id seen both as a bot and as a human agent is listed as the agent (an admin whose
+        automated message was sent on their behalf)."""
+        people: dict[str, dict[str, Any]] = {}
+        for p in self.participants:
+            people.setdefault(p.id, {"id": p.id, "name": p.name, "role": p.role})
+        for line in self.lines:
+            key = line.author_id or line.author_name
+            if key and line.role is not Role.SYSTEM:
+                known = people.get(key)
+                if known is None:
+                    people[key] = {"id": key, "name": line.author_name, "role": line.role}
+                elif line.role is Role.AGENT and known["role"] is Role.BOT:
+                    known["role"] = Role.AGENT
+        return [Participant.model_validate(p) for p in people.values()]
+
+    def transcript(self) -> Transcript:
+        """The public pydantic model of this conversation."""
+        return Transcript.model_validate({
+            "id": self.id, "vendor": self.vendor, "source": self.source, "channel": self.channel,
+            "participants": self.people(),
+            "messages": [{"index": m.index, "role": m.role, "author_id": m.author_id, "author_name": m.author_name,
+                          "sent_at": m.sent_at, "text": m.text, "kind": m.kind, "internal": m.internal,
+                          "event": m.event} for m in self.lines],
+            "started_at": self.started_at, "ended_at": self.ended_at, "tags": self.tags, "rating": self.rating,
+            "metadata": self.metadata,
+        })
+
+    @classmethod
+    def of(cls, transcript: Transcript) -> Conversation:
+        """The light form of a public Transcript (as given: a Transcript is already normalised)."""
+        t = transcript
+        return cls(
+            id=t.id, vendor=t.vendor, source=t.source, channel=t.channel, started_at=t.started_at,
+            ended_at=t.ended_at, tags=t.tags, rating=t.rating, participants=list(t.participants),
+            metadata=t.metadata,
+            lines=[Line(role=m.role, text=m.text, sent_at=m.sent_at, author_id=m.author_id,
+                        author_name=m.author_name, kind=m.kind, internal=m.internal, event=m.event, index=m.index)
+                   for m in t.messages],
+        )
+
+
+def is_chat(line: Line | Message, role: Role) -> bool:
+    """A visible chat line (kind message) written by `role`."""
+    return line.role is role and line.kind is Kind.MESSAGE and not line.internal

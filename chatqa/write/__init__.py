@@ -1,0 +1,103 @@
+"""Writing a run's results: one writer per output format, registered under the
+``chatqa.writers`` entry point (name, file suffixes, one constructor), like parsers and rule
+kinds, so a plug-in adds a format the same way. Outputs are written atomically.
+
+A writer receives the results one by one (`write`), then the run's summary (`close`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, ClassVar
+
+from ..errors import ConfigError
+from ..registry import Registry
+from ..results import Result, Summary
+
+if TYPE_CHECKING:
+    from ..kinds import Rule
+
+__all__ = ["Options", "Writer", "atomic_output", "for_suffix", "formats", "registry"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a writer may need to know about the run besides its results."""
+
+    rules: list[Rule] = field(default_factory=list)  # the rules that ran (names, levels, explanations)
+    scorecard: str = ""  # the scorecard's version
+    critical: frozenset[str] = frozenset()  # codes of the critical rules
+    redact: bool = True  # mask emails and phone numbers (card numbers are always masked)
+    color: bool = False  # the stream is a terminal that shows colour
+
+
+class Writer:
+    """Base class of every output format: `name`, `suffixes` (for ``-o FILE``), and the
+    constructor ``(stream, options)``."""
+
+    name: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    summary: ClassVar[str] = ""
+    needs_transcripts: ClassVar[bool] = False  # reads Result.transcript (the run keeps conversations)
+
+    def __init__(self, stream: IO[bytes], options: Options | None = None) -> None:
+        self.stream = stream
+        self.options = options or Options()
+
+    def write(self, result: Result) -> None:
+        """Write one conversation's result."""
+        raise NotImplementedError
+
+    def close(self, summary: Summary) -> None:
+        """Finish the output (summaries, closing brackets)."""
+
+
+registry: Registry[type[Writer]] = Registry("chatqa.writers", "output format")
+
+
+def formats() -> list[str]:
+    """Every registered output format."""
+    return registry.names()
+
+
+def for_suffix(path: str | os.PathLike[str]) -> str | None:
+    """The format whose suffixes include `path`'s (None when none does)."""
+    suffix = Path(path).suffix.lower()
+    for name in registry.names():
+        try:
+            cls = registry.get(name)
+        except ConfigError:
+            continue
+        if suffix in cls.suffixes:
+            return name
+    return None
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str] | None, stdout: IO[bytes]) -> Iterator[IO[bytes]]:
+    """Write to `path` through a temporary file renamed into place on success (stdout if None).
+
+    An error or Ctrl-C leaves no half-written file behind.
+    """
+    if path is None:
+        yield stdout
+        stdout.flush()
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an output file gets the usual mode
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
