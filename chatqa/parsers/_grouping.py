@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Failure, ParseError, join_locator
 from ..model import Channel, Kind, Transcript
+from ..normalize import RawMessage
 from ..sources import InputFile, json_records
 from . import JsonParser, ParseOptions, RecordContext, not_a_record, record_failure
 
@@ -156,6 +157,18 @@ def first(*values: Any) -> str | None:
         if isinstance(v, str) and v.strip():
             return v
     return None
+
+
+def with_files(message: RawMessage, names: list[str]) -> list[RawMessage]:
+    """A message and, after it, its attachments as one file entry (the file alone when the message
+    has no text)."""
+    names = [n for n in names if n]
+    if not names:
+        return [message]
+    file = RawMessage(role=message.role, text=", ".join(names), time=message.time, author_id=message.author_id,
+                      author_name=message.author_name, kind=Kind.FILE, internal=message.internal,
+                      loc=message.loc, seq=message.seq)
+    return [message, file] if message.text.strip() else [file]
 
 
 def require_messages(messages: list[Any], where: str) -> None:

@@ -15,7 +15,7 @@ from ..model import Channel, Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage, parse_time
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_from_url, key_of,
-                        require_messages, text, valid_or_none, validate)
+                        require_messages, text, valid_or_none, validate, with_files)
 
 _USER_ROLES = {"end-user": Role.CUSTOMER, "end_user": Role.CUSTOMER, "agent": Role.AGENT, "admin": Role.AGENT}
 # Automation and AI: triggers/automations ("rule"), Answer Bot and the Zendesk AI agents.
@@ -288,14 +288,9 @@ class ZendeskSupportParser(GroupingParser):
             body, html = c.body, False
         if not (body or "").strip() and c.type == "VoiceComment" and isinstance(c.data, dict):
             body = first(c.data.get("transcription_text"), c.data.get("recording_url")) or "voice comment"
-        out = []
-        names = ", ".join(a.file_name or a.content_url or "file" for a in c.attachments)
-        if (body or "").strip() or not names:
-            out.append(RawMessage(text=body or "", html=html, kind=Kind.NOTE if internal else Kind.MESSAGE,
-                                  loc=where, **common))
-        if names:
-            out.append(RawMessage(text=names, kind=Kind.FILE, loc=f"{where}.attachments", **common))
-        return out
+        message = RawMessage(text=body or "", html=html, kind=Kind.NOTE if internal else Kind.MESSAGE, loc=where,
+                             **common)
+        return with_files(message, [a.file_name or a.content_url or "file" for a in c.attachments])
 
     @staticmethod
     def _log_item(where: str, item: dict[str, Any], users: dict[str, Any]) -> RawMessage:
