@@ -87,7 +87,7 @@ class GroupingParser(JsonParser):
 
     def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Transcript | Failure]:
         """Whole conversations as they come; rows grouped by key over the whole file."""
-        state: dict[str, Any] = {}
+        state: dict[str, Any] = {"source": str(source.name).replace("\\", "/")}
         groups: dict[str, Group] = {}
         for entry in json_records(source):
             if isinstance(entry, Failure):
