@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Failure, ParseError, join_locator
 from ..model import Channel, Kind, Transcript
-from ..normalize import RawMessage
+from ..normalize import RawMessage, parse_time
 from ..sources import InputFile, json_records
 from . import JsonParser, ParseOptions, RecordContext, not_a_record, record_failure
 
@@ -111,13 +111,16 @@ class GroupingParser(JsonParser):
             return self.convert_group(group, RecordContext(self, source, where, options))
         except _ERRORS as exc:
             if isinstance(exc, ParseError) and exc.locator and group.key is not None:
-                return exc.failure(source.name)  # row locators are absolute already
-            if isinstance(exc, ParseError | ValidationError):
-                return record_failure(exc, source.name, where)
-            if isinstance(exc, KeyError):
-                return Failure(source=source.name, locator=where, reason=f"missing field {exc.args[0]!r}")
-            return Failure(source=source.name, locator=where or "record",
-                           reason=f"malformed record (a value of an unexpected type: {type(exc).__name__})")
+                failure = exc.failure(source.name)  # row locators are absolute already
+            elif isinstance(exc, ParseError | ValidationError):
+                failure = record_failure(exc, source.name, where)
+            elif isinstance(exc, KeyError):
+                failure = Failure(source=source.name, locator=where, reason=f"missing field {exc.args[0]!r}")
+            else:
+                failure = Failure(source=source.name, locator=where,
+                                  reason=f"malformed record (a value of an unexpected type: {type(exc).__name__})")
+            # a whole-file record (one conversation per file) is still named as the place
+            return failure if failure.locator else failure.model_copy(update={"locator": "record"})
 
 
 # -- small readers shared by the formats ------------------------------------------------------
@@ -157,6 +160,15 @@ def first(*values: Any) -> str | None:
         if isinstance(v, str) and v.strip():
             return v
     return None
+
+
+def time_field(value: Any, loc: str) -> Any:
+    """A conversation-level time (``started_at``): checked here so a bad one is named by its field."""
+    try:
+        parse_time(value)
+    except ValueError as exc:
+        raise ParseError(f"bad time: {exc}", loc) from None
+    return value
 
 
 def with_files(message: RawMessage, names: list[str]) -> list[RawMessage]:

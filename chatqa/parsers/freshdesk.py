@@ -13,8 +13,8 @@ from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Role, Transcript
 from ..normalize import RawMessage
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, key_of,
-                        require_messages, text, validate, with_files)
+from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, key_of, require_messages,
+                        text, time_field, validate, with_files)
 
 # Ticket `source`: 1 email, 2 portal, 3 phone, 5 Twitter, 6 Facebook, 7 chat, 9 feedback widget,
 # 10 outbound email (opened by an agent). Conversation `source`: 0 reply, 2 note, 5 tweet,
@@ -175,7 +175,7 @@ class FreshdeskParser(GroupingParser):
         tid = t.id or (group.key if group.key != _FILE_KEY else None) or file_key(ctx.source.name)
         requester = t.requester
         return ctx.build(
-            id=tid, messages=messages, tags=t.tags, started_at=t.created_at,
+            id=tid, messages=messages, tags=t.tags, started_at=time_field(t.created_at, "created_at"),
             participants=[Participant(id=t.requester_id, name=requester.name if requester else None,
                                       role=Role.CUSTOMER)] if t.requester_id and t.source != _OUTBOUND else None,
             channel=next((c for c in channels if c), Channel.EMAIL),

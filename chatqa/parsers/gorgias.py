@@ -13,7 +13,7 @@ from ..model import Channel, Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (Group, GroupingParser, channel_by_words, file_key, first, get, id_from_url, key_of,
-                        require_messages, text, validate, with_files)
+                        require_messages, text, time_field, validate, with_files)
 from .fields import rating_number
 
 # Messages "from the agent side" that no agent wrote: rules, Automate flows, the AI Agent.
@@ -152,7 +152,7 @@ class GorgiasParser(GroupingParser):
             id=tid, messages=messages, tags=[x for x in tags if isinstance(x, str)],
             participants=[Participant(id=customer.id, name=customer.display, role=Role.CUSTOMER)]
             if customer and customer.id else None,
-            rating=_rating(t.satisfaction_survey), started_at=t.created_datetime,
+            rating=_rating(t.satisfaction_survey), started_at=time_field(t.created_datetime, "created_datetime"),
             channel=next((c for c in map(_channel, channels) if c), Channel.EMAIL),
             metadata={k: v for k, v in {"subject": t.subject, "status": t.status, "via": t.via,
                                         "channel": t.channel}.items() if v},

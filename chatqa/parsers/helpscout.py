@@ -14,7 +14,7 @@ from ..model import Channel, Kind, Participant, Role, Transcript
 from ..normalize import RawMessage
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (Group, GroupingParser, dicts, file_key, first, get, id_from_url, key_of, require_messages,
-                        text, validate, with_files)
+                        text, time_field, validate, with_files)
 
 THREAD_TYPES = frozenset({"customer", "message", "note", "chat", "phone", "lineitem", "forwardparent",
                           "forwardchild", "beaconchat", "reply"})
@@ -155,7 +155,8 @@ class HelpScoutParser(GroupingParser):
         tags = [t.get("tag") or t.get("name") if isinstance(t, dict) else t for t in conv.tags]
         return ctx.build(
             id=cid, messages=messages, participants=participants, tags=[t for t in tags if isinstance(t, str)],
-            channel=next((c for c in channels if c), Channel.EMAIL), started_at=conv.createdAt, ended_at=conv.closedAt,
+            channel=next((c for c in channels if c), Channel.EMAIL),
+            started_at=time_field(conv.createdAt, "createdAt"), ended_at=time_field(conv.closedAt, "closedAt"),
             metadata={k: v for k, v in {"number": conv.number, "subject": conv.subject, "status": conv.status,
                                         "mailbox_id": conv.mailboxId, "saved_replies": saved,
                                         "id_from": "file name" if group.key == _FILE_KEY else None}.items() if v},
@@ -165,7 +166,8 @@ class HelpScoutParser(GroupingParser):
     def _thread(t: _Thread, loc: str) -> list[RawMessage]:
         if (t.state or "").lower() in ("draft", "underreview"):
             return []  # never sent
-        author = t.createdBy or t.customer or _Person()
+        author = (t.customer if t.type == "customer" and t.customer and t.customer.id else None) \
+            or t.createdBy or t.customer or _Person()
         common = {"time": t.createdAt, "author_id": author.id, "author_name": author.name, "loc": loc,
                   "seq": float(t.id) if t.id and t.id.isdigit() and len(t.id) < 16 else 0.0}
         if t.type in ("lineitem", "forwardparent", "forwardchild"):
@@ -173,10 +175,13 @@ class HelpScoutParser(GroupingParser):
             event = text(get(t.action, "type")) or t.type
             return [RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=event, text=what, html=True, **common)]
         role = _CREATORS.get((author.type or "").lower())
-        if t.type == "customer":
-            role = Role.CUSTOMER if role is not Role.BOT else role
+        action = str(get(t.action, "type") or "").lower()
+        if t.type == "customer":  # the customer's words, whoever filed the thread
+            role = Role.CUSTOMER
         elif role is None:
             role = Role.CUSTOMER if t.type in ("chat", "phone") and t.customer and not t.createdBy else Role.AGENT
+        elif role is Role.AGENT and "workflow" in action and "manual" not in action:
+            role = Role.BOT  # sent by an automatic workflow
         internal = t.type == "note" or (t.state or "").lower() == "hidden"
         names = [str(a.get("filename") or a.get("fileName") or "attachment") for a in dicts(t.embedded.get("attachments"))]
         message = RawMessage(role=role, text=t.body or "", html=True, internal=internal,

@@ -11,8 +11,8 @@ from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Role, Transcript
 from ..normalize import RawMessage
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, key_of,
-                        require_messages, text, validate, with_files)
+from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, key_of, require_messages,
+                        text, validate, with_files)
 
 _TYPES = frozenset({"message", "note", "conversation"})
 _CHANNELS = {"facebook": Channel.MESSAGING, "instagram": Channel.MESSAGING, "twitter-dm": Channel.MESSAGING,
@@ -103,7 +103,7 @@ class KustomerParser(GroupingParser):
             id=cid, messages=messages, tags=tags,
             participants=[Participant(id=customer, role=Role.CUSTOMER)] if customer else None,
             channel=next((c for c in map(_channel, channels) if c), Channel.EMAIL),
-            started_at=attrs.get("createdAt") if isinstance(attrs.get("createdAt"), str) else None,
+            started_at=None,
             metadata={k: v for k, v in {"name": text(attrs.get("name")), "status": text(attrs.get("status")),
                                         "id_from": "file name" if group.key == _FILE_KEY else None}.items() if v},
         )

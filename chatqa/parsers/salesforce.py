@@ -211,6 +211,7 @@ class SalesforceParser(GroupingParser):
         channel = channel or _PREFIXES.get(cid[:3]) or Channel.CHAT
         participants = {m.author_id: Participant(id=m.author_id, name=m.author_name, role=m.role)
                         for m in messages if m.author_id and m.role is not Role.SYSTEM}
+        meta["id_from"] = "file name" if group.key in (None, "\0file") else None
         return ctx.build(id=cid, messages=messages, participants=list(participants.values()), channel=channel,
                          metadata={k: v for k, v in meta.items() if v})
 

@@ -15,7 +15,7 @@ from ..model import Channel, Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage, parse_time
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_from_url, key_of,
-                        require_messages, text, valid_or_none, validate, with_files)
+                        require_messages, text, time_field, valid_or_none, validate, with_files)
 
 _USER_ROLES = {"end-user": Role.CUSTOMER, "end_user": Role.CUSTOMER, "agent": Role.AGENT, "admin": Role.AGENT}
 # Automation and AI: triggers/automations ("rule"), Answer Bot and the Zendesk AI agents.
@@ -97,7 +97,7 @@ class _User(VendorModel):
 
 
 def _is_comment(v: Any) -> bool:
-    return isinstance(v, dict) and (v.get("type") in _COMMENT_TYPES or (
+    return isinstance(v, dict) and not _is_log_item(v) and (v.get("type") in _COMMENT_TYPES or (
         "author_id" in v and "public" in v and any(k in v for k in ("body", "html_body", "plain_body"))))
 
 
@@ -107,7 +107,9 @@ def _is_ticket(v: Any) -> bool:
 
 
 def _is_log_item(v: Any) -> bool:
-    return isinstance(v, dict) and str(v.get("type", "")).startswith("Messaging::")
+    """A messaging conversation log item (messages, and comments in the log's own shape)."""
+    return isinstance(v, dict) and (str(v.get("type", "")).startswith("Messaging::") or (
+        isinstance(v.get("author"), dict) and isinstance(v.get("content"), dict)))
 
 
 def _is_row(v: Any) -> bool:
@@ -238,7 +240,7 @@ class ZendeskSupportParser(GroupingParser):
                         for u in users.values() if any(m.author_id == u.id for m in messages)]
         return ctx.build(
             id=tid, messages=messages, participants=participants, tags=t.tags, rating=_rating(t.satisfaction_rating),
-            channel=channel, started_at=t.created_at,
+            channel=channel, started_at=time_field(t.created_at, "ticket.created_at"),
             metadata={k: v for k, v in {"subject": t.subject, "status": t.status, "via": via,
                                         "id_from": None if t.id or named else "file name"}.items() if v},
         )
