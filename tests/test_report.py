@@ -27,7 +27,7 @@ def report():
 def test_conversation_columns_and_dtypes(report):
     df = report.conversations
     assert list(df.columns) == list(CONVERSATION_COLUMNS)
-    assert len(df) == 33 and df["id"].is_unique
+    assert len(df) == 45 and df["id"].is_unique
     for name, dtype in CONVERSATION_COLUMNS.items():
         expected = "object" if dtype == "list" else dtype
         assert str(df[name].dtype) == expected, name

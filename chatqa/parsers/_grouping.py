@@ -140,6 +140,13 @@ def key_of(value: Any) -> str | None:
     return found.strip() if found and found.strip() else None
 
 
+def id_seq(value: Any) -> float:
+    """A numeric id as a tie-break for entries of the same second (for vendors whose ids grow with
+    time); 0 for anything else."""
+    found = key_of(value)
+    return float(found) if found and found.isdigit() and len(found) < 16 else 0.0
+
+
 def get(value: Any, *path: str) -> Any:
     """``value[path[0]][path[1]]...`` through dicts only; None when a step is missing."""
     for step in path:

@@ -13,8 +13,8 @@ from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Role, Transcript
 from ..normalize import RawMessage
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, key_of, require_messages,
-                        text, time_field, validate, with_files)
+from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_seq, key_of,
+                        require_messages, text, time_field, validate, with_files)
 
 # Ticket `source`: 1 email, 2 portal, 3 phone, 5 Twitter, 6 Facebook, 7 chat, 9 feedback widget,
 # 10 outbound email (opened by an agent). Conversation `source`: 0 reply, 2 note, 5 tweet,
@@ -161,7 +161,8 @@ class FreshdeskParser(GroupingParser):
                 html=not (t.description_text or "").strip(), loc="description",
                 author_id=t.responder_id if outbound else t.requester_id,
                 author_name=None if outbound or requester is None else requester.name or requester.email)
-            messages.extend(with_files(description, [a.name or a.attachment_url or "attachment" for a in t.attachments]))
+            names = [a.name or a.attachment_url or "attachment" for a in t.attachments]
+            messages.extend(with_files(description, names))
         channels = [_TICKET_CHANNELS.get(t.source or -1)]
         names = {t.requester_id: t.requester.name or t.requester.email} if t.requester_id and t.requester else {}
         for where, raw in entries:
@@ -214,7 +215,7 @@ def _entry(e: _Entry, where: str, names: dict[str | None, str | None]) -> list[R
     role = Role.CUSTOMER if e.incoming and not internal else Role.AGENT
     body, html = (e.body_text, False) if (e.body_text or "").strip() else (e.body or "", True)
     name = names.get(e.user_id) or (e.from_email if role is Role.CUSTOMER else None)
-    common = {"time": e.created_at, "author_id": e.user_id, "author_name": name, "loc": where, "seq": float(e.id) if e.id and e.id.isdigit() and len(e.id) < 16 else 0.0}
+    common = {"time": e.created_at, "author_id": e.user_id, "author_name": name, "loc": where, "seq": id_seq(e.id)}
     if e.source == _FEEDBACK:
         return [RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="survey_feedback", text=body or "", html=html,
                            **common)]

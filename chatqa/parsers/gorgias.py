@@ -12,7 +12,7 @@ from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, file_key, first, get, id_from_url, key_of,
+from ._grouping import (Group, GroupingParser, channel_by_words, file_key, first, get, id_from_url, id_seq, key_of,
                         require_messages, text, time_field, validate, with_files)
 from .fields import rating_number
 
@@ -184,7 +184,7 @@ def _message(m: _Message, where: str) -> list[RawMessage]:
     message = RawMessage(role=role, text=body or "", html=html, time=m.sent_datetime or m.created_datetime,
                          author_id=sender.id or sender.email, author_name=sender.display, internal=internal,
                          kind=Kind.NOTE if internal else Kind.MESSAGE, loc=where,
-                         seq=float(m.id) if m.id and m.id.isdigit() and len(m.id) < 16 else 0.0)
+                         seq=id_seq(m.id))
     return with_files(message, [a.name or a.url or "attachment" for a in m.attachments])
 
 

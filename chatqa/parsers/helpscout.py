@@ -13,8 +13,8 @@ from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Role, Transcript
 from ..normalize import RawMessage
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, dicts, file_key, first, get, id_from_url, key_of, require_messages,
-                        text, time_field, validate, with_files)
+from ._grouping import (Group, GroupingParser, dicts, file_key, first, get, id_from_url, id_seq, key_of,
+                        require_messages, text, time_field, validate, with_files)
 
 THREAD_TYPES = frozenset({"customer", "message", "note", "chat", "phone", "lineitem", "forwardparent",
                           "forwardchild", "beaconchat", "reply"})
@@ -72,8 +72,9 @@ class _Conversation(VendorModel):
 
 
 def _is_thread(v: Any) -> bool:
-    return isinstance(v, dict) and v.get("type") in THREAD_TYPES and isinstance(v.get("createdBy"), dict) and (
-        "createdAt" in v or "body" in v or "action" in v)
+    if not isinstance(v, dict) or not isinstance(v.get("type"), str) or v["type"] not in THREAD_TYPES:
+        return False
+    return isinstance(v.get("createdBy"), dict) and ("createdAt" in v or "body" in v or "action" in v)
 
 
 def _is_conversation(v: Any) -> bool:
@@ -110,8 +111,8 @@ class HelpScoutParser(GroupingParser):
             for i, conv in enumerate(embedded["conversations"]):
                 yield f"_embedded.conversations[{i}]", None, conv
         elif isinstance(embedded.get("threads"), list) and "page" in value:  # a page of List Threads
-            key = id_from_url(get(value, "_links", "self", "href")) or id_from_url(get(value, "_links", "next", "href")) \
-                or _FILE_KEY
+            links = value.get("_links")
+            key = id_from_url(get(links, "self", "href")) or id_from_url(get(links, "next", "href")) or _FILE_KEY
             for i, thread in enumerate(embedded["threads"]):
                 yield f"_embedded.threads[{i}]", key_of(get(thread, "conversation_id")) or key, thread
         elif _is_thread(value):
@@ -169,7 +170,7 @@ class HelpScoutParser(GroupingParser):
         author = (t.customer if t.type == "customer" and t.customer and t.customer.id else None) \
             or t.createdBy or t.customer or _Person()
         common = {"time": t.createdAt, "author_id": author.id, "author_name": author.name, "loc": loc,
-                  "seq": float(t.id) if t.id and t.id.isdigit() and len(t.id) < 16 else 0.0}
+                  "seq": id_seq(t.id)}
         if t.type in ("lineitem", "forwardparent", "forwardchild"):
             what = first(text(get(t.action, "text")), t.body) or t.type
             event = text(get(t.action, "type")) or t.type
@@ -183,7 +184,8 @@ class HelpScoutParser(GroupingParser):
         elif role is Role.AGENT and "workflow" in action and "manual" not in action:
             role = Role.BOT  # sent by an automatic workflow
         internal = t.type == "note" or (t.state or "").lower() == "hidden"
-        names = [str(a.get("filename") or a.get("fileName") or "attachment") for a in dicts(t.embedded.get("attachments"))]
+        attachments = dicts(t.embedded.get("attachments"))
+        names = [str(a.get("filename") or a.get("fileName") or "attachment") for a in attachments]
         message = RawMessage(role=role, text=t.body or "", html=True, internal=internal,
                              kind=Kind.NOTE if internal else Kind.MESSAGE, **common)
         return with_files(message, names)

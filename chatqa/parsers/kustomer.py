@@ -31,9 +31,10 @@ class _Resource(VendorModel):
 
 
 def _is_resource(v: Any) -> bool:
-    return isinstance(v, dict) and v.get("type") in _TYPES and isinstance(v.get("attributes"), dict) and (
-        "relationships" in v or any(k in v["attributes"] for k in ("direction", "preview", "body", "channel",
-                                                                   "createdAt")))
+    if not isinstance(v, dict) or not isinstance(v.get("type"), str) or v["type"] not in _TYPES:
+        return False
+    return isinstance(v.get("attributes"), dict) and ("relationships" in v or any(
+        k in v["attributes"] for k in ("direction", "preview", "body", "channel", "createdAt")))
 
 
 def _related(resource: Any, name: str) -> str | None:

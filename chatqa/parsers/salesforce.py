@@ -83,7 +83,7 @@ def _kind(row: Any) -> str | None:
     if not isinstance(row, dict):
         return None
     named = get(row, "attributes", "type")
-    if named in _TYPES:
+    if isinstance(named, str) and named in _TYPES:
         return str(named)
     if "ConversationId" in row and ("ActorType" in row or "EntryTime" in row):
         return "ConversationEntry"

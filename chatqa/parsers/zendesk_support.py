@@ -14,8 +14,8 @@ from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Rating, Role, Transcript
 from ..normalize import RawMessage, parse_time
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_from_url, key_of,
-                        require_messages, text, time_field, valid_or_none, validate, with_files)
+from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_from_url, id_seq,
+                        key_of, require_messages, text, time_field, valid_or_none, validate, with_files)
 
 _USER_ROLES = {"end-user": Role.CUSTOMER, "end_user": Role.CUSTOMER, "agent": Role.AGENT, "admin": Role.AGENT}
 # Automation and AI: triggers/automations ("rule"), Answer Bot and the Zendesk AI agents.
@@ -251,7 +251,8 @@ class ZendeskSupportParser(GroupingParser):
             raise ParseError("an event must be an object", where)
         kind = c.get("type") or c.get("event_type")
         if kind in _COMMENT_TYPES:
-            merged = {**c, "created_at": c.get("created_at") or parent["created_at"], "via": c.get("via") or parent["via"]}
+            merged = {**c, "created_at": c.get("created_at") or parent["created_at"],
+                      "via": c.get("via") or parent["via"]}
             merged.setdefault("author_id", parent.get("author_id"))
             comments.append((where, validate(_Comment, merged, where)))
         elif kind == "CommentPrivacyChange":  # a later change of a comment's visibility
@@ -259,14 +260,16 @@ class ZendeskSupportParser(GroupingParser):
             for i, (loc, comment) in enumerate(comments):
                 if comment.id == target:
                     comments[i] = (loc, comment.model_copy(update={"public": c.get("public") is True}))
-        elif kind == "Change" and c.get("field_name") in _EVENT_FIELDS:
+        elif kind == "Change" and isinstance(c.get("field_name"), str) and c["field_name"] in _EVENT_FIELDS:
             what = f"{c['field_name']} changed to {text(c.get('value')) or 'none'}"
             messages.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=f"{c['field_name']}_change", text=what,
-                                       time=c.get("created_at") or parent["created_at"], loc=where, seq=_seq(c.get("id"))))
+                                       time=c.get("created_at") or parent["created_at"], loc=where,
+                                       seq=id_seq(c.get("id"))))
         elif kind in ("SatisfactionRating", "ChatStartedEvent", "ChatEndedEvent", "Transfer"):
             label = first(text(c.get("score")), text(c.get("body"))) or kind
             messages.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=str(kind), text=label,
-                                       time=c.get("created_at") or parent["created_at"], loc=where, seq=_seq(c.get("id"))))
+                                       time=c.get("created_at") or parent["created_at"], loc=where,
+                                       seq=id_seq(c.get("id"))))
 
     @staticmethod
     def _comment(where: str, c: _Comment, users: dict[str, _User], opener: str | None) -> list[RawMessage]:
@@ -281,7 +284,7 @@ class ZendeskSupportParser(GroupingParser):
         name = user.name if user else first(get(c.via, "source", "from", "name"))
         common = {"role": role, "time": c.created_at if c.created_at is not None else c.timestamp,
                   "author_id": c.author_id, "author_name": name, "internal": internal,
-                  "seq": _seq(c.id)}
+                  "seq": id_seq(c.id)}
         # plain_body, else html_body (converted), else body (which may hold Markdown)
         body, html = c.plain_body, False
         if not (body or "").strip() and (c.html_body or "").strip():
@@ -316,12 +319,6 @@ class ZendeskSupportParser(GroupingParser):
                           kind=Kind.NOTE if internal else Kind.MESSAGE, loc=where)
 
 
-def _seq(value: Any) -> float:
-    """Zendesk ids grow with time: they order comments and events of the same second."""
-    found = key_of(value)
-    return float(found) if found and found.isdigit() and len(found) < 16 else 0.0
-
-
 def _opener(comments: list[tuple[str, _Comment]]) -> str | None:
     """The author of the earliest comment (the ticket's requester, when no ticket is given)."""
     def when(item: tuple[int, tuple[str, _Comment]]) -> tuple[float, float, int]:
@@ -330,7 +327,7 @@ def _opener(comments: list[tuple[str, _Comment]]) -> str | None:
             moment = parse_time(c.created_at if c.created_at is not None else c.timestamp)
         except ValueError:
             moment = None
-        return (moment.timestamp() if moment else math.inf, _seq(c.id), i)
+        return (moment.timestamp() if moment else math.inf, id_seq(c.id), i)
 
     dated = sorted(enumerate(c for c in comments if c[1].author_id), key=when)
     return dated[0][1][1].author_id if dated else None
