@@ -555,3 +555,40 @@ def test_every_new_parser_is_registered_and_sniffs_before_the_generic_ones():
     names = [p.name for p in all_parsers()]
     for name in NEW:
         assert name in names and names.index(name) < names.index("chatqa")
+
+
+def test_zendesk_documented_shapes(tmp_path):
+    """The docs' List Comments example keeps `via` in `metadata`; Show Ticket is a description alone."""
+    page = {"comments": [{"attachments": [], "author_id": 123123, "body": "Thanks for your help!",
+                          "created_at": "2009-07-20T22:55:29Z", "id": 1274, "public": True, "type": "Comment",
+                          "metadata": {"system": {"client": "x"}, "via": {"channel": "voice", "source": {}}}}]}
+    assert one(parse(tmp_path, "c.json", page)).channel is Channel.VOICE
+    show = {"ticket": {"id": 35436, "subject": "Help, my printer is on fire!", "description": "The fire is colorful.",
+                       "requester_id": 20978392, "status": "open", "via": {"channel": "web"},
+                       "created_at": "2009-07-20T22:55:29Z", "tags": ["enterprise"]}}
+    t = one(parse(tmp_path, "t.json", show))
+    assert (t.id, roles(t), t.messages[0].text) == ("35436", ["customer"], "The fire is colorful.")
+
+
+def test_helpscout_threads_page_without_page_block(tmp_path):
+    page = {"_embedded": {"threads": [thread(1, "customer", "customer", "2024-02-12T10:04:11Z")]}}
+    t = one(parse(tmp_path, "threads-77.json", page))
+    assert t.id == "threads-77" and t.metadata["id_from"] == "file name"
+
+
+def test_zendesk_chat_transcript_comment_keeps_its_times(tmp_path):
+    body = ("Chat started: 2018-05-18 11:51 PM UTC\n\n"
+            "(11:51:11 PM) Acme Support: Hi, welcome back! What can we help you with?\n"
+            "(11:51:14 PM) Nick Moad: my board shows a fault\n"
+            "(11:59:20 PM) *** Eric joined the chat ***\n"
+            "(11:59:47 PM) Eric: Hi Nick\n"
+            "(12:00:10 AM) Eric: Load the defaults\nthen restart\n"
+            "(12:01:02 AM) Nick Moad: thanks!")
+    page = {"comments": [comment(1, 5, body, "2018-05-19T00:02:00Z", via={"channel": "chat"})],
+            "users": [{"id": 5, "name": "Nick Moad", "role": "end-user"}]}
+    t = one(parse(tmp_path, "chat.json", page))
+    assert roles(t) == ["bot", "customer", "system", "agent", "agent", "customer"]
+    assert t.messages[4].sent_at.isoformat() == "2018-05-19T00:00:10+00:00"  # past midnight
+    assert t.messages[4].text == "Load the defaults\nthen restart" and t.channel is Channel.CHAT
+    page["comments"][0]["body"] = body.replace("(11:59:47 PM)", "(13:59:47 PM)")
+    assert failure(parse(tmp_path, "bad.json", page)).locator == "comments[0], line 6"

@@ -77,9 +77,17 @@ def _is_thread(v: Any) -> bool:
     return isinstance(v.get("createdBy"), dict) and ("createdAt" in v or "body" in v or "action" in v)
 
 
+def _is_threads_page(v: Any) -> bool:
+    """A List Threads response: ``_embedded.threads`` without the conversation around it."""
+    return isinstance(get(v, "_embedded", "threads"), list) and not any(
+        k in v for k in ("id", "number", "mailboxId", "subject", "type"))
+
+
 def _is_conversation(v: Any) -> bool:
-    return isinstance(v, dict) and isinstance(get(v, "_embedded", "threads"), list) or (
-        isinstance(v, dict) and "mailboxId" in v and ("primaryCustomer" in v or "threads" in v))
+    if not isinstance(v, dict) or _is_threads_page(v):
+        return False
+    return isinstance(get(v, "_embedded", "threads"), list) or (
+        "mailboxId" in v and ("primaryCustomer" in v or "threads" in v))
 
 
 class HelpScoutParser(GroupingParser):
@@ -99,7 +107,7 @@ class HelpScoutParser(GroupingParser):
         if isinstance(embedded, dict) and isinstance(embedded.get("conversations"), list):
             head = embedded["conversations"][0] if embedded["conversations"] else None
             return head is None or _is_conversation(head) or (isinstance(head, dict) and "mailboxId" in head)
-        if isinstance(embedded, dict) and isinstance(embedded.get("threads"), list) and "page" in value:
+        if _is_threads_page(value):
             head = embedded["threads"][0] if embedded["threads"] else None
             return head is None or _is_thread(head)
         return _is_conversation(value) or _is_thread(value)
@@ -110,7 +118,7 @@ class HelpScoutParser(GroupingParser):
         if isinstance(embedded.get("conversations"), list):
             for i, conv in enumerate(embedded["conversations"]):
                 yield f"_embedded.conversations[{i}]", None, conv
-        elif isinstance(embedded.get("threads"), list) and "page" in value:  # a page of List Threads
+        elif _is_threads_page(value):
             links = value.get("_links")
             key = id_from_url(get(links, "self", "href")) or id_from_url(get(links, "next", "href")) or _FILE_KEY
             for i, thread in enumerate(embedded["threads"]):

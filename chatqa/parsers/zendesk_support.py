@@ -16,6 +16,7 @@ from ..normalize import RawMessage, parse_time
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_from_url, id_seq,
                         key_of, require_messages, text, time_field, valid_or_none, validate, with_files)
+from ._zendesk_transcript import chat_lines
 
 _USER_ROLES = {"end-user": Role.CUSTOMER, "end_user": Role.CUSTOMER, "agent": Role.AGENT, "admin": Role.AGENT}
 # Automation and AI: triggers/automations ("rule"), Answer Bot and the Zendesk AI agents.
@@ -165,13 +166,17 @@ class ZendeskSupportParser(GroupingParser):
         page_key = (key_of(get(ticket, "id")) or id_from_url(value.get("next_page"))
                     or id_from_url(value.get("previous_page")) or id_from_url(get(value, "links", "next"))
                     or id_from_url(get(value, "links", "prev")) or id_from_url(value.get("url")) or _FILE_KEY)
+        lists = ("comments", "audits", "ticket_events", "events", "conversation_log", "tickets")
         if ticket is not None:
             if isinstance(ticket.get("comments"), list) and not isinstance(value.get("comments"), list):
                 yield "ticket", None, ticket
                 return
             tickets.setdefault(page_key, ticket)
+            if not any(isinstance(value.get(k), list) for k in lists):  # Show Ticket: its description only
+                yield "ticket", page_key, ticket
+                return
         listed = False
-        for list_key in ("comments", "audits", "ticket_events", "events", "conversation_log", "tickets"):
+        for list_key in lists:
             items = value.get(list_key)
             if isinstance(items, list) and not _is_ticket(value):
                 listed = True
@@ -218,6 +223,8 @@ class ZendeskSupportParser(GroupingParser):
             elif _is_log_item(item):
                 messages.append(self._log_item(where, item, state.get("users", {})))
             elif _is_comment(item):
+                if not isinstance(item.get("via"), dict) and isinstance(get(item, "metadata", "via"), dict):
+                    item = {**item, "via": item["metadata"]["via"]}  # as in the docs' List Comments example
                 comments.append((where, validate(_Comment, item, where)))
             else:
                 raise ParseError(not_a_record(self), where)
@@ -293,6 +300,10 @@ class ZendeskSupportParser(GroupingParser):
             body, html = c.body, False
         if not (body or "").strip() and c.type == "VoiceComment" and isinstance(c.data, dict):
             body = first(c.data.get("transcription_text"), c.data.get("recording_url")) or "voice comment"
+        if not html and (body or "").lstrip().startswith("Chat started:"):
+            lines = chat_lines(body or "", where, name, common)
+            if lines:
+                return lines
         message = RawMessage(text=body or "", html=html, kind=Kind.NOTE if internal else Kind.MESSAGE, loc=where,
                              **common)
         return with_files(message, [a.file_name or a.content_url or "file" for a in c.attachments])
