@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from ..errors import ParseError
 from ..model import Channel, Kind, Role, Transcript
@@ -24,6 +24,7 @@ _CHANNELS = {"email": Channel.EMAIL, "front_chat": Channel.CHAT, "intercom": Cha
              "googleplay": Channel.SOCIAL, "call": Channel.VOICE, "phone-call": Channel.VOICE}
 _MESSAGE_EVENTS = frozenset({"inbound", "outbound", "out_reply", "comment"})
 _CONVERSATION = re.compile(r"/conversations/(cnv_[A-Za-z0-9]+)")
+_CONTACT = re.compile(r"/contacts/([A-Za-z0-9_:-]+)")
 _FOLDER = re.compile(r"(?:^|/)(cnv_[A-Za-z0-9]+)/")
 _FILE_KEY = "\0file"
 
@@ -49,6 +50,14 @@ class _Recipient(VendorModel):
     name: str | None = None
     handle: str | None = None
     role: str | None = None
+    links: dict[str, Any] | None = Field(default=None, validation_alias="_links")
+
+    @property
+    def id(self) -> str | None:
+        """The contact id in ``_links.related.contact`` (``crd_…``), else the handle."""
+        url = get(self.links, "related", "contact")
+        found = _CONTACT.search(url) if isinstance(url, str) else None
+        return found.group(1) if found else self.handle
 
 
 class _Attachment(VendorModel):
@@ -172,7 +181,7 @@ class FrontParser(GroupingParser):
 def _message(m: _Message, where: str) -> list[RawMessage]:
     if m.is_inbound:
         sender = next((r for r in m.recipients if (r.role or "").lower() == "from"), None)
-        role, author_id, name = Role.CUSTOMER, sender.handle if sender else None, sender.name if sender else None
+        role, author_id, name = Role.CUSTOMER, sender.id if sender else None, sender.name if sender else None
     else:
         author = m.author
         kind = (author.type or "user").lower() if author else ""
@@ -180,7 +189,7 @@ def _message(m: _Message, where: str) -> list[RawMessage]:
         author_id, name = (author.id or author.email, author.name) if author else (None, None)
         if author is None:
             sender = next((r for r in m.recipients if (r.role or "").lower() == "from"), None)
-            author_id, name = (sender.handle, sender.name) if sender else (None, None)
+            author_id, name = (sender.id, sender.name) if sender else (None, None)
     internal = (m.type or "").lower() == "internal"
     body, html = (m.text, False) if (m.text or "").strip() else (m.body or "", True)
     message = RawMessage(role=role, text=body or "", html=html, time=m.created_at, author_id=author_id,
