@@ -193,7 +193,8 @@ def _time(line: Line, i: int, tz: tzinfo, fmt: str | None) -> datetime | None:
     try:
         return parse_time(line.sent_at, tz=tz, fmt=fmt)
     except ValueError as exc:
-        raise ParseError(f"bad time: {exc}", getattr(line, "loc", "") or f"messages[{i}]") from None
+        where = line.loc if isinstance(line, RawLine) else f"messages[{i}]"  # neutral lines: their place
+        raise ParseError(f"bad time: {exc}", where) from None
 
 
 def _times(lines: list[Line], raw: bool, tz: tzinfo, fmt: str | None) -> bool:

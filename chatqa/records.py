@@ -49,6 +49,15 @@ class RawLine(Line, gc=False):
     seq: float = 0.0
     loc: str = ""
 
+    @property
+    def time(self) -> Any:
+        """The raw time value, as `RawMessage` was given it (the `sent_at` field until normalised)."""
+        return self.sent_at
+
+    @time.setter
+    def time(self, value: Any) -> None:
+        self.sent_at = value
+
 
 def RawMessage(role: Role, text: str = "", time: Any = None, author_id: str | None = None,  # noqa: N802
                author_name: str | None = None, kind: Kind = Kind.MESSAGE, internal: bool = False,

@@ -162,7 +162,7 @@ def test_export_round_trips_every_sample(tmp_path):
     assert invoke("export", SAMPLES, "-o", target).exit_code == 0
     originals = list(Loader(SAMPLES))
     again = list(Loader(target))
-    assert len(again) == len(originals) == 33
+    assert len(again) == len(originals) == 46
     for before, after in zip(originals, again, strict=True):
         expected = before.model_copy(update={
             "source": after.source,

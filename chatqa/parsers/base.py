@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -98,6 +98,7 @@ class RecordContext:
     def __init__(self, parser: Parser, source: InputFile | str, locator: str, options: ParseOptions):
         self.parser = parser
         self.name = source if isinstance(source, str) else source.name
+        self.source = _Named(source) if isinstance(source, str) else source  # its `name` is the file's
         self.locator = locator
         self.options = options
 
@@ -121,6 +122,12 @@ class RecordContext:
         fields.setdefault("channel", self.parser.channel)
         return normalise(source=self.ref, lines=messages, tz=opts.tz, time_format=opts.time_format,
                          bot_ids=opts.bot_ids, **fields)
+
+
+class _Named(NamedTuple):
+    """The name of records read from memory (a Dask bag partition), where a file would be."""
+
+    name: str
 
 
 class JsonParser(Parser):

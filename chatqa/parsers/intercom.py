@@ -30,6 +30,20 @@ class _Author(VendorModel):
     id: str | None = None
     name: str | None = None
     email: str | None = None
+    from_ai_agent: bool | None = None
+    is_ai_answer: bool | None = None
+
+    @property
+    def automated(self) -> bool:
+        """Operator (Intercom's bot, also filed as an admin in exports) and Fin AI answers."""
+        email = (self.email or "").lower()
+        return bool(self.from_ai_agent or self.is_ai_answer or (self.name or "").strip() == "Operator"
+                    or (email.startswith("operator+") and email.endswith("@intercom.io")))
+
+
+def _role(author: _Author) -> Role:
+    role = _ROLES.get(author.type, Role.CUSTOMER)
+    return Role.BOT if role is not Role.CUSTOMER and author.automated else role
 
 
 class _Attachment(VendorModel):
@@ -60,6 +74,7 @@ class _Conversation(VendorModel):
     id: str
     created_at: float | str | None = None
     source: _Source | None = None
+    conversation_message: _Source | None = None  # API 1.x: the opening message
     conversation_parts: list[_Part] = []
     tags: list[str] = []
     conversation_rating: dict[str, Any] | None = None
@@ -82,7 +97,7 @@ class _Conversation(VendorModel):
 
 
 def _is_conversation(value: Any) -> bool:
-    return isinstance(value, dict) and (
+    return isinstance(value, dict) and not isinstance(value.get("attributes"), dict) and (
         value.get("type") == "conversation" or "conversation_parts" in value
         or (isinstance(value.get("source"), dict) and "delivered_as" in value["source"])
     )
@@ -106,15 +121,18 @@ class IntercomParser(JsonParser):
         """The source message first, then every part in order."""
         conv = _Conversation.model_validate(record)
         messages: list[RawMessage] = []
-        if conv.source is not None and (conv.source.body or conv.source.attachments):
-            src = conv.source
-            role = _ROLES.get(src.author.type, Role.CUSTOMER)
+        src, src_loc = conv.source, "source"
+        if src is None or not (src.body or src.attachments):
+            src, src_loc = (conv.conversation_message, "conversation_message") \
+                if conv.conversation_message is not None else (src, src_loc)
+        if src is not None and (src.body or src.attachments):
+            role = _role(src.author)
             if role is Role.AGENT and src.delivered_as in _AUTOMATED:
                 role = Role.BOT
             body = src.body or ""
             if src.subject and src.subject.strip():
                 body = f"<p>{src.subject}</p>{body}"
-            messages.append(_raw(role, body, conv.created_at, src.author, src.attachments, "source"))
+            messages.append(_raw(role, body, conv.created_at, src.author, src.attachments, src_loc))
         for i, part in enumerate(conv.conversation_parts):
             messages.append(self._part(part, f"conversation_parts[{i}]"))
         rating = None
@@ -124,15 +142,16 @@ class IntercomParser(JsonParser):
                             comment=conv.conversation_rating.get("remark"))
         return ctx.build(
             id=conv.id, messages=messages, tags=conv.tags, rating=rating, started_at=conv.created_at,
-            channel=_CHANNELS.get(conv.source.type if conv.source else None, Channel.CHAT),
+            channel=_CHANNELS.get(src.type if src else None, Channel.CHAT),
             metadata={k: v for k, v in {"state": conv.state, "title": conv.title,
-                                        "delivered_as": conv.source.delivered_as if conv.source else None}.items()
+                                        "delivered_as": src.delivered_as if src else None,
+                                        "api_version": "1.x" if src_loc == "conversation_message" else None}.items()
                       if v},
         )
 
     @staticmethod
     def _part(part: _Part, loc: str) -> RawMessage:
-        role = _ROLES.get(part.author.type, Role.CUSTOMER)
+        role = _role(part.author)
         body = part.body or ""
         if part.part_type == "note":
             raw = _raw(role, body, part.created_at, part.author, part.attachments, loc)

@@ -38,6 +38,16 @@ class _Event(VendorModel):
     form_type: str | None = None
     subtype: str | None = None
     deleted: bool = False
+    properties: dict[str, Any] | None = None
+
+    @property
+    def welcome(self) -> bool:
+        """LiveChat's automatic greeting (``properties.lc2.welcome_message``), sent in an agent's name."""
+        lc2 = (self.properties or {}).get("lc2")
+        flag = lc2.get("welcome_message") if isinstance(lc2, dict) else None
+        if isinstance(flag, dict):
+            flag = flag.get("value")
+        return flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
 
 
 class _Thread(VendorModel):
@@ -113,6 +123,8 @@ class LiveChatParser(JsonParser):
         internal = e.visibility == "agents"
         author = users.get(e.author_id or "")
         role = roles.get(e.author_id or "", Role.AGENT if "@" in (e.author_id or "") else Role.CUSTOMER)
+        if e.welcome and role is not Role.CUSTOMER:
+            role = Role.BOT
         common = {"time": e.created_at, "author_id": e.author_id, "loc": loc, "internal": internal,
                   "author_name": author.name if author else None}
         if e.deleted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import field_validator
 
 from ..model import Kind, Participant, Rating, Role
@@ -156,7 +157,7 @@ class LivePersonParser(JsonParser):
         if isinstance(data.get("file"), dict) or m.type == "HOSTED_FILE":
             file = data["file"] if isinstance(data.get("file"), dict) else {}
             kind, text = Kind.FILE, str(file.get("caption") or file.get("relativePath") or text)
-        elif not text and isinstance(data.get("richContent"), dict):
+        elif not text and isinstance(data.get("richContent"), dict | str):
             text = _rich_text(data["richContent"])
         elif not text and isinstance(data.get("link"), dict):
             text = str(data["link"].get("url") or "")
@@ -174,7 +175,15 @@ def _consumer_name(c: _Consumer) -> str | None:
 
 
 def _rich_text(content: Any) -> str:
-    """Visible text of a structured-content card (``text`` and ``title`` elements)."""
+    """Visible text of a structured-content card: its ``text`` elements' text and its buttons' titles,
+    in reading order. The API gives the card as a JSON string in ``richContent.content``."""
+    if isinstance(content, dict) and isinstance(content.get("content"), str):
+        content = content["content"]
+    if isinstance(content, str):
+        try:
+            content = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            return content
     found: list[str] = []
     stack = [content]
     while stack and len(found) < 50:
@@ -182,6 +191,8 @@ def _rich_text(content: Any) -> str:
         if isinstance(item, dict):
             if item.get("type") in ("text", "button") and isinstance(item.get("text") or item.get("title"), str):
                 found.append(item.get("text") or item.get("title"))
+            elif item.get("type") == "image" and isinstance(item.get("caption"), str) and item["caption"].strip():
+                found.append(item["caption"])
             stack.extend(reversed(list(item.values())))
         elif isinstance(item, list):
             stack.extend(reversed(item))
