@@ -137,3 +137,16 @@ class Conversation(msgspec.Struct):
 def is_chat(line: Line | Message, role: Role) -> bool:
     """A visible chat line (kind message) written by `role`."""
     return line.role is role and line.kind is Kind.MESSAGE and not line.internal
+
+
+def in_scope(message: Line | Message, scope: str, include_internal: bool = False) -> bool:
+    """A chat line by the scope's role (customer, agent, bot, or "any" of them): visible lines
+    only, unless internal ones (notes included) are asked for."""
+    if message.kind is Kind.MESSAGE:
+        if message.internal and not include_internal:
+            return False
+    elif message.kind is not Kind.NOTE or not include_internal:
+        return False
+    if message.role is Role.SYSTEM:
+        return False
+    return scope == "any" or message.role.value == scope

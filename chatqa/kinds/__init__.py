@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from ..metrics import Facts, Metrics
 from ..model import Kind, Message, Role, Transcript
-from ..records import Conversation, Line
+from ..records import Conversation, Line, in_scope
 from ..redact import mask_cards
 from ..registry import Registry
 from ..results import Finding, Level
@@ -149,18 +149,6 @@ class Outcome(NamedTuple):
     metrics: dict[str, Any]  # e.g. {"canned_ratio": 0.5}
     applies: bool
     findings: list[Finding]
-
-
-def in_scope(message: Line | Message, scope: str, include_internal: bool = False) -> bool:
-    """A chat line by the scope's role: visible lines only, unless internal ones are asked for."""
-    if message.kind is Kind.MESSAGE:
-        if message.internal and not include_internal:
-            return False
-    elif message.kind is not Kind.NOTE or not include_internal:
-        return False
-    if message.role is Role.SYSTEM:
-        return False
-    return scope == "any" or message.role.value == scope
 
 
 class Rule(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import re2
 
 from ..model import Kind, Role
-from ..records import Line
+from ..records import Line, in_scope
 from .lexicon import Lexicon
 from .scan import SPACES, WORDS, Scanned, Spelling, fold, raw_scanned, scanned, windows
 from .syntax import Pattern, parse_pattern
@@ -31,13 +31,11 @@ _SCANNED = (Kind.MESSAGE, Kind.NOTE)  # what phrase rules read
 
 
 class _Key(NamedTuple):
-    """A key's patterns: their ids, the expression that finds any of them in a text (None: a
-    pattern may match any text), their anchor words (as `Scan` looks for them: " word ") with
+    """A key's patterns: their ids, their anchor words (as `Scan` looks for them: " word ") with
     the patterns each anchors, and the patterns without anchor words."""
 
     pids: tuple[int, ...]
-    finder: Any
-    needles: tuple[tuple[bytes, tuple[int, ...]], ...]
+    needles: dict[bytes, tuple[int, ...]]
     loose: tuple[int, ...]
 
 
@@ -83,7 +81,7 @@ class PhraseIndex:
         self._keys: dict[str, _Key] = {}
         words: dict[bytes, list[int]] = {}
         for key, specs in self._specs.items():
-            pids, regexes = [], []
+            pids = []
             for spec in specs:
                 slots = parse_pattern(spec) if isinstance(spec, str) else None
                 pid = tokens.add(key, spec, slots)
@@ -92,21 +90,17 @@ class PhraseIndex:
                 self._regexes.append(None if found.regex is None else re2._re2.RE2(found.regex.encode(), options))
                 self._owner.append(key)
                 pids.append(pid)
-                regexes.append(found.regex)
                 anchors = tuple(sorted({fold(w).translate(WORDS) for w in found.anchors or ()}))
                 self._anchors.append(anchors)
                 for word in anchors:
                     words.setdefault(word, []).append(pid)
                 if not anchors:
                     self._always.append(pid)
-            finder = None
-            if None not in regexes:
-                finder = re2._re2.RE2(("(?:" + ")|(?:".join(regexes) + ")").encode(), options)  # type: ignore[arg-type]
             by_word: dict[bytes, list[int]] = {}
             for pid in pids:
                 for w in self._anchors[pid]:
                     by_word.setdefault(b" " + w + b" ", []).append(pid)
-            self._keys[key] = _Key(tuple(pids), finder, tuple((w, tuple(p)) for w, p in sorted(by_word.items())),
+            self._keys[key] = _Key(tuple(pids), {w: tuple(p) for w, p in sorted(by_word.items())},
                                    tuple(pid for pid in pids if not self._anchors[pid]))
         # Anchor words as literals (" word " in the text with every non-alphanumeric character a
         # space): the set's automaton stays small whatever the text, unlike one of the patterns.
@@ -157,9 +151,10 @@ class Scan:
     """One conversation as phrase rules read it, each part computed once, on first use:
 
     * the keys that may match at all: one literal RE2 set of anchor words over all its text;
-    * for such a key, the lines of a scope where it may: the key's expression over the scope's
-      text (one search per line found);
-    * the spans in such a line: spaCy on windows of it around the anchor words.
+    * for such a key, the lines of a scope where it may: those holding one of its anchor words
+      (or every line, for a pattern without anchor words);
+    * the spans in such a line: the candidate patterns whose expression matches the line, then
+      spaCy on windows of the line around their anchor words.
     """
 
     def __init__(self, index: PhraseIndex, lines: Sequence[Line], scoped: dict[str, list[Line]] | None = None,
@@ -167,17 +162,21 @@ class Scan:
         self.index = index
         self.lines = lines
         self._given = scoped or {}  # scope -> its lines, when the caller has them already
-        read = [line for line in lines if line.kind in _SCANNED]
-        if text is None or len(read) < len(lines):  # `text`: every line's text, one per line
-            text = "\n".join([line.text for line in read])
-        words = b" " + fold(text).translate(WORDS) + b" "  # a word w is " w " in it
-        present = index._set.Match(words) or ()
+        self._read = [line for line in lines if line.kind in _SCANNED]
+        if text is None or len(self._read) < len(lines):  # `text`: every line's text, one per line
+            text = "\n".join([line.text for line in self._read])
+        self.data = fold(text)  # ASCII, one byte a character: line offsets are byte offsets
+        self.words = b" " + self.data.translate(WORDS) + b" "  # a word w of data[i:] is " w " at words[i:]
+        present = index._set.Match(self.words) or ()
         self.keys = index._always_keys.union(*[index._word_keys[i] for i in present])  # the keys that may match
         self._present = {b" " + index._words[i] + b" " for i in present}
-        self._texts: dict[tuple[str, bool], tuple[list[Line], bytes, list[int]]] = {}
+        self._offsets: dict[int, int] | None = None  # line index -> offset in `data`
+        self._starts: list[int] = []
+        self._indices: list[int] = []
+        self._found: dict[bytes, dict[int, list[int]]] = {}  # anchor word -> line index -> offsets in the line
+        self._spaces: bytes | None = None
         self._located: dict[tuple[str, str, bool], list[Line]] = {}
         self._spans: dict[tuple[str, int], list[Span]] = {}
-        self._folded: dict[int, bytes] = {}  # line index -> its text folded
 
     def candidates(self, key: str, scope: str, include_internal: bool = False) -> list[Line]:
         """The lines of `scope` (see `chatqa.kinds.in_scope`) where `key` may match, in order."""
@@ -186,43 +185,45 @@ class Scan:
         ck = (key, scope, include_internal)
         found = self._located.get(ck)
         if found is None:
-            found = self._located[ck] = self._locate(key, *self._text(scope, include_internal))
-        return found
-
-    def _text(self, scope: str, include_internal: bool) -> tuple[list[Line], bytes, list[int]]:
-        """A scope's lines, their text (folded, one line each) and the lines' offsets in it."""
-        ck = (scope, include_internal)
-        found = self._texts.get(ck)
-        if found is None:
-            from ..kinds import in_scope
-
+            k = self.index._keys[key]
             lines = self._given.get(scope) if not include_internal else None
             if lines is None:
                 lines = [line for line in self.lines if in_scope(line, scope, include_internal)]
-            starts, at = [], 0
-            for line in lines:
-                starts.append(at)
-                at += len(line.text) + 1
-            found = self._texts[ck] = (lines, fold("\n".join([line.text for line in lines])), starts)
+            if k.loose:
+                found = list(lines)
+            else:
+                holding: set[int] = set()
+                for needle in self._present.intersection(k.needles):
+                    holding.update(self._occurrences(needle))
+                found = [line for line in lines if line.index in holding]
+            self._located[ck] = found
         return found
 
-    def _locate(self, key: str, lines: list[Line], data: bytes, starts: list[int]) -> list[Line]:
-        finder = self.index._keys[key].finder
-        if finder is None:
-            return list(lines)
-        found = []
-        unanchored = re2._Anchor.UNANCHORED
-        pos, end = 0, len(data)
-        while pos <= end:  # a match, then on from the next line: one search per line found
-            start = finder.Match(unanchored, data, pos, end)[0][0]
-            if start < 0:
-                break
-            i = bisect.bisect_right(starts, start) - 1
-            found.append(lines[i])
-            if i + 1 >= len(starts):
-                break
-            pos = starts[i + 1]
+    def _occurrences(self, needle: bytes) -> dict[int, list[int]]:
+        """Line index -> offsets in that line of an anchor word (" word ") present in the text."""
+        found = self._found.get(needle)
+        if found is None:
+            if self._offsets is None:
+                self._line_offsets()
+            starts, indices, words = self._starts, self._indices, self.words
+            found = self._found[needle] = {}
+            pos = words.find(needle)
+            while pos >= 0:  # `pos` in words is the word's offset in data
+                i = bisect.bisect_right(starts, pos) - 1
+                found.setdefault(indices[i], []).append(pos - starts[i])
+                pos = words.find(needle, pos + 1)
         return found
+
+    def _line_offsets(self) -> dict[int, int]:
+        """Line index -> offset of the line in `data` (computed once)."""
+        if self._offsets is None:
+            at = 0
+            for line in self._read:
+                self._starts.append(at)
+                self._indices.append(line.index)
+                at += len(line.text) + 1
+            self._offsets = dict(zip(self._indices, self._starts, strict=True))
+        return self._offsets
 
     def spans(self, line: Line, key: str) -> list[Span]:
         """Character spans of `key`'s patterns in `line`, longest first among overlaps, in text order."""
@@ -237,53 +238,51 @@ class Scan:
             return []
         index = self.index
         k = index._keys[key]
-        text = line.text
-        folded = self._folded.get(line.index)
-        if folded is None:
-            folded = self._folded[line.index] = fold(text)
-        end = len(folded)
-        # The candidate patterns: an anchor word in the line (or none to look for), and their
-        # expression matching the line; `positions` are where their matches must be.
+        # The candidate patterns: an anchor word in the line (or none to look for) and their
+        # expression matching it; `positions` are where their matches must be.
+        found: dict[int, list[int]] = {pid: [] for pid in k.loose}
+        for needle in self._present.intersection(k.needles):
+            offsets = self._occurrences(needle).get(line.index)
+            if offsets:
+                for pid in k.needles[needle]:
+                    found.setdefault(pid, []).extend(offsets)
+        if not found:
+            return []
+        start = (self._offsets or self._line_offsets())[line.index]
+        end = start + len(line.text)
+        data, unanchored, regexes, scanned = self.data, re2._Anchor.UNANCHORED, index._regexes, index._scanned
         positions: list[int] = []
         pids: list[int] = []
         whole = False
-        found: dict[int, list[int]] = {}
-        words = b" " + folded.translate(WORDS) + b" "
-        for needle, owners in k.needles:
-            if needle in self._present:
-                at = words.find(needle)
-                while at >= 0:
-                    for pid in owners:
-                        found.setdefault(pid, []).append(at)
-                    at = words.find(needle, at + 1)
-        for pid in k.loose:
-            found[pid] = []
-        unanchored = re2._Anchor.UNANCHORED
-        for pid, ats in found.items():
-            regex = index._regexes[pid]
-            if regex is not None and regex.Match(unanchored, folded, 0, end)[0][0] < 0:
+        before = after = 0
+        for pid, offsets in found.items():
+            regex = regexes[pid]
+            if regex is not None and regex.Match(unanchored, data, start, end)[0][0] < 0:
                 continue
             pids.append(pid)
-            if ats:
-                positions.extend(ats)
-            elif regex is not None and index._scanned[pid].single:
-                positions.extend(_starts(regex, folded))  # one token without anchor words: around its matches
+            reach = scanned[pid].reach
+            before, after = max(before, reach[0]), max(after, reach[1])
+            if offsets:
+                positions.extend(offsets)
+            elif regex is not None and scanned[pid].single:
+                positions.extend(at - start for at in _starts(regex, data, start, end))  # around its matches
             else:
                 whole = True  # no anchor words: the whole line
         if not pids:
             return []
-        scanned = [index._scanned[pid] for pid in pids]
+        text = line.text
         if whole:
             ranges = [(0, len(text))]
         else:
-            ranges = windows(folded.translate(SPACES), positions, max(s.reach[0] for s in scanned),
-                             max(s.reach[1] for s in scanned))
+            if self._spaces is None:
+                self._spaces = data.translate(SPACES)
+            ranges = windows(self._spaces[start:end], positions, before, after)
         key_pids = tuple(sorted(pids))
         find = index.tokens.find
         spans: list[Span] = []
-        for start, stop in ranges:
-            got = find(key, key_pids, text[start:stop])
-            spans.extend((a + start, b + start) for a, b in got) if start else spans.extend(got)
+        for a0, b0 in ranges:
+            got = find(key, key_pids, text[a0:b0])
+            spans.extend((a + a0, b + a0) for a, b in got) if a0 else spans.extend(got)
         return _longest_first(spans) if len(spans) > 1 else spans
 
     def vetoed(self, line: Line, key: str) -> list[Span]:
@@ -295,9 +294,9 @@ class Scan:
         return spans
 
 
-def _starts(regex: Any, data: bytes) -> list[int]:
-    """Every offset where `regex` matches (overlapping matches included)."""
-    found, pos, end = [], 0, len(data)
+def _starts(regex: Any, data: bytes, pos: int, end: int) -> list[int]:
+    """Every offset between `pos` and `end` where `regex` matches (overlapping matches included)."""
+    found = []
     while pos < end:
         start = regex.Match(re2._Anchor.UNANCHORED, data, pos, end)[0][0]
         if start < 0:
