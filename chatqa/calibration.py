@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ _TRUE = {"1", "true", "yes", "y", "t", "present"}
 _FALSE = {"0", "false", "no", "n", "f", "absent", ""}
 
 
-def read_labels(path: str | Path) -> tuple[dict[tuple[str, str], bool], dict[str, float], list[str]]:
+def read_labels(path: str | os.PathLike[str]) -> tuple[dict[tuple[str, str], bool], dict[str, float], list[str]]:
     """(conversation, code) -> present; conversation -> human score; problems found (one line each)."""
     path = Path(path)
     labels: dict[tuple[str, str], bool] = {}
@@ -82,7 +83,7 @@ def _ratio(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
-def agreement(report: Report, labels_path: str | Path) -> dict[str, Any]:
+def agreement(report: Report, labels_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Compare a run's findings with human labels (see the module docstring)."""
     labels, human_scores, problems = read_labels(labels_path)
     conv = report.conversations

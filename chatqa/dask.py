@@ -18,7 +18,7 @@ Needs the optional extra: ``pip install "chatqa[dask]"``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

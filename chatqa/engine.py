@@ -10,6 +10,7 @@ drives this for every entry point.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -76,9 +77,11 @@ class Engine:
         self.scorer = Scorer(config.scorecard, self.rules)
         self._typed = [r.note_type is not None for r in self.corpus_rules]
         note_types = tuple(r.note_type if r.note_type is not None else bytes for r in self.corpus_rules)
-        self._decode_partial = msgspec.msgpack.Decoder(
-            msgspec.defstruct("Partial", [("result", Result), ("notes", tuple[note_types] if note_types else tuple),
-                                          ("conversation", bytes | None)], array_like=True)).decode
+        # A Partial whose notes are typed as the corpus rules declare them (a struct built at run time).
+        notes_type = tuple[note_types] if note_types else tuple  # type: ignore[valid-type]  # a run-time type
+        self._decode_partial: Callable[[bytes], Any] = msgspec.msgpack.Decoder(
+            msgspec.defstruct("Partial", [("result", Result), ("notes", notes_type), ("conversation", bytes | None)],
+                              array_like=True)).decode
         self._encode = msgspec.msgpack.Encoder().encode
 
     # -- one conversation ----------------------------------------------------------------

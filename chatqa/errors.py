@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, field_validator
@@ -51,7 +52,7 @@ class Failure(BaseModel, frozen=True):
     def _one_line(cls, value: str) -> str:
         return one_line(value)  # JSON keys from the input may appear in locators
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Failure:
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Failure:
         """A copy with `update` applied, validated again (so updated reasons are masked too)."""
         return type(self).model_validate({**self.model_dump(), **(update or {})})
 

@@ -80,13 +80,14 @@ def frame(rows: Iterable[dict[str, Any]], columns: dict[str, str]) -> pd.DataFra
             df[name] = pd.Series([None] * len(df), dtype="object")
     extra = [c for c in df.columns if c not in columns]
     df = df[[*columns, *extra]]
+    # (type: ignore: the dtype names come from the column tables; pandas-stubs accepts only literal names)
     for name, dtype in columns.items():
         if dtype == "list":
             df[name] = df[name].astype("object")
         elif dtype.startswith("datetime64"):
-            df[name] = pd.to_datetime(df[name], utc=True).astype(dtype)
+            df[name] = pd.to_datetime(df[name], utc=True).astype(dtype)  # type: ignore[call-overload]
         else:
-            df[name] = df[name].astype(dtype)
+            df[name] = df[name].astype(dtype)  # type: ignore[call-overload]
     for name in extra:
         df[name] = df[name].astype("float64")
     return df

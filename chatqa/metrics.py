@@ -54,7 +54,7 @@ class Facts:
     on first use.
     """
 
-    __slots__ = ("counts", "lines", "replies", "agents", "last_agent", "window", "timed", "_words")
+    __slots__ = ("_words", "agents", "counts", "last_agent", "lines", "replies", "timed", "window")
 
     def __init__(self, lines: list[Line]) -> None:
         pairs: list[tuple[Line, Line, float | None]] = []
@@ -105,7 +105,8 @@ class Facts:
         self.replies = pairs
         self.agents = list(found)
         self.last_agent = agents[-1].index if agents else -1
-        self.window: tuple[datetime, datetime] | None = (first, last) if first is not None and last is not None else None
+        self.window: tuple[datetime, datetime] | None = (
+            (first, last) if first is not None and last is not None else None)
         self.timed = timed
         self._words: int | None = None
 

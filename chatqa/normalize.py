@@ -143,13 +143,13 @@ def html_to_text(html: str) -> str:
     """
     if not _MARKUP.search(html):
         return clean_text(html)
-    from selectolax.lexbor import LexborHTMLParser
+    from selectolax.lexbor import LexborHTMLParser, LexborNode
 
     root = LexborHTMLParser(html).body
     if root is None:
         return ""
     parts: list[str] = []
-    stack = [root.child] if root.child is not None else []
+    stack: list[LexborNode | str | None] = [root.child] if root.child is not None else []  # str: end-of-block marker
     while stack:
         node = stack.pop()
         if node is None:
@@ -197,7 +197,7 @@ def _time(line: Line, i: int, tz: tzinfo, fmt: str | None) -> datetime | None:
         raise ParseError(f"bad time: {exc}", where) from None
 
 
-def _times(lines: list[Line], raw: bool, tz: tzinfo, fmt: str | None) -> bool:
+def _times(lines: Sequence[Line], raw: bool, tz: tzinfo, fmt: str | None) -> bool:
     """Parse every line's time and number the lines in export order; True when that is also
     `_order`'s order (then no sort is needed)."""
     fromiso = datetime.fromisoformat
@@ -206,7 +206,7 @@ def _times(lines: list[Line], raw: bool, tz: tzinfo, fmt: str | None) -> bool:
         # reads as an aware UTC time, parse_time reads the same way; anything else (and an
         # error) takes the line-by-line path below.
         try:
-            parsed = [fromiso(v) if type(v) is str else v for v in [line.sent_at for line in lines]]
+            parsed: list[Any] = [fromiso(v) if type(v) is str else v for v in [line.sent_at for line in lines]]
         except ValueError:
             parsed = []
         if parsed and {type(d) for d in parsed} == {datetime} and {d.tzinfo for d in parsed} == {UTC}:
@@ -243,7 +243,7 @@ def normalise(
     id: Any,
     vendor: str,
     source: str,
-    lines: list[Line],
+    lines: Sequence[Line],
     participants: Iterable[Participant] | None = None,
     started_at: Any = None,
     ended_at: Any = None,
@@ -288,8 +288,9 @@ def normalise(
         if times:
             start, end = (times[0], times[-1]) if ordered else (min(times), max(times))
     return Conversation(
-        id=str(id), vendor=vendor, source=source, lines=lines, channel=Channel(channel), started_at=start,
-        ended_at=end, tags=tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))), rating=rating,
+        id=str(id), vendor=vendor, source=source, lines=lines if isinstance(lines, list) else list(lines),
+        channel=Channel(channel), started_at=start, ended_at=end,
+        tags=tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))), rating=rating,
         participants=people, metadata=metadata or {}, text=text,
     )
 
@@ -297,7 +298,7 @@ def normalise(
 _PRINTABLE = bytes(range(32, 127)) + b"\n"
 
 
-def _clean(lines: list[Line], raw: bool) -> str:
+def _clean(lines: Sequence[Line], raw: bool) -> str:
     """Plain, cleaned text on every line; every line's text joined by newlines. One look at all
     the texts joined settles the common case (every text already clean: printable ASCII,
     single-spaced, trimmed, on one line)."""

@@ -59,7 +59,7 @@ class RawLine(Line, gc=False):
         self.sent_at = value
 
 
-def RawMessage(role: Role, text: str = "", time: Any = None, author_id: str | None = None,  # noqa: N802
+def RawMessage(role: Role, text: str = "", time: Any = None, author_id: str | None = None,
                author_name: str | None = None, kind: Kind = Kind.MESSAGE, internal: bool = False,
                event: str | None = None, html: bool = False, loc: str = "", seq: float = 0.0) -> RawLine:
     """A parser's view of one message before normalisation: `time` is the raw export value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -80,7 +81,8 @@ def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _CARD.finditer(text):
         before = text[match.start() - 1] if match.start() else " "
         after = text[match.end()] if match.end() < len(text) else " "
-        if before in "/=&?#._" or after in "/=&?#_" or (after == "." and text[match.end() + 1:match.end() + 2].isalnum()):
+        if (before in "/=&?#._" or after in "/=&?#_"
+                or (after == "." and text[match.end() + 1:match.end() + 2].isalnum())):
             continue
         digits = re.sub(r"\D", "", match.group())
         if 13 <= len(digits) <= 19 and card_scheme_ok(digits) and luhn_ok(digits) and len(set(digits)) > 1:
@@ -135,7 +137,7 @@ def redact_pieces(text: str, cuts: list[int], *, personal: bool = True) -> list[
     where it starts, so cutting a text for display never splits a value past its masking."""
     hits = _sensitive(text, personal)
     pieces = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         out, pos = [], a
         for start, end, replacement in hits:
             if end <= pos or start >= b:

@@ -52,7 +52,7 @@ class Finding(msgspec.Struct, frozen=True):
 
     def record(self) -> dict[str, Any]:
         """The JSON shape of SPEC section 7."""
-        return msgspec.json.decode(_JSON(self))  # type: ignore[no-any-return]
+        return msgspec.json.decode(_JSON(self))
 
 
 class Result(msgspec.Struct, omit_defaults=True, dict=True):
@@ -92,7 +92,7 @@ class Result(msgspec.Struct, omit_defaults=True, dict=True):
 
     def record(self) -> dict[str, Any]:
         """The JSONL object of SPEC section 7 (a public contract)."""
-        return msgspec.json.decode(self.json())  # type: ignore[no-any-return]
+        return msgspec.json.decode(self.json())
 
     def json(self) -> bytes:
         """The JSONL line of SPEC section 7 (without the newline)."""

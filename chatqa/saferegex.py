@@ -176,7 +176,7 @@ def _condition(attr: str, extension: bool, mode: str, regexes: list[str]) -> str
     def getter(token: Any) -> bool:
         value = read(token)
         if not isinstance(value, str):
-            return False if mode == "any" else True
+            return mode != "any"
         hit = any(rx.search(value) is not None for rx in compiled)
         return hit if mode == "any" else not hit
 

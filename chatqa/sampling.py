@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,14 +98,14 @@ def sample(conversations: pd.DataFrame, n: int, strategy: Strategy = "random", *
         critical_rows = [i for i, codes in zip(pool.index, pool["codes"], strict=True) if set(codes) & set(critical)]
         critical_rows.sort(key=lambda i: (df.at[i, "score"], i))
         for i in critical_rows:
-            hit = sorted(set(df.at[i, "codes"]) & set(critical))
+            hit = sorted(set(cast("list[str]", df.at[i, "codes"])) & set(critical))  # (df.at: any scalar type)
             reasons[i] = f"critical finding {', '.join(hit)} (always reviewed)"
         rest = pool.drop(index=critical_rows)
         weights = (101.0 - rest["score"].fillna(100.0).to_numpy()) ** 2
         keys = rng.random(len(rest)) ** (1.0 / weights)  # Efraimidis-Spirakis weighted order
         ranked = [int(i) for i in rest.index.to_numpy()[np.argsort(-keys, kind="stable")]]
         for i in ranked:
-            reasons[i] = f"risk-weighted pick (score {df.at[i, 'score']:g}, seed {seed})"
+            reasons[i] = f"risk-weighted pick (score {cast(float, df.at[i, 'score']):g}, seed {seed})"
         order = critical_rows + ranked
     else:
         order = [int(i) for i in rng.permutation(pool.index.to_numpy())]
@@ -117,14 +117,16 @@ def sample(conversations: pd.DataFrame, n: int, strategy: Strategy = "random", *
             quotas = _allocate(Counter(strata.values()), n, allocation)
             for i in order:
                 s = strata[i]
-                reasons[i] = f"stratified by {by}={s}: {quotas[s]} of {Counter(strata.values())[s]} ({allocation}, seed {seed})"
+                reasons[i] = (f"stratified by {by}={s}: {quotas[s]} of {Counter(strata.values())[s]} "
+                              f"({allocation}, seed {seed})")
 
     picked = _pick(df, order, n, per_agent, by, quotas)
     rows = []
     for i in picked:
         rows.append({"id": df.at[i, "id"], "source": df.at[i, "source"], "agent": df.at[i, "agent"],
                      "score": df.at[i, "score"],
-                     "top_findings": _top(df.at[i, "id"], df.at[i, "codes"], findings, critical),
+                     "top_findings": _top(cast(str, df.at[i, "id"]), cast("list[str]", df.at[i, "codes"]),
+                                          findings, critical),
                      "reason": reasons[i] + (f"; at most {per_agent} per agent" if per_agent else "")})
     queue = pd.DataFrame(rows, columns=QUEUE_COLUMNS)
     for column in ("id", "source", "agent", "top_findings", "reason"):

@@ -10,6 +10,7 @@ import heapq
 from array import array
 from collections import Counter, defaultdict
 from statistics import median
+from typing import Any
 
 from .results import Result
 
@@ -57,7 +58,7 @@ class RunStats:
             heapq.heapreplace(self._worst, item)
         self.seen += 1
         if result.score is not None:
-            self.histogram[int(round(result.score))] += 1
+            self.histogram[round(result.score)] += 1
         codes = set()
         for finding in result.findings:
             self.rule_findings[finding.code] += 1
@@ -108,7 +109,7 @@ class RunStats:
         h = self.histogram
         return {"90-100": sum(h[90:]), "70-89": sum(h[70:90]), "50-69": sum(h[50:70]), "<50": sum(h[:50])}
 
-    def agent_rows(self, limit: int | None = None) -> list[dict[str, object]]:
+    def agent_rows(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Per agent: conversations, median score and first reply, max concurrency, top rules."""
         rows = []
         for agent, scores in sorted(self.agent_scores.items(), key=lambda kv: (-len(kv[1]), kv[0])):

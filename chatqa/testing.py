@@ -33,7 +33,7 @@ import yaml
 from .model import Channel, Kind, Role, Transcript
 from .results import Result
 
-__all__ = ["Case", "T0", "case_params", "check_case", "load_cases", "run_case", "transcript"]
+__all__ = ["T0", "Case", "case_params", "check_case", "load_cases", "run_case", "transcript"]
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 _ROLES = ("customer", "agent", "bot", "system")

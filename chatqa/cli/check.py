@@ -11,8 +11,19 @@ from typing import Any
 
 import click
 
-from . import (EXIT_FAILED_CHECK, _check_output_path, _config, _echo, _fail, _finish, _input_options, _output,
-               _parse_options, _rule_options, main)
+from . import (
+    EXIT_FAILED_CHECK,
+    _check_output_path,
+    _config,
+    _echo,
+    _fail,
+    _finish,
+    _input_options,
+    _output,
+    _parse_options,
+    _rule_options,
+    main,
+)
 
 
 def _formats() -> list[str]:
@@ -32,7 +43,8 @@ def _formats() -> list[str]:
               help="Exit 1 if any conversation scores below SCORE.")
 @click.option("--fail-on", type=click.Choice(["suggestion", "warning", "error"]),
               help="Exit 1 if any finding is at this level or above.")
-@click.option("--no-redact", is_flag=True, help="Keep emails and phone numbers in quotes (card numbers are always masked).")
+@click.option("--no-redact", is_flag=True,
+              help="Keep emails and phone numbers in quotes (card numbers are always masked).")
 @click.option("--jobs", "-j", default="1", show_default=True, metavar="N",
               help="Worker processes (auto: one per CPU); results and their order are the same.")
 def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],

@@ -8,8 +8,18 @@ from typing import Any
 
 import click
 
-from . import (_check_output_path, _config, _fail, _finish, _input_options, _loader, _output, _parse_options,
-               _rule_options, main)
+from . import (
+    _check_output_path,
+    _config,
+    _fail,
+    _finish,
+    _input_options,
+    _loader,
+    _output,
+    _parse_options,
+    _rule_options,
+    main,
+)
 
 
 @main.command()

@@ -16,7 +16,7 @@ import msgspec
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..metrics import Facts, Metrics
-from ..model import Kind, Message, Role, Transcript
+from ..model import Transcript
 from ..records import Conversation, Line, in_scope
 from ..redact import mask_cards
 from ..registry import Registry

@@ -14,10 +14,10 @@ import yaml
 from pydantic import Field
 
 from ..errors import ConfigError
-from ..records import Conversation
+from ..records import Conversation, in_scope
 from ..redact import find_cards, may_hold_card
 from ..results import Finding
-from . import Context, Outcome, Rule, Scope, in_scope
+from . import Context, Outcome, Rule, Scope
 from .intervals import Interval, Intervals, Peaks
 
 _URL = re.compile(r"https?://\S+|www\.\S+")

@@ -108,7 +108,8 @@ class Intervals:
             yield from sorted(table.rows)
             return
         table._flush()
-        yield from table.db.execute("SELECT agent, start, end, source, id FROM t ORDER BY agent, start, end, source, id")
+        yield from table.db.execute("SELECT agent, start, end, source, id FROM t "
+                                    "ORDER BY agent, start, end, source, id")
 
     def peaks(self) -> Peaks:
         """Each conversation's peak per agent (see the module docstring); closes this state."""
@@ -152,13 +153,11 @@ def sweep(rows: Iterable[Row]) -> Iterator[tuple[str, str, tuple[int, tuple[str,
             sources[source] -= 1
             yield source, agent, best.pop(rank)
 
-    rank = 0
-    for row_agent, start, end, source, _cid in rows:
+    for rank, (row_agent, start, end, source, _cid) in enumerate(rows, 1):
         if row_agent != agent:
             yield from close_until(math.inf)
             agent = row_agent
         yield from close_until(start)  # ends strictly before this start; equal times overlap
-        rank += 1
         open_rows[rank] = (source, _cid)
         sources[source] += 1
         heapq.heappush(ends, (end, rank))

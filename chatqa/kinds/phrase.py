@@ -8,9 +8,9 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from ..match import PhraseIndex, parse_pattern
-from ..saferegex import check_token_pattern
 from ..records import Line
 from ..results import Finding
+from ..saferegex import check_token_pattern
 from . import Context, Pattern, Rule, Scope
 
 

@@ -83,9 +83,13 @@ class PhraseIndex:
         for key, specs in self._specs.items():
             pids = []
             for spec in specs:
-                slots = parse_pattern(spec) if isinstance(spec, str) else None
-                pid = tokens.add(key, spec, slots)
-                found = scanned(slots, tokens.norm, spelling) if slots is not None else raw_scanned(spec)
+                if isinstance(spec, str):
+                    slots = parse_pattern(spec)
+                    pid = tokens.add(key, spec, slots)
+                    found = scanned(slots, tokens.norm, spelling)
+                else:
+                    pid = tokens.add(key, spec, None)
+                    found = raw_scanned(spec)
                 self._scanned.append(found)
                 self._regexes.append(None if found.regex is None else re2._re2.RE2(found.regex.encode(), options))
                 self._owner.append(key)

@@ -39,13 +39,14 @@ def make_nlp(lexicon: Lexicon) -> Any:
     for word, norm in lexicon.norms.items():
         for form in (word, word.capitalize(), word.upper()):
             nlp.vocab[form].norm_ = norm
+    tokenizer: Any = nlp.tokenizer  # a spaCy Tokenizer (compiled: untyped); Language types it as any callable
     for word, pieces in lexicon.splits.items():
         for form in (word, word.capitalize()):
             start, special = 0, []
             for orth, norm in pieces:
                 special.append({ORTH: form[start:start + len(orth)], NORM: norm})
                 start += len(orth)
-            nlp.tokenizer.add_special_case(form, special)
+            tokenizer.add_special_case(form, special)
     return nlp
 
 

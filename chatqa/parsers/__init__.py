@@ -5,8 +5,19 @@ A parser is a `Parser` subclass; `JsonParser` and `TableParser` cover the common
 yields the conversations and failures of one file (see `chatqa.parsers.detect`).
 """
 
-from .base import (RECORD_ERRORS, JsonParser, ParseOptions, Parser, RecordContext, Row, TableParser, VendorModel,
-                   not_a_record, record_failure, text_or_empty)
+from .base import (
+    RECORD_ERRORS,
+    JsonParser,
+    ParseOptions,
+    Parser,
+    RecordContext,
+    Row,
+    TableParser,
+    VendorModel,
+    not_a_record,
+    record_failure,
+    text_or_empty,
+)
 from .detect import all_parsers, detect, envelope_keys, get_parser, parse_file, registry
 
 __all__ = [

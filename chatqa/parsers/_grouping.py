@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Failure, ParseError, join_locator
-from ..model import Channel, Kind, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind
 from ..normalize import RawMessage, parse_time
 from ..read import InputFile, decode, json_records
+from ..records import Conversation, RawLine
 from . import JsonParser, ParseOptions, RecordContext, not_a_record, record_failure
 
 _ERRORS = (ParseError, ValidationError, LookupError, TypeError, ValueError, AttributeError, OverflowError,
@@ -183,7 +183,7 @@ def time_field(value: Any, loc: str) -> Any:
     return value
 
 
-def with_files(message: RawMessage, names: list[str]) -> list[RawMessage]:
+def with_files(message: RawLine, names: list[str]) -> list[RawLine]:
     """A message and, after it, its attachments as one file entry (the file alone when the message
     has no text)."""
     names = [n for n in names if n]

@@ -9,12 +9,13 @@ from typing import Any
 from ..errors import ParseError
 from ..model import Kind, Role
 from ..normalize import RawMessage
+from ..records import RawLine
 
 _CHAT_START = re.compile(r"Chat started: (\d{4}-\d{2}-\d{2}) \d{1,2}:\d{2}(?: ?[AP]M)?(?: (UTC|GMT))?\s*$")
 _CHAT_LINE = re.compile(r"^\((\d{1,2}:\d{2}:\d{2})(?: ?([AP]M))?\) (?:\*+ (.+?) \*+|([^:]{1,80}?): (.*))$")
 
 
-def chat_lines(body: str, where: str, customer: str | None, common: dict[str, Any]) -> list[RawMessage]:
+def chat_lines(body: str, where: str, customer: str | None, common: dict[str, Any]) -> list[RawLine]:
     """A Zendesk Chat transcript comment (``Chat started: 2024-03-04 09:12 AM UTC`` then
     ``(09:12:44 AM) Name: text`` lines) split into its messages with their own times. People who
     ``joined the chat`` are agents, the comment's author is the customer, other speakers (triggers
@@ -28,7 +29,7 @@ def chat_lines(body: str, where: str, customer: str | None, common: dict[str, An
     except ValueError:
         return []
     agents: set[str] = set()
-    out: list[RawMessage] = []
+    out: list[RawLine] = []
     previous = None
     for n, line in enumerate(lines[1:], 2):
         found = _CHAT_LINE.match(line.strip())
@@ -50,7 +51,8 @@ def chat_lines(body: str, where: str, customer: str | None, common: dict[str, An
             joined = re.match(r"(.+?) (?:has )?joined the chat", event)
             if joined:
                 agents.add(joined.group(1).strip())
-            out.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="chat_event", text=event, time=when, loc=loc))
+            out.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="chat_event", text=event, time=when,
+                                  loc=loc))
             continue
         role = Role.AGENT if name in agents else Role.CUSTOMER if customer is None or name == customer else Role.BOT
         author = common["author_id"] if role is Role.CUSTOMER else name

@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Participant, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import Group, GroupingParser, channel_by_words, dicts, first, get, require_messages, text, validate
 
@@ -108,13 +108,13 @@ class AmazonConnectParser(GroupingParser):
         )
 
     @staticmethod
-    def _item(item: _Item, loc: str) -> RawMessage | None:
+    def _item(item: _Item, loc: str) -> RawLine | None:
         kind = item.Type.upper()
         if kind in _DROPPED:
             return None
         role = _ROLES.get((item.ParticipantRole or "").upper(), Role.CUSTOMER if item.ParticipantRole else Role.SYSTEM)
-        common = {"time": item.AbsoluteTime, "author_id": item.ParticipantId, "author_name": item.DisplayName,
-                  "loc": loc}
+        common: dict[str, Any] = {"time": item.AbsoluteTime, "author_id": item.ParticipantId,
+                                  "author_name": item.DisplayName, "loc": loc}
         content_type = (item.ContentType or "").lower()
         if kind in _EVENT_TYPES or content_type.startswith(_EVENT_PREFIX):
             event = content_type.removeprefix(_EVENT_PREFIX) if content_type.startswith(_EVENT_PREFIX) \

@@ -8,7 +8,7 @@ naming the place; only a file that cannot be read at all raises ParseError.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import tzinfo
 from functools import cached_property
 from typing import Any, ClassVar, NamedTuple
@@ -114,7 +114,7 @@ class RecordContext:
             loc = loc[1:close] + loc[close + 1:]
         return f"{self.name}#{loc}" if loc else self.name
 
-    def build(self, *, messages: list[Line], **fields: Any) -> Conversation:
+    def build(self, *, messages: Sequence[Line], **fields: Any) -> Conversation:
         """Normalise a conversation (raw lines from `RawMessage`) with this record's vendor,
         channel, source and options."""
         opts = self.options

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ..errors import ParseError
 from ..model import Kind, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation
 from . import ParseOptions, RecordContext, Row, TableParser
 
 FIELDS: dict[str, tuple[str, ...]] = {

@@ -10,7 +10,7 @@ from ..errors import ConfigError, Failure, ParseError
 from ..read import InputFile, LineRange
 from ..records import Conversation
 from ..registry import Registry
-from .base import Parser, ParseOptions
+from .base import ParseOptions, Parser
 
 registry: Registry[type[Parser]] = Registry("chatqa.parsers", "format")
 

@@ -10,12 +10,26 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Participant, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_seq, key_of,
-                        require_messages, text, time_field, validate, with_files)
+from ._grouping import (
+    Group,
+    GroupingParser,
+    channel_by_words,
+    dicts,
+    file_key,
+    first,
+    get,
+    id_seq,
+    key_of,
+    require_messages,
+    text,
+    time_field,
+    validate,
+    with_files,
+)
 
 # Ticket `source`: 1 email, 2 portal, 3 phone, 5 Twitter, 6 Facebook, 7 chat, 9 feedback widget,
 # 10 outbound email (opened by an agent). Conversation `source`: 0 reply, 2 note, 5 tweet,
@@ -150,7 +164,7 @@ class FreshdeskParser(GroupingParser):
                 entries.append((where, item))
             else:
                 raise ParseError(not_a_record(self), where)
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         seen: set[str] = set()
         t = ticket or _Ticket()
         if ticket is not None and (t.description_text or t.description or t.attachments):
@@ -158,14 +172,15 @@ class FreshdeskParser(GroupingParser):
             requester = t.requester
             description = RawMessage(
                 role=Role.AGENT if outbound else Role.CUSTOMER, time=t.created_at,
-                text=t.description_text if (t.description_text or "").strip() else t.description or "",
+                text=t.description_text if t.description_text and t.description_text.strip() else t.description or "",
                 html=not (t.description_text or "").strip(), loc="description",
                 author_id=t.responder_id if outbound else t.requester_id,
                 author_name=None if outbound or requester is None else requester.name or requester.email)
-            names = [a.name or a.attachment_url or "attachment" for a in t.attachments]
-            messages.extend(with_files(description, names))
+            files = [a.name or a.attachment_url or "attachment" for a in t.attachments]
+            messages.extend(with_files(description, files))
         channels = [_TICKET_CHANNELS.get(t.source or -1)]
-        names = {t.requester_id: t.requester.name or t.requester.email} if t.requester_id and t.requester else {}
+        names: dict[str | None, str | None] = (
+            {t.requester_id: t.requester.name or t.requester.email} if t.requester_id and t.requester else {})
         for where, raw in entries:
             entry = validate(_Entry, raw, where)
             if entry.id and entry.id in seen:
@@ -186,7 +201,7 @@ class FreshdeskParser(GroupingParser):
         )
 
     def _chat(self, group: Group, ctx: RecordContext) -> Conversation:
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         channels: list[str | None] = []
         for where, item in group.items:
             if not _is_chat_message(item):
@@ -211,12 +226,13 @@ def _chat_channel(name: str | None) -> Channel | None:
     return channel_by_words(name)
 
 
-def _entry(e: _Entry, where: str, names: dict[str | None, str | None]) -> list[RawMessage]:
+def _entry(e: _Entry, where: str, names: dict[str | None, str | None]) -> list[RawLine]:
     internal = e.private is True
     role = Role.CUSTOMER if e.incoming and not internal else Role.AGENT
     body, html = (e.body_text, False) if (e.body_text or "").strip() else (e.body or "", True)
     name = names.get(e.user_id) or (e.from_email if role is Role.CUSTOMER else None)
-    common = {"time": e.created_at, "author_id": e.user_id, "author_name": name, "loc": where, "seq": id_seq(e.id)}
+    common: dict[str, Any] = {"time": e.created_at, "author_id": e.user_id, "author_name": name, "loc": where,
+                              "seq": id_seq(e.id)}
     if e.source == _FEEDBACK:
         return [RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="survey_feedback", text=body or "", html=html,
                            **common)]
@@ -225,12 +241,12 @@ def _entry(e: _Entry, where: str, names: dict[str | None, str | None]) -> list[R
     return with_files(message, [a.name or a.attachment_url or "attachment" for a in e.attachments])
 
 
-def _chat_message(m: _ChatMessage, where: str) -> list[RawMessage]:
+def _chat_message(m: _ChatMessage, where: str) -> list[RawLine]:
     texts: list[str] = []
     files: list[str] = []
     for part in dicts(m.message_parts):
         _part(part, texts, files, 0)
-    common = {"time": m.created_time, "author_id": m.actor_id, "loc": where}
+    common: dict[str, Any] = {"time": m.created_time, "author_id": m.actor_id, "loc": where}
     kind = m.message_type.lower()
     actor = m.actor_type.lower()
     if kind == "system":

@@ -10,12 +10,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Role
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate,
-                        with_files)
+from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate, with_files
 
 # Teammate types that are automation: rules, macros, API clients, integrations, CSAT surveys, bots.
 _BOT_TYPES = frozenset({"rule", "macro", "api", "integration", "csat", "bot", "workflow", "ai", "ai_agent", "copilot"})
@@ -145,7 +144,7 @@ class FrontParser(GroupingParser):
 
     def convert_group(self, group: Group, ctx: RecordContext) -> Conversation:
         """Messages, comments and events of one conversation in time order (Front lists newest first)."""
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         seen: set[str] = set()
         types: list[tuple[bool, str]] = []
         for where, row in group.items:
@@ -179,7 +178,7 @@ class FrontParser(GroupingParser):
                                                      }.items() if v})
 
 
-def _message(m: _Message, where: str) -> list[RawMessage]:
+def _message(m: _Message, where: str) -> list[RawLine]:
     if m.is_inbound:
         sender = next((r for r in m.recipients if (r.role or "").lower() == "from"), None)
         role, author_id, name = Role.CUSTOMER, sender.id if sender else None, sender.name if sender else None
@@ -198,7 +197,7 @@ def _message(m: _Message, where: str) -> list[RawMessage]:
     return with_files(message, [a.filename or a.url or "attachment" for a in m.attachments])
 
 
-def _comment(m: _Message, where: str) -> list[RawMessage]:
+def _comment(m: _Message, where: str) -> list[RawLine]:
     author = m.author or _Teammate()
     role = Role.BOT if (author.type or "").lower() in _BOT_TYPES else Role.AGENT
     note = RawMessage(role=role, text=m.body or "", html=True, time=m.posted_at, author_id=author.id or author.email,
@@ -206,7 +205,7 @@ def _comment(m: _Message, where: str) -> list[RawMessage]:
     return with_files(note, [a.filename or a.url or "attachment" for a in m.attachments])
 
 
-def _event(row: dict[str, Any], where: str) -> RawMessage:
+def _event(row: dict[str, Any], where: str) -> RawLine:
     kind = str(row["type"])
     target = get(row, "target", "data")
     label = first(text(get(target, "name")), text(get(target, "email")), text(get(target, "username")))

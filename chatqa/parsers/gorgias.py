@@ -9,12 +9,26 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Participant, Rating, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Participant, Rating, Role
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, file_key, first, get, id_from_url, id_seq, key_of,
-                        require_messages, text, time_field, validate, with_files)
+from ._grouping import (
+    Group,
+    GroupingParser,
+    channel_by_words,
+    file_key,
+    first,
+    get,
+    id_from_url,
+    id_seq,
+    key_of,
+    require_messages,
+    text,
+    time_field,
+    validate,
+    with_files,
+)
 from .fields import rating_number
 
 # Messages "from the agent side" that no agent wrote: rules, Automate flows, the AI Agent.
@@ -136,7 +150,7 @@ class GorgiasParser(GroupingParser):
             else:
                 raise ParseError(not_a_record(self), where)
         t = validate(_Ticket, ticket, "ticket") if isinstance(ticket, dict) else _Ticket()
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         parsed = [(where, validate(_Message, row, where)) for where, row in rows]
         for where, m in parsed:
             if m.deleted_datetime or (m.failed_datetime and not m.sent_datetime):
@@ -168,7 +182,7 @@ def _channel(name: str | None) -> Channel | None:
     return channel_by_words(name)
 
 
-def _message(m: _Message, where: str) -> list[RawMessage]:
+def _message(m: _Message, where: str) -> list[RawLine]:
     meta = m.meta or {}
     ai = any("ai_agent" in str(k) for k in meta) or meta.get("is_automated") is True
     if not m.from_agent:

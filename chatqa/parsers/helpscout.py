@@ -10,12 +10,26 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Participant, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, dicts, file_key, first, get, id_from_url, id_seq, key_of,
-                        require_messages, text, time_field, validate, with_files)
+from ._grouping import (
+    Group,
+    GroupingParser,
+    dicts,
+    file_key,
+    first,
+    get,
+    id_from_url,
+    id_seq,
+    key_of,
+    require_messages,
+    text,
+    time_field,
+    validate,
+    with_files,
+)
 
 THREAD_TYPES = frozenset({"customer", "message", "note", "chat", "phone", "lineitem", "forwardparent",
                           "forwardchild", "beaconchat", "reply"})
@@ -104,7 +118,7 @@ class HelpScoutParser(GroupingParser):
         """A conversation, a conversations or threads page (HAL ``_embedded``), or a thread row."""
         if not isinstance(value, dict):
             return False
-        embedded = value.get("_embedded")
+        embedded: Any = value.get("_embedded")  # a dict when _is_threads_page(value)
         if isinstance(embedded, dict) and isinstance(embedded.get("conversations"), list):
             head = embedded["conversations"][0] if embedded["conversations"] else None
             return head is None or _is_conversation(head) or (isinstance(head, dict) and "mailboxId" in head)
@@ -145,7 +159,7 @@ class HelpScoutParser(GroupingParser):
         else:
             conv, threads = _Conversation(), group.items
             cid = group.key if group.key != _FILE_KEY else file_key(ctx.source.name)
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         saved: list[dict[str, str]] = []
         channels: list[Channel | None] = [_CHANNELS.get(str(conv.type or "").lower()),
                                           _CHANNELS.get(str(get(conv.source, "type") or "").lower())]
@@ -173,13 +187,13 @@ class HelpScoutParser(GroupingParser):
         )
 
     @staticmethod
-    def _thread(t: _Thread, loc: str) -> list[RawMessage]:
+    def _thread(t: _Thread, loc: str) -> list[RawLine]:
         if (t.state or "").lower() in ("draft", "underreview"):
             return []  # never sent
         author = (t.customer if t.type == "customer" and t.customer and t.customer.id else None) \
             or t.createdBy or t.customer or _Person()
-        common = {"time": t.createdAt, "author_id": author.id, "author_name": author.name, "loc": loc,
-                  "seq": id_seq(t.id)}
+        common: dict[str, Any] = {"time": t.createdAt, "author_id": author.id, "author_name": author.name, "loc": loc,
+                                  "seq": id_seq(t.id)}
         if t.type in ("lineitem", "forwardparent", "forwardchild"):
             what = first(text(get(t.action, "text")), t.body) or t.type
             event = text(get(t.action, "type")) or t.type

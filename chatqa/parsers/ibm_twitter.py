@@ -9,8 +9,8 @@ from typing import Any
 
 from ..errors import ParseError
 from ..model import Channel, Role
-from ..records import Conversation
 from ..normalize import RawMessage, parse_time
+from ..records import Conversation
 from . import JsonParser, RecordContext, VendorModel
 from .twcs import agent_id
 

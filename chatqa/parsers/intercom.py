@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import field_validator
 
 from ..model import Channel, Kind, Rating, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import JsonParser, RecordContext, VendorModel
 from .fields import rating_number
 
@@ -19,10 +19,11 @@ _REPLY_PARTS = frozenset({"comment", "quick_reply", "open", "close", "assignment
                           "snoozed", "away_mode_assignment"})
 _AUTOMATED = frozenset({"automated", "campaigns_initiated", "operator_initiated"})
 # source.type -> channel: the Messenger is live chat; email, phone and the messaging apps are not.
-_CHANNELS = {"conversation": Channel.CHAT, "chat": Channel.CHAT, "email": Channel.EMAIL, "phone_call": Channel.VOICE,
-             "phone_switch": Channel.VOICE, "sms": Channel.MESSAGING, "whatsapp": Channel.MESSAGING,
-             "push": Channel.MESSAGING, "facebook": Channel.MESSAGING, "instagram": Channel.MESSAGING,
-             "twitter": Channel.MESSAGING}
+_CHANNELS: dict[str | None, Channel] = {
+    "conversation": Channel.CHAT, "chat": Channel.CHAT, "email": Channel.EMAIL, "phone_call": Channel.VOICE,
+    "phone_switch": Channel.VOICE, "sms": Channel.MESSAGING, "whatsapp": Channel.MESSAGING,
+    "push": Channel.MESSAGING, "facebook": Channel.MESSAGING, "instagram": Channel.MESSAGING,
+    "twitter": Channel.MESSAGING}
 
 
 class _Author(VendorModel):
@@ -120,7 +121,7 @@ class IntercomParser(JsonParser):
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """The source message first, then every part in order."""
         conv = _Conversation.model_validate(record)
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         src, src_loc = conv.source, "source"
         if src is None or not (src.body or src.attachments):
             src, src_loc = (conv.conversation_message, "conversation_message") \
@@ -150,7 +151,7 @@ class IntercomParser(JsonParser):
         )
 
     @staticmethod
-    def _part(part: _Part, loc: str) -> RawMessage:
+    def _part(part: _Part, loc: str) -> RawLine:
         role = _role(part.author)
         body = part.body or ""
         if part.part_type == "note":
@@ -168,7 +169,7 @@ class IntercomParser(JsonParser):
                           time=part.created_at, author_id=part.author.id, author_name=part.author.name, loc=loc)
 
 
-def _raw(role: Role, body: str, time: Any, author: _Author, attachments: list[_Attachment], loc: str) -> RawMessage:
+def _raw(role: Role, body: str, time: Any, author: _Author, attachments: list[_Attachment], loc: str) -> RawLine:
     if not body.strip() and attachments:
         names = ", ".join(a.name or a.url or "" for a in attachments)
         return RawMessage(role=role, kind=Kind.FILE, text=names, time=time, author_id=author.id,

@@ -8,12 +8,24 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Participant, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, key_of, require_messages,
-                        text, validate, with_files)
+from ._grouping import (
+    Group,
+    GroupingParser,
+    channel_by_words,
+    dicts,
+    file_key,
+    first,
+    get,
+    key_of,
+    require_messages,
+    text,
+    validate,
+    with_files,
+)
 
 _TYPES = frozenset({"message", "note", "conversation"})
 _CHANNELS = {"facebook": Channel.MESSAGING, "instagram": Channel.MESSAGING, "twitter-dm": Channel.MESSAGING,
@@ -81,7 +93,7 @@ class KustomerParser(GroupingParser):
     def convert_group(self, group: Group, ctx: RecordContext) -> Conversation:
         """Messages and notes of one conversation in time order."""
         included = group.state.get("included", {})
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         conversation: _Resource | None = None
         channels: list[str | None] = []
         for where, row in group.items:
@@ -133,7 +145,7 @@ def _files(res: _Resource, included: dict[Any, Any]) -> list[str]:
     return names
 
 
-def _message(res: _Resource, where: str, included: dict[Any, Any]) -> list[RawMessage]:
+def _message(res: _Resource, where: str, included: dict[Any, Any]) -> list[RawLine]:
     a = res.attributes
     direction = str(a.get("direction") or a.get("directionType") or "").lower()
     inbound = direction == "in" or direction.endswith("-in")
@@ -150,7 +162,7 @@ def _message(res: _Resource, where: str, included: dict[Any, Any]) -> list[RawMe
     return with_files(message, _files(res, included))
 
 
-def _note(res: _Resource, where: str, included: dict[Any, Any]) -> list[RawMessage]:
+def _note(res: _Resource, where: str, included: dict[Any, Any]) -> list[RawLine]:
     a = res.attributes
     author = _related(res, "createdBy")
     name, bot = _user(included, author)

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import AliasChoices, Field
 
 from ..model import Kind, Participant, Rating, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import JsonParser, RecordContext, VendorModel
 from .fields import rating_number
 
@@ -118,15 +118,15 @@ class LiveChatParser(JsonParser):
         )
 
     @staticmethod
-    def _message(e: _Event, i: int, users: dict[str, _User], roles: dict[str, Role]) -> RawMessage:
+    def _message(e: _Event, i: int, users: dict[str, _User], roles: dict[str, Role]) -> RawLine:
         loc = f"thread.events[{i}]"
         internal = e.visibility == "agents"
         author = users.get(e.author_id or "")
         role = roles.get(e.author_id or "", Role.AGENT if "@" in (e.author_id or "") else Role.CUSTOMER)
         if e.welcome and role is not Role.CUSTOMER:
             role = Role.BOT
-        common = {"time": e.created_at, "author_id": e.author_id, "loc": loc, "internal": internal,
-                  "author_name": author.name if author else None}
+        common: dict[str, Any] = {"time": e.created_at, "author_id": e.author_id, "loc": loc, "internal": internal,
+                                  "author_name": author.name if author else None}
         if e.deleted:
             return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="deleted", text="(message deleted)", **common)
         if e.type == "message":

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Kind, Participant, Rating, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation
 from . import JsonParser, RecordContext, VendorModel
 
 _ROLES = {"agent": Role.AGENT, "visitor": Role.CUSTOMER, "supervisor": Role.AGENT, "customer": Role.CUSTOMER}
@@ -74,7 +74,7 @@ class LiveChatV2Parser(JsonParser):
         """Read ``events`` (a superset of ``messages``), never both."""
         chat = _Chat.model_validate(record)
         use_events = chat.events is not None
-        entries = chat.events if use_events else chat.messages or []
+        entries = chat.events if chat.events is not None else chat.messages or []
         field = "events" if use_events else "messages"
         visitor = chat.visitor or _Person()
         messages = []
@@ -82,8 +82,8 @@ class LiveChatV2Parser(JsonParser):
             role = _ROLES.get((e.user_type or "").lower(), Role.CUSTOMER)
             supervisor = e.user_type == "supervisor"
             author_id = e.agent_id if role is Role.AGENT else visitor.id
-            common = {"time": e.timestamp, "author_id": author_id, "author_name": e.author_name,
-                      "loc": f"{field}[{i}]"}
+            common: dict[str, Any] = {"time": e.timestamp, "author_id": author_id, "author_name": e.author_name,
+                                      "loc": f"{field}[{i}]"}
             if e.type == "event":
                 messages.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="event",
                                            text=e.text or "", **common))

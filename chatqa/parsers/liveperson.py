@@ -8,8 +8,8 @@ import orjson
 from pydantic import field_validator
 
 from ..model import Kind, Participant, Rating, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import JsonParser, RecordContext, VendorModel
 
 _USER_TYPES = {"bot": Role.BOT, "system": Role.SYSTEM, "human": Role.AGENT}
@@ -108,8 +108,9 @@ class LivePersonParser(JsonParser):
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Messages sorted on (timeL, seq), plus join and transfer events."""
         rec = _Record.model_validate(_undefined(record))
-        agents = {a.agentId: a for a in rec.agentParticipants if a.agentId}
-        consumers = {c.participantId: c for c in rec.consumerParticipant if c.participantId}
+        agents: dict[str | None, _Agent] = {a.agentId: a for a in rec.agentParticipants if a.agentId}
+        consumers: dict[str | None, _Consumer] = {c.participantId: c for c in rec.consumerParticipant
+                                                  if c.participantId}
         messages = [self._message(m, f"messageRecords[{i}]", agents, consumers)
                     for i, m in enumerate(rec.messageRecords)]
         for i, a in enumerate(rec.agentParticipants):
@@ -141,7 +142,7 @@ class LivePersonParser(JsonParser):
 
     @staticmethod
     def _message(m: _Message, loc: str, agents: dict[str | None, _Agent],
-                 consumers: dict[str | None, _Consumer]) -> RawMessage:
+                 consumers: dict[str | None, _Consumer]) -> RawLine:
         sent_by = m.sentBy.lower()
         agent = agents.get(m.participantId)
         if sent_by == "consumer":
@@ -152,7 +153,7 @@ class LivePersonParser(JsonParser):
                 Role.SYSTEM if sent_by == "system" else Role.AGENT)
             name = _agent_name(agent) if agent else None
         data = m.messageData
-        msg = data.get("msg") if isinstance(data.get("msg"), dict) else {}
+        msg = raw if isinstance(raw := data.get("msg"), dict) else {}
         kind, html, text = Kind.MESSAGE, m.type == "TEXT_HTML", str(msg.get("text") or "")
         if isinstance(data.get("file"), dict) or m.type == "HOSTED_FILE":
             file = data["file"] if isinstance(data.get("file"), dict) else {}
@@ -166,7 +167,7 @@ class LivePersonParser(JsonParser):
 
 
 def _agent_name(a: _Agent | None) -> str | None:
-    return a and (a.agentFullName or a.agentNickname or a.agentLoginName)
+    return (a.agentFullName or a.agentNickname or a.agentLoginName) if a else None
 
 
 def _consumer_name(c: _Consumer) -> str | None:
@@ -189,8 +190,9 @@ def _rich_text(content: Any) -> str:
     while stack and len(found) < 50:
         item = stack.pop()
         if isinstance(item, dict):
-            if item.get("type") in ("text", "button") and isinstance(item.get("text") or item.get("title"), str):
-                found.append(item.get("text") or item.get("title"))
+            label = item.get("text") or item.get("title")
+            if item.get("type") in ("text", "button") and isinstance(label, str):
+                found.append(label)
             elif item.get("type") == "image" and isinstance(item.get("caption"), str) and item["caption"].strip():
                 found.append(item["caption"])
             stack.extend(reversed(list(item.values())))

@@ -51,7 +51,7 @@ class _Line(Line, gc=False):
 
     sent_at: str | float | None = msgspec.field(default=None, name="time")  # type: ignore[assignment]  # ints as floats, as orjson reads them
     author_name: str | None = msgspec.field(default=None, name="author")
-    author_id: str | None | msgspec.UnsetType = msgspec.UNSET  # type: ignore[assignment]
+    author_id: str | msgspec.UnsetType | None = msgspec.UNSET  # type: ignore[assignment]
     text: str | None = ""  # type: ignore[assignment]
     user_type: Any = None  # a LiveChat v2 key: such a record is not a neutral one
 
@@ -105,7 +105,7 @@ class NeutralParser(JsonParser):
         for line in lines:
             if line.author_id is msgspec.UNSET:
                 line.author_id = line.author_name
-        return ctx.build(id=record.id, messages=lines, tags=record.tags, metadata=record.metadata,  # type: ignore[arg-type]
+        return ctx.build(id=record.id, messages=lines, tags=record.tags, metadata=record.metadata,
                          channel=record.channel, **({"vendor": record.vendor} if record.vendor else {}))
 
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import orjson
 
 from ..errors import Failure, ParseError
-from ..model import Channel, Kind, Participant, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage, html_to_text, parse_time
 from ..read import InputFile, Syntax, csv_rows
+from ..records import Conversation, RawLine
 from . import ParseOptions, RecordContext, VendorModel, not_a_record
 from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate
 
@@ -178,7 +178,7 @@ class SalesforceParser(GroupingParser):
 
     def convert_group(self, group: Group, ctx: RecordContext) -> Conversation:
         """Entries, transcript lines, events and emails of one conversation, in time order."""
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         channel: Channel | None = None
         meta: dict[str, Any] = {}
         for where, row in group.items:
@@ -217,7 +217,7 @@ class SalesforceParser(GroupingParser):
                          metadata={k: v for k, v in meta.items() if v})
 
 
-def _entry(e: _Entry, where: str) -> list[RawMessage]:
+def _entry(e: _Entry, where: str) -> list[RawLine]:
     actor = (e.ActorType or "").replace(" ", "").lower()
     role = _ACTORS.get(actor, Role.CUSTOMER if actor in ("customer", "visitor", "enduser") else Role.AGENT)
     entry_type = (e.EntryType or "Text").strip()
@@ -225,8 +225,8 @@ def _entry(e: _Entry, where: str) -> list[RawMessage]:
     if role is Role.SYSTEM and text_entry and (e.Message or "").strip():
         role = Role.BOT  # automated responses (initial / engaged / end messages)
     when = _entry_time(e.EntryTime, e.EntryTimeMilliSecs, where)
-    common = {"time": when, "author_id": e.ActorId or e.ActorName, "author_name": e.ActorName, "loc": where,
-              "seq": e.Seq or 0.0}
+    common: dict[str, Any] = {"time": when, "author_id": e.ActorId or e.ActorName, "author_name": e.ActorName,
+                              "loc": where, "seq": e.Seq or 0.0}
     if not text_entry or role is Role.SYSTEM:
         return [RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=entry_type, text=e.Message or entry_type,
                            **common)]
@@ -251,7 +251,7 @@ def _entry_time(value: Any, millis: float | None, where: str) -> Any:
     return when + timedelta(milliseconds=millis)
 
 
-def _connect(row: dict[str, Any], where: str) -> RawMessage:
+def _connect(row: dict[str, Any], where: str) -> RawLine:
     sender = row["sender"]
     role = _ACTORS.get(str(sender.get("role") or "").replace(" ", "").lower(), Role.AGENT)
     message = first(text(row.get("messageText")))
@@ -265,8 +265,8 @@ def _connect(row: dict[str, Any], where: str) -> RawMessage:
     if role is Role.SYSTEM and message:
         role = Role.BOT
     kind = str(row.get("entryType") or "MESSAGE").upper()
-    common = {"time": row.get("clientTimestamp") or row.get("serverReceivedTimestamp"),
-              "author_id": text(sender.get("subject")), "loc": where}
+    common: dict[str, Any] = {"time": row.get("clientTimestamp") or row.get("serverReceivedTimestamp"),
+                              "author_id": text(sender.get("subject")), "loc": where}
     if role is Role.SYSTEM or kind not in ("MESSAGE", "NOTE"):
         return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=kind.lower(), text=message or kind, **common)
     internal = kind == "NOTE"
@@ -274,7 +274,7 @@ def _connect(row: dict[str, Any], where: str) -> RawMessage:
                       **common)
 
 
-def _email(e: _Email, where: str) -> list[RawMessage]:
+def _email(e: _Email, where: str) -> list[RawLine]:
     if (e.Status or "") == "5":
         return []  # a draft
     body, html = (e.TextBody, False) if (e.TextBody or "").strip() else (e.HtmlBody or "", True)
@@ -283,12 +283,12 @@ def _email(e: _Email, where: str) -> list[RawMessage]:
                        loc=where)]
 
 
-def _body(t: _Transcript, where: str) -> list[RawMessage]:
+def _body(t: _Transcript, where: str) -> list[RawLine]:
     """The lines of a LiveChatTranscript Body: ``( 1m 19s ) Name: text`` after a header."""
     lines = html_to_text(t.Body or "").split("\n")
     start: datetime | None = None
     agents: set[str] = set()
-    messages: list[RawMessage] = []
+    messages: list[RawLine] = []
     for n, line in enumerate(lines):
         loc = f"{where}.Body".lstrip(".") + f", line {n + 1}"
         started = _STARTED.search(line)
@@ -333,8 +333,8 @@ def _started(found: re.Match[str]) -> datetime | None:
         digits = offset[1:].replace(":", "")
         when = when.replace(tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))))
     else:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
 
 
 def _start_field(t: _Transcript, where: str) -> datetime | None:

@@ -8,8 +8,8 @@ from pydantic import Field
 
 from ..errors import ParseError
 from ..model import Channel, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation
 from . import JsonParser, RecordContext, VendorModel
 
 _ROLES = {"customer": Role.CUSTOMER, "helpdesk": Role.AGENT}

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..errors import ParseError
 from ..model import Channel, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation
 from . import ParseOptions, RecordContext, Row, TableParser
 
 _COLUMNS = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Kind, Rating, Role
-from ..records import Conversation
 from ..normalize import RawMessage
+from ..records import Conversation, RawLine
 from . import JsonParser, RecordContext, VendorModel
 
 _RATINGS = {"good": 1.0, "bad": 0.0}
@@ -100,9 +100,9 @@ class ZendeskChatParser(JsonParser):
         )
 
     @staticmethod
-    def _item(item: _Item, loc: str, visitor: _Visitor, agents: dict[str, str]) -> RawMessage:
+    def _item(item: _Item, loc: str, visitor: _Visitor, agents: dict[str, str]) -> RawLine:
         role, author_id = _author(item, visitor, agents)
-        common = {"time": item.timestamp, "author_id": author_id, "author_name": item.name, "loc": loc}
+        common: dict[str, Any] = {"time": item.timestamp, "author_id": author_id, "author_name": item.name, "loc": loc}
         if item.type == "chat.msg":
             return RawMessage(role=role, text=item.msg or "", **common)
         if item.type == "chat.file":

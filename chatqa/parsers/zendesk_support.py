@@ -11,12 +11,28 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Participant, Rating, Role, Transcript
-from ..records import Conversation
+from ..model import Channel, Kind, Participant, Rating, Role
 from ..normalize import RawMessage, parse_time
+from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import (Group, GroupingParser, channel_by_words, dicts, file_key, first, get, id_from_url, id_seq,
-                        key_of, require_messages, text, time_field, valid_or_none, validate, with_files)
+from ._grouping import (
+    Group,
+    GroupingParser,
+    channel_by_words,
+    dicts,
+    file_key,
+    first,
+    get,
+    id_from_url,
+    id_seq,
+    key_of,
+    require_messages,
+    text,
+    time_field,
+    valid_or_none,
+    validate,
+    with_files,
+)
 from ._zendesk_transcript import chat_lines
 
 _USER_ROLES = {"end-user": Role.CUSTOMER, "end_user": Role.CUSTOMER, "agent": Role.AGENT, "admin": Role.AGENT}
@@ -203,7 +219,7 @@ class ZendeskSupportParser(GroupingParser):
         state = group.state
         ticket: Any = state.get("tickets", {}).get(group.key) if group.key else None
         comments: list[tuple[str, _Comment]] = []
-        messages: list[RawMessage] = []
+        messages: list[RawLine] = []
         for where, item in group.items:
             if not isinstance(item, dict):
                 raise ParseError(not_a_record(self), where)
@@ -254,7 +270,7 @@ class ZendeskSupportParser(GroupingParser):
         )
 
     @staticmethod
-    def _event(where: str, c: Any, parent: dict[str, Any], comments: list[Any], messages: list[RawMessage]) -> None:
+    def _event(where: str, c: Any, parent: dict[str, Any], comments: list[Any], messages: list[RawLine]) -> None:
         if not isinstance(c, dict):
             raise ParseError("an event must be an object", where)
         kind = c.get("type") or c.get("event_type")
@@ -280,7 +296,7 @@ class ZendeskSupportParser(GroupingParser):
                                        seq=id_seq(c.get("id"))))
 
     @staticmethod
-    def _comment(where: str, c: _Comment, users: dict[str, _User], opener: str | None) -> list[RawMessage]:
+    def _comment(where: str, c: _Comment, users: dict[str, _User], opener: str | None) -> list[RawLine]:
         user = users.get(c.author_id or "")
         if _automated(c.via) or c.author_id == "-1":
             role = Role.BOT
@@ -290,9 +306,9 @@ class ZendeskSupportParser(GroupingParser):
             role = Role.CUSTOMER if c.author_id and c.author_id == opener else Role.AGENT
         internal = c.public is False
         name = user.name if user else first(get(c.via, "source", "from", "name"))
-        common = {"role": role, "time": c.created_at if c.created_at is not None else c.timestamp,
-                  "author_id": c.author_id, "author_name": name, "internal": internal,
-                  "seq": id_seq(c.id)}
+        common: dict[str, Any] = {"role": role, "time": c.created_at if c.created_at is not None else c.timestamp,
+                                  "author_id": c.author_id, "author_name": name, "internal": internal,
+                                  "seq": id_seq(c.id)}
         # plain_body, else html_body (converted), else body (which may hold Markdown)
         body, html = c.plain_body, False
         if not (body or "").strip() and (c.html_body or "").strip():
@@ -310,13 +326,13 @@ class ZendeskSupportParser(GroupingParser):
         return with_files(message, [a.file_name or a.content_url or "file" for a in c.attachments])
 
     @staticmethod
-    def _log_item(where: str, item: dict[str, Any], users: dict[str, Any]) -> RawMessage:
-        author = item.get("author") if isinstance(item.get("author"), dict) else {}
+    def _log_item(where: str, item: dict[str, Any], users: dict[str | None, Any]) -> RawLine:
+        author = raw if isinstance(raw := item.get("author"), dict) else {}
         kind = str(author.get("type") or "").lower()
         source = str(get(item, "source", "type") or "").lower()
         role = (Role.BOT if kind == "system" or source in ("ultimate", "zd:answerbot") else
                 Role.CUSTOMER if kind in ("end-user", "end_user", "user") else Role.AGENT)
-        content = item.get("content") if isinstance(item.get("content"), dict) else {}
+        content = raw if isinstance(raw := item.get("content"), dict) else {}
         body = first(text(content.get("text")), text(content.get("text_fallback")))
         html = False
         if body is None and text(content.get("body")):

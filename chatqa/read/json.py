@@ -104,7 +104,8 @@ def decode(name: str, locator: str, raw: Any) -> Any:
             raw.decode("utf-8")
         except UnicodeDecodeError as bad:
             return Failure(source=name, locator=locator,
-                           reason=f"not valid UTF-8 text (byte {bad.start + 1} of the line); re-save the export as UTF-8")
+                           reason=f"not valid UTF-8 text (byte {bad.start + 1} of the line); "
+                                  "re-save the export as UTF-8")
         return Failure(source=name, locator=locator, reason=f"invalid JSON: {json_reason(exc)}")
 
 
@@ -162,7 +163,7 @@ class _Text:
                              self.place(len(self.buf))) from None
         if not data:
             self.eof = True
-            return None if not shift else shift
+            return shift if shift else None
         return shift
 
     def place(self, pos: int) -> str:

@@ -10,7 +10,7 @@ import io
 import os
 import zlib
 from collections.abc import Iterator
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
@@ -60,7 +60,7 @@ class InputFile:
         self.lines = lines
         self.envelopes = envelopes  # keys of API responses holding records in an array (streamed when big)
 
-    def open(self) -> IO[bytes]:
+    def open(self) -> io.BufferedReader | _GuardedGzip:
         """Open the (decompressed) content for binary reading."""
         try:
             raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
@@ -86,7 +86,7 @@ class InputFile:
         with self.open() as stream:
             while size < HEAD_BYTES:
                 try:
-                    chunk = read_guarded(lambda: stream.read1(min(8192, HEAD_BYTES - size)))
+                    chunk = read_guarded(partial(stream.read1, min(8192, HEAD_BYTES - size)))
                 except ParseError:
                     if chunks:
                         break

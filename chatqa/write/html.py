@@ -79,10 +79,10 @@ class HtmlWriter(Writer):
         for a in self.stats.agent_rows(limit=MAX_AGENTS):
             rows.append({
                 "agent": a["agent"], "conversations": a["conversations"], "median_score": f"{a['median_score']:g}",
-                "median_frt": human_seconds(a["median_first_reply"]),  # type: ignore[arg-type]
+                "median_frt": human_seconds(a["median_first_reply"]),
                 "max_concurrency": a["max_concurrency"] if a["max_concurrency"] is not None else "–",
                 "top_rules": ", ".join(f"{c} {self.rules[c].name}" if c in self.rules else c
-                                       for c in a["top_rules"]) or "–",  # type: ignore[union-attr]
+                                       for c in a["top_rules"]) or "–",
             })
         return rows
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..redact import redact, redact_pieces
 from ..results import Result, Summary
 from ..stats import RunStats, human_seconds
 from . import Options, Writer
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 MAX_ROWS = 50
 DETAILS = 5  # conversations shown with their offending lines
@@ -46,9 +49,11 @@ class TableWriter(Writer):
                           width=None if self.color else 160, highlight=False, soft_wrap=False)
         rows = self.stats.worst()
         table = Table(title="chatqa: conversations (worst first)", header_style="bold", expand=False)
-        for name, justify in (("conversation", "left"), ("vendor", "left"), ("msgs c/a/b", "right"),
-                              ("agents", "left"), ("first reply", "right"), ("avg reply", "right"),
-                              ("duration", "right"), ("score", "right"), ("findings", "left")):
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("conversation", "left"), ("vendor", "left"), ("msgs c/a/b", "right"), ("agents", "left"),
+            ("first reply", "right"), ("avg reply", "right"), ("duration", "right"), ("score", "right"),
+            ("findings", "left"))
+        for name, justify in columns:
             table.add_column(name, justify=justify, overflow="fold")
         for r in rows:
             m = r.metrics
@@ -118,7 +123,7 @@ class TableWriter(Writer):
         agents = stats.agent_rows(limit=5)
         if agents:
             parts = [f"{a['agent']} {a['conversations']} conv, median score {a['median_score']:.0f}"
-                     + (f", median first reply {human_seconds(a['median_first_reply'])}"  # type: ignore[arg-type]
+                     + (f", median first reply {human_seconds(a['median_first_reply'])}"
                         if a["median_first_reply"] is not None else "") for a in agents]
             lines.append("agents: " + "; ".join(parts))
         for line in lines:
