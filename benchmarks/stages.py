@@ -1,22 +1,27 @@
-"""Where one process spends its time per conversation: reading and parsing, checking (`map`),
-the run-level fold and spill, completing, and writing JSONL.
+"""Where one process spends its time per conversation, stage by stage, against json.loads of
+the same lines in the same run.
 
-    python benchmarks/stages.py [FILE]      # default: the 20k corpus of benchmarks/run.py
+    python benchmarks/stages.py [FILE] [--conversations N]   # default: 6,000 of the 20k corpus
 
-CPU time per stage, in microseconds per conversation, measured around each call in one run
-of `Engine.reduce` over a Loader (the work of `chatqa check FILE --format jsonl -o OUT`).
+The stages of `chatqa check FILE --format jsonl -o OUT` (see `chatqa.run`), each timed on
+its own over the same conversations: read + parse + normalise into light records; map
+(`Engine.map`), also broken down into the timing facts and metrics, the phrase scan, every
+local rule and every run-level rule's note; the spill's encode and decode; the fold of the
+notes and the run-level finish; complete (score); the JSONL line. Microseconds per
+conversation (wall time, collections as in a run), after a warm-up of the rules' caches.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import io
+import itertools
+import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,80 +29,99 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("file", type=Path, nargs="?", default=Path("/tmp/chatqa-bench/chats-20000.jsonl"))
+    parser.add_argument("--conversations", type=int, default=6000)
     args = parser.parse_args()
     if not args.file.exists():
         subprocess.run([sys.executable, str(HERE / "generate.py"), "20000", "-o", str(args.file)], check=True)
 
-    from chatqa import engine as engine_module
-    from chatqa.engine import Engine, Spill
-    from chatqa.outputs import JsonlWriter
-    from chatqa.parsers import Loader
+    from chatqa.config import Config
+    from chatqa.engine import Engine
+    from chatqa.inputs import Loader
+    from chatqa.kinds import Context
+    from chatqa.metrics import Facts, compute
+    from chatqa.run import collect_less
+    from chatqa.write.lines import JsonlWriter
 
-    spent: dict[str, float] = {}
+    engine = Engine(Config())
+    clock = time.perf_counter
+    collect_less()
+    n = args.conversations
+    rows: list[tuple[str, float]] = []
 
-    def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*a: Any, **k: Any) -> Any:
-            start = time.process_time()
-            try:
-                return func(*a, **k)
-            finally:
-                spent[name] = spent.get(name, 0.0) + time.process_time() - start
-        return wrapper
+    def stage(name: str, start: float) -> None:
+        rows.append((name, (clock() - start) / n * 1e6))
 
+    start = clock()
+    conversations = list(itertools.islice(Loader([args.file]).iter_conversations(), n))
+    n = len(conversations)
+    stage("read + parse + normalise", start)
+    for c in conversations[: min(2000, n)]:  # warm-up: spaCy's vocabulary, the rules' caches
+        engine.map(c)
 
-    engine = Engine()
-    inside: dict[str, float] = {}
+    start = clock()
+    partials = [engine.map(c) for c in conversations]
+    stage("map: facts, scan, every rule (run-level ones take notes)", start)
 
-    def within(name: str, func: Callable[..., Any], collect: bool = False) -> Callable[..., Any]:
-        def wrapper(*a: Any, **k: Any) -> Any:
-            start = time.process_time()
-            try:
-                return list(func(*a, **k)) if collect else func(*a, **k)  # checks are generators
-            finally:
-                inside[name] = inside.get(name, 0.0) + time.process_time() - start
-        return wrapper
+    inside: collections.Counter[str] = collections.Counter()
+    for c in conversations:
+        t0 = clock()
+        engine.index.refresh()
+        facts = Facts(c.lines)
+        metrics = compute(c, facts)
+        t1 = clock()
+        ctx = Context(c, metrics, engine.index, facts)
+        _ = ctx.scan
+        t2 = clock()
+        inside["  facts + metrics"] += t1 - t0
+        inside["  phrase scan (which keys may match)"] += t2 - t1
+        for rule in engine.local_rules:
+            t = clock()
+            if rule.applies(ctx):
+                list(rule.check(ctx))
+            inside[f"  {rule.code} {rule.name}"] += clock() - t
+        for rule in engine.corpus_rules:
+            t = clock()
+            rule.note(ctx)
+            inside[f"  {rule.code} {rule.name} (note)"] += clock() - t
+    for name, seconds in inside.most_common():
+        rows.append((name, seconds / n * 1e6))
 
-    for rule in engine.rules:
-        for method in ("applies", "check", "note"):
-            object.__setattr__(rule, method, within(f"{rule.code} {rule.name}", getattr(rule, method),
-                                                    collect=method == "check"))
-    engine_module.Facts = within("facts and metrics", engine_module.Facts)  # type: ignore[misc]
-    engine_module.compute = within("facts and metrics", engine_module.compute)
-    engine.map = timed("check (map: every rule but the run-level ones)", engine.map)  # type: ignore[method-assign]
-    engine.observe = timed("fold run-level notes", engine.observe)  # type: ignore[method-assign]
-    engine.complete = timed("complete (run-level rules, score)", engine.complete)  # type: ignore[method-assign]
-    Spill.write = timed("spill write", Spill.write)  # type: ignore[method-assign]
-    engine_module.pickle.loads = timed("spill read", engine_module.pickle.loads)  # type: ignore[attr-defined]
-    loader = Loader([args.file])
+    start = clock()
+    encoded = [engine.encode(p) for p in partials]
+    stage("spill: encode", start)
+    start = clock()
+    decoded = [engine.decode(b) for b in encoded]
+    stage("spill: decode", start)
+    start = clock()
+    states = engine.new_states()
+    for p in decoded:
+        engine.observe(p.notes, states)
+    corpus = engine.finish(states)
+    stage("fold notes + finish the run-level rules", start)
+    start = clock()
+    results = [engine.complete(p, corpus) for p in decoded]
+    stage("complete (run-level findings, score)", start)
+    start = clock()
     writer = JsonlWriter(io.BytesIO())
+    for r in results:
+        writer.write(r)
+    stage("write JSONL", start)
 
-    def transcripts() -> Iterator[Any]:
-        items = iter(loader)
-        while True:
-            start = time.process_time()
-            try:
-                item = next(items)
-            except StopIteration:
-                return
-            finally:
-                spent["read and parse"] = spent.get("read and parse", 0.0) + time.process_time() - start
-            yield item
+    with args.file.open("rb") as f:
+        lines = list(itertools.islice(f, n))
+    start = clock()
+    for line in lines:
+        json.loads(line)
+    stage("json.loads of the same lines", start)
 
-    start = time.process_time()
-    for result in engine.run(transcripts(), keep_transcripts=False):
-        t = time.process_time()
-        writer.write(result)
-        spent["write JSONL"] = spent.get("write JSONL", 0.0) + time.process_time() - t
-    total = time.process_time() - start
-    n = loader.conversations
-    print(f"{n} conversations, {total:.1f} s CPU, {n / total:.0f} conversations/s")
-    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
-        print(f"  {seconds / n * 1e6:7.1f} us  {name}")
-    print(f"  {(total - sum(spent.values())) / n * 1e6:7.1f} us  other")
-    print("inside check (a rule includes the phrase matching it triggers; the first phrase rule also")
-    print("collects the words of every message, which all phrase rules share):")
-    for name, seconds in sorted(inside.items(), key=lambda kv: -kv[1]):
-        print(f"  {seconds / n * 1e6:7.1f} us  {name}")
+    baseline = rows[-1][1]
+    total = sum(us for name, us in rows[:-1] if not name.startswith("  ") and name != rows[-1][0])
+    width = max(len(name) for name, _ in rows)
+    print(f"{n} conversations of {args.file.name}, µs per conversation\n")
+    for name, us in rows:
+        print(f"{name:<{width}} {us:8.1f}")
+    print(f"{'end to end (the stages above)':<{width}} {total:8.1f}  = {1e6 / total:,.0f} conv/s, "
+          f"{total / baseline:.1f}x json.loads")
 
 
 if __name__ == "__main__":

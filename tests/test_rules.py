@@ -62,3 +62,30 @@ def test_documented_examples_behave(rule: PhraseRule) -> None:
         transcript = make_transcript([{"customer": "Hello"}, {role: text}])
         got = [f for f in eng.check(transcript).findings if f.code == rule.code]  # type: ignore[attr-defined]
         assert bool(got) == fires, f"{rule.code} example {'fires' if fires else 'passes'}: {text!r}"
+
+
+def test_harness_runs_a_third_party_pack(tmp_path):
+    """`chatqa.testing` as a rule-pack author uses it: their rule folder, their case file."""
+    from chatqa.testing import load_cases
+
+    (tmp_path / "pack" / "house").mkdir(parents=True)
+    (tmp_path / "pack" / "house" / "competitor.yaml").write_text(
+        "code: HR101\nkind: phrase\nlevel: warning\nmessage: 'Competitor named: \"{quote}\"'\n"
+        "description: Agents must not recommend competitors.\nscope: agent\n"
+        "examples: {bad: Try Globex instead, good: We can do that}\n"
+        "patterns: ['(try|use) (globex|initech)']\nexceptions: [\"(don't|never) (try|use)\"]\n")
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "HR101.yaml").write_text(
+        "rule: HR101\n"
+        "names_one: {transcript: [{customer: hi, at: 0}, {agent: Try Globex instead, at: 30s}],"
+        " findings: [{message_index: 1, quote: Try Globex, level: warning}]}\n"
+        "negated: {transcript: [{customer: hi}, {agent: \"Don't use Globex\"}], findings: []}\n"
+        "wrong_quote: {transcript: [{customer: hi}, {agent: Use Initech}], findings: [{quote: Use Globex}]}\n"
+        "missed: {transcript: [{customer: hi}, {agent: We can do that}], findings: [{quote: Try Globex}]}\n")
+    cases = {c.name: c for c in load_cases(tmp_path / "cases", rulesets=[str(tmp_path / "pack")])}
+    check_case(cases["names_one"])
+    check_case(cases["negated"])
+    with pytest.raises(AssertionError, match="quote is 'Use Initech', expected 'Use Globex'"):
+        check_case(cases["wrong_quote"])
+    with pytest.raises(AssertionError, match="expected 1 finding"):
+        check_case(cases["missed"])
