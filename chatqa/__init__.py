@@ -11,11 +11,10 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ChatqaError, ConfigError, Failure, ParseError
-from .model import Kind, Message, Participant, Rating, Role, Transcript
-
 if TYPE_CHECKING:
+    from .errors import ChatqaError, ConfigError, Failure, ParseError
     from .inputs import Loader
+    from .model import Kind, Message, Participant, Rating, Role, Transcript
     from .report import Report
     from .results import Result
 
@@ -26,6 +25,27 @@ __all__ = [
 ]
 
 PathArg = str | os.PathLike[str]
+
+# The model and the errors are pydantic classes, imported on first use so that `chatqa --help`
+# (which imports this package) does not pay for pydantic.
+_LAZY = {"ChatqaError": "errors", "ConfigError": "errors", "Failure": "errors", "ParseError": "errors",
+         "Kind": "model", "Message": "model", "Participant": "model", "Rating": "model", "Role": "model",
+         "Transcript": "model"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chatqa' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def load(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
-from .errors import ConfigError
-
 T = TypeVar("T")
 
 
@@ -42,6 +40,8 @@ class Registry(Generic[T]):
         if name in self._local:
             return self._local[name]
         if name not in self._loaded:
+            from .errors import ConfigError  # (here: listing names must not import pydantic)
+
             matches = entry_points(group=self.group, name=name)
             if not matches:
                 known = ", ".join(self.names()) or "none"

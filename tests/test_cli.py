@@ -186,10 +186,15 @@ def test_formats_lists_every_parser():
 
 
 def test_python_dash_m_and_help_are_fast_to_import():
-    # --help must not import spaCy or pandas.
-    code = "import sys, chatqa.cli; print('spacy' in sys.modules, 'pandas' in sys.modules)"
+    # --help must not import spaCy, pandas or pydantic (chatqa's own names load on first use).
+    code = ("import sys, chatqa.cli; print(*(m in sys.modules for m in ('spacy', 'pandas', 'pydantic', 're2')));"
+            "import chatqa; print(chatqa.Transcript.__name__, chatqa.ParseError.__name__, 'Failure' in dir(chatqa))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+    assert out.split() == ["False", "False", "False", "False", "Transcript", "ParseError", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        import chatqa
+
+        _ = chatqa.nope  # type: ignore[attr-defined]
     result = subprocess.run([sys.executable, "-m", "chatqa", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "check" in result.stdout
 

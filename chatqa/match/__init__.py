@@ -2,11 +2,12 @@
 and decided by spaCy where it may match.
 
 `PhraseIndex.add` registers a rule's patterns (and the exceptions that veto them) under a key
-(``"CQ201"``). `PhraseIndex.scan` reads a conversation once: all patterns in one RE2 set over
-its text say which keys may match at all (see `scan`); for such a key, its own expression
-finds the messages, and spaCy's Matcher confirms the matches on windows of them around the
-patterns' anchor words (see `tokens`), with their exact token semantics (NORM, contractions,
-chat spellings). The pattern language is in `syntax`, the chat spellings in `lexicon`.
+(``"CQ201"``). `PhraseIndex.scan` reads a conversation once: one literal RE2 set of every
+pattern's anchor words over its text says which keys may match at all and in which messages
+(see `scan`); in such a message, a pattern's own expression (RE2) says whether it may match,
+and spaCy's Matcher confirms the matches on windows of the message around the anchor words
+(see `tokens`), with their exact token semantics (NORM, contractions, chat spellings). The
+pattern language is in `syntax`, the chat spellings in `lexicon` (data: `rules/lexicon.yaml`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .tokens import Span, Tokens, spellings, surface_forms
 
 __all__ = ["Lexicon", "PhraseIndex", "Scan", "overlaps", "parse_pattern"]
 
-_RE2_MEMORY = 256 << 20  # for the set of every pattern (RE2 falls back to a slower engine beyond it)
+_RE2_MEMORY = 256 << 20  # per compiled expression and for the anchor set (RE2 falls back to a slower engine beyond it)
 _SCANNED = (Kind.MESSAGE, Kind.NOTE)  # what phrase rules read
 
 

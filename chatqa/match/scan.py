@@ -4,17 +4,19 @@ Every compact pattern is compiled into a regular expression that matches whereve
 match the pattern (and in a few more places: it is a filter, spaCy decides). Token texts are
 the spellings of their NORM (chat spellings and contraction pieces included), tokens are
 separated by nothing or one space, with an optional skip token ("-", "...") between pattern
-tokens. All of a rule set's patterns run as one RE2 set over a conversation's text (linear
-time, one pass); a key's own expression then finds the messages.
+tokens. A candidate message is kept only where one of its candidate patterns' expressions
+matches it (RE2: linear time whatever the text).
 
 Expressions and texts are folded to ASCII first (`fold`: one character for one, every other
 letter read as "a" or "A", digit as "0", space as " "): the automaton stays small, and byte
 offsets are character offsets.
 
-Every pattern also has anchor words, one of which every match holds: a literal set of them
-(fast whatever the text) says which patterns may match a conversation at all, their
-occurrences say where, and spaCy runs only on windows of the text around them, as far before
-and after them as a match can reach.
+Every pattern also has anchor words, one of which every match holds: one literal RE2 set of
+them over a conversation's text (one pass, its automaton small whatever the text) says which
+patterns may match at all, their occurrences say in which messages and where, and spaCy runs
+only on windows of the text around them, as far before and after them as a match can reach.
+(One RE2 set of the expressions themselves, or a Hyperscan database of them, was measured
+slower on real text: see benchmarks/matchers.py.)
 """
 
 from __future__ import annotations

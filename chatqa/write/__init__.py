@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar
 
-from ..errors import ConfigError
 from ..registry import Registry
-from ..results import Result, Summary
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (not imported at run time: `chatqa --help` lists the formats without pydantic)
     from ..kinds import Rule
+    from ..results import Result, Summary
 
 __all__ = ["Options", "Writer", "atomic_output", "for_suffix", "formats", "registry"]
 
@@ -67,6 +66,8 @@ def formats() -> list[str]:
 
 def for_suffix(path: str | os.PathLike[str]) -> str | None:
     """The format whose suffixes include `path`'s (None when none does)."""
+    from ..errors import ConfigError
+
     suffix = Path(path).suffix.lower()
     for name in registry.names():
         try:
