@@ -17,7 +17,7 @@ from .results import Result
 if TYPE_CHECKING:
     import pandas as pd
 
-GROUPS = ("responsiveness", "wording", "personalization", "security", "capacity")
+GROUPS = ("responsiveness", "wording", "personalization", "security", "capacity", "experience")
 TIME = "datetime64[us, UTC]"
 
 # name -> pandas dtype; "list" columns hold Python lists (parquet: list<string>).

@@ -8,7 +8,7 @@ from .config import Scorecard
 from .kinds import Rule
 from .results import Finding
 
-GROUPS = ("responsiveness", "wording", "personalization", "security", "capacity")
+GROUPS = ("responsiveness", "wording", "personalization", "security", "capacity", "experience")
 
 
 class Scorer:

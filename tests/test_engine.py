@@ -27,7 +27,7 @@ def chosen(select, ignore=()):
 
 @pytest.mark.parametrize(("select", "ignore", "on", "off"), [
     (["ALL"], [], ALL, set()),
-    (["CQ"], ["wording"], ALL - {"CQ201", "CQ202", "CQ203", "CQ204", "CQ205"}, {"CQ201"}),
+    (["CQ"], ["wording"], ALL - {"CQ201", "CQ202", "CQ203", "CQ204", "CQ205", "CQ206"}, {"CQ201"}),
     (["wording"], ["CQ201"], {"CQ202", "CQ203", "CQ204", "CQ205"}, {"CQ201", "CQ101"}),
     (["CQ201"], ["wording"], {"CQ201"}, {"CQ202"}),            # a code is more specific than a group
     (["CQ2"], ["wording"], set(), {"CQ201"}),                  # same specificity: ignore wins ties
@@ -239,7 +239,7 @@ def scorer(**card) -> Scorer:
 def test_score_deducts_by_level_with_a_per_rule_cap():
     s = scorer()
     assert s.score([], []) == (100.0, dict.fromkeys(("responsiveness", "wording", "personalization",
-                                                       "security", "capacity"), 100.0))
+                                                       "security", "capacity", "experience"), 100.0))
     score, sub = s.score([finding("CQ201", "warning")] * 3 + [finding("CQ204", "suggestion")], [])
     assert score == 100 - 10 - 2  # three warnings capped at 2 x 5
     assert sub["wording"] == 88.0 and sub["responsiveness"] == 100.0
@@ -260,7 +260,7 @@ def test_score_never_goes_below_zero():
 
 
 def test_not_applicable_groups_are_null():
-    codes = ["CQ201", "CQ202", "CQ203", "CQ204", "CQ205"]
+    codes = ["CQ201", "CQ202", "CQ203", "CQ204", "CQ205", "CQ206"]
     score, sub = scorer().score([], codes)
     assert sub["wording"] is None and sub["responsiveness"] == 100.0 and score == 100.0
 
@@ -301,4 +301,4 @@ def test_remembered_scores_are_the_same_and_not_shared():
                                                                  "wording": 95.0})
 
 
-GROUPS_ORDER = ("responsiveness", "wording", "personalization", "security", "capacity")
+GROUPS_ORDER = ("responsiveness", "wording", "personalization", "security", "capacity", "experience")

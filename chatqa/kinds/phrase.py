@@ -7,11 +7,12 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from ..match import PhraseIndex, parse_pattern
+from ..match import PhraseIndex, overlaps, parse_pattern
 from ..records import Line
 from ..results import Finding
 from ..saferegex import check_token_pattern
 from . import Context, Pattern, Rule, Scope
+from .tone import Shouting, last_turn
 
 
 def validate_patterns(patterns: list[Pattern]) -> list[Pattern]:
@@ -40,7 +41,10 @@ class PhraseRule(Rule):
 
     ``mode: require`` flips it: the rule fires when no message matches (e.g. no agent
     introduction); `within` limits the rule to each author's first messages. ``min_count`` fires once the
-    conversation holds that many matches (e.g. three apologies).
+    conversation holds that many matches (e.g. three apologies). ``last_turn`` reads only the
+    scope's last turn (its last run of messages, e.g. how the customer ended the chat);
+    `cleared_by` patterns withdraw a match when a later message of the scope says them ("still
+    broken" ... "it works now"). `shouting` also flags a message written in capitals.
     """
 
     kind: Literal["phrase"] = "phrase"
@@ -51,10 +55,13 @@ class PhraseRule(Rule):
     within: int | None = Field(default=None, ge=1)
     mode: Literal["forbid", "require"] = "forbid"
     min_count: int = Field(default=1, ge=1)
+    last_turn: bool = False
+    cleared_by: list[Pattern] = []
+    shouting: Shouting | None = None
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"quote", "count", "within", "min_count"})
 
-    _check_patterns = field_validator("patterns", "exceptions")(validate_patterns)
+    _check_patterns = field_validator("patterns", "exceptions", "cleared_by")(validate_patterns)
 
     @property
     def key(self) -> str:
@@ -64,10 +71,14 @@ class PhraseRule(Rule):
     def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
         """Register the patterns and the exceptions."""
         index.add(self.key, self.patterns, self.exceptions)
+        if self.cleared_by:
+            index.add(self.key + "~", self.cleared_by)
 
     def scoped(self, ctx: Context) -> list[Line]:
         """The messages this rule reads, in order (each author's first `within` ones, if set)."""
         found = ctx.scoped(self.scope, self.include_internal)
+        if self.last_turn:
+            found = last_turn(ctx.lines, found)
         if not self.within:
             return found
         seen: dict[str, int] = {}
@@ -83,7 +94,7 @@ class PhraseRule(Rule):
         """The messages of `scoped` where the patterns may match, in order (found without reading
         the others)."""
         found = ctx.candidates(self.key, self.scope, self.include_internal)
-        if found and self.within:
+        if found and (self.within or self.last_turn):
             read = {m.index for m in self.scoped(ctx)}
             found = [m for m in found if m.index in read]
         return found
@@ -103,9 +114,13 @@ class PhraseRule(Rule):
             if not any(self.hits(ctx, m) for m in found):
                 yield self.finding(within=self.within or len(self.scoped(ctx)))
             return
+        if self.shouting is not None:
+            found = self._with_shouting(ctx, found)
+        cleared = self._cleared(ctx)
         count = 0
         for message in found:
-            spans = self.hits(ctx, message)
+            spans = self.hits(ctx, message) or self._shout(ctx, message)
+            spans = [s for s in spans if (message.index, s[0]) >= cleared]
             if not spans:
                 continue
             if self.min_count == 1:
@@ -116,6 +131,29 @@ class PhraseRule(Rule):
                 if count == self.min_count:
                     yield self.finding(message, span, count=self._total(ctx, found), min_count=self.min_count)
                     return
+
+    def _cleared(self, ctx: Context) -> tuple[int, int]:
+        """(message index, offset): matches before the last `cleared_by` match are withdrawn."""
+        if not self.cleared_by:
+            return (-1, 0)
+        key = self.key + "~"
+        said = [(m.index, spans[-1][0]) for m in ctx.candidates(key, self.scope, self.include_internal)
+                if (spans := ctx.matches(m, key))]
+        return max(said, default=(-1, 0))
+
+    def _with_shouting(self, ctx: Context, found: list[Line]) -> list[Line]:
+        seen = {m.index for m in found}
+        extra = [m for m in self.scoped(ctx) if m.index not in seen and self._shout(ctx, m)]
+        return sorted([*found, *extra], key=lambda m: m.index) if extra else found
+
+    def _shout(self, ctx: Context, message: Line) -> list[tuple[int, int]]:
+        """A shouted run in `message` (see `Shouting`) that no exception overlaps."""
+        span = self.shouting.find(message.text) if self.shouting is not None else None
+        if span is None:
+            return []
+        if self.exceptions and overlaps(span, ctx.scan.spans(message, self.key + "!")):
+            return []
+        return [span]
 
     def _total(self, ctx: Context, found: list[Line]) -> int:
         return sum(len(self.hits(ctx, m)) for m in found)

@@ -1,0 +1,122 @@
+"""Finding counts and reading samples per rule and corpus, for judging precision by hand.
+
+For each corpus (TWCS sample, IBM Twitter CDP, NTCIR-14 STC-3 English) this runs the chosen
+rules and prints how many conversations each rule flags, then a seeded random sample of
+findings with the quoted text and its message, to read and judge (docs/accuracy.md says how).
+``--misses CODE`` prints instead a sample of customer (or agent) messages that hold a word
+from the rule's theme but gave no finding, for estimating recall.
+
+    CHATQA_CORPORA=/path/to/corpora python benchmarks/accuracy.py [--rules CQ601,CQ602] [--n 30] [--seed 1]
+    CHATQA_CORPORA=... python benchmarks/accuracy.py --misses CQ601 --n 40
+
+The corpora folder defaults to ``../shared/corpora``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = {
+    "twcs": ["twcs-sample/twcs.csv"],
+    "ibm": ["ibm-twitter-cdp/dev.json", "ibm-twitter-cdp/test.json"],
+    "stc3": ["ntcir14-stc3-en/train_data_en.json", "ntcir14-stc3-en/test_data_en.json"],
+}
+NEW_RULES = ["CQ206", "CQ304", "CQ305", "CQ601", "CQ602"]
+# Words that suggest a rule's theme, to look for misses (messages holding one but not flagged).
+THEMES = {
+    "CQ601": ("customer", r"angry|annoy|frustrat|ridiculous|worst|useless|unacceptable|joke|terrible|awful|horrible"
+                          r"|pathetic|disgust|fed up|sick of|again|still|!!|\?\?|wtf|smh|ffs|hate|rubbish|shit"),
+    "CQ602": ("customer", r"still|not work|didn.t|doesn.t|forget|never mind|cancel|elsewhere|give up|no reply|nothing"),
+    "CQ206": ("agent", r"should have|as i|like i|already|calm|fault|nothing (i|we)|problem|told you|read"),
+    "CQ304": ("customer", r"upset|frustrat|worried|stress|angry|ruin|disappoint|annoy"),
+    "CQ305": ("agent", r"anything else|let (me|us) know|hope|help|glad|feel free|question"),
+}
+
+
+def corpora() -> Path:
+    """The corpora folder: $CHATQA_CORPORA, else ../shared/corpora beside the repository."""
+    path = Path(os.environ.get("CHATQA_CORPORA") or ROOT.parent / "shared" / "corpora")
+    if not path.is_dir():
+        sys.exit(f"accuracy: no corpora folder at {path} (set CHATQA_CORPORA)")
+    return path
+
+
+def run(folder: Path, codes: list[str]) -> dict[str, list[tuple[object, object]]]:
+    """corpus -> [(result, transcript)] for every conversation, with only `codes` checked."""
+    import chatqa
+    from chatqa.config import Config
+    from chatqa.run import engine_for
+
+    engine = engine_for(Config(select=codes))
+    out = {}
+    for name, files in CORPORA.items():
+        transcripts = [t for f in files for t in chatqa.load(str(folder / f))]
+        out[name] = [(engine.check(t), t) for t in transcripts]  # type: ignore[attr-defined]
+    return out
+
+
+def show(text: str, span: tuple[int, int] | None, width: int = 220) -> str:
+    """A message on one line, the quote in [brackets], cut around it."""
+    text = text.replace("\n", " ")
+    if span is None:
+        return text[:width]
+    a, b = span
+    lo = max(0, a - width // 2)
+    return ("…" if lo else "") + text[lo:a] + "[" + text[a:b] + "]" + text[b:b + width // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", default=",".join(NEW_RULES), help="comma-separated codes")
+    parser.add_argument("--n", type=int, default=30, help="findings (or misses) to print per rule and corpus")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--misses", metavar="CODE", help="print unflagged messages on the rule's theme instead")
+    parser.add_argument("--corpus", choices=sorted(CORPORA), action="append", help="only these corpora")
+    args = parser.parse_args()
+    codes = [args.misses] if args.misses else [c.strip() for c in args.rules.split(",") if c.strip()]
+    results = run(corpora(), codes)
+    for name, pairs in results.items():
+        if args.corpus and name not in args.corpus:
+            continue
+        if args.misses:
+            _misses(name, pairs, args.misses, args.n, args.seed)
+            continue
+        print(f"== {name}: {len(pairs)} conversations")
+        for code in codes:
+            found = [(f, t) for r, t in pairs for f in r.findings if f.code == code]  # type: ignore[attr-defined]
+            flagged = len({t.id for _, t in found})  # type: ignore[attr-defined]
+            na = sum(code in r.not_applicable for r, _ in pairs)  # type: ignore[attr-defined]
+            print(f"-- {code}: {len(found)} findings in {flagged} conversations ({na} not applicable)")
+            for f, t in random.Random(args.seed).sample(found, min(args.n, len(found))):
+                if f.message_index is None:  # whole-conversation finding: the agent's last messages
+                    tail = [m for m in t.messages if m.role.value == "agent"][-3:]  # type: ignore[attr-defined]
+                    print(f"   {t.id}: " + " || ".join(show(m.text, None, 120) for m in tail))  # type: ignore[attr-defined]
+                else:
+                    m = t.messages[f.message_index]  # type: ignore[attr-defined]
+                    print(f"   {t.id}#{f.message_index}: {show(m.text, f.span)}")  # type: ignore[attr-defined]
+
+
+def _misses(name: str, pairs: list[tuple[object, object]], code: str, n: int, seed: int) -> None:
+    role, theme = THEMES[code]
+    rx = re.compile(theme, re.I)
+    misses = []
+    for r, t in pairs:
+        flagged = {f.message_index for f in r.findings}  # type: ignore[attr-defined]
+        if code == "CQ305" and r.findings:  # type: ignore[attr-defined]
+            continue
+        for m in t.messages:  # type: ignore[attr-defined]
+            if m.role.value == role and m.index not in flagged and rx.search(m.text):
+                misses.append((t.id, m))  # type: ignore[attr-defined]
+    print(f"== {name}: {len(misses)} unflagged {role} messages on the {code} theme; a sample:")
+    for cid, m in random.Random(seed).sample(misses, min(n, len(misses))):
+        print(f"   {cid}#{m.index}: {show(m.text, None)}")
+
+
+if __name__ == "__main__":
+    main()
