@@ -100,6 +100,11 @@ def main() -> None:
                 else:
                     m = t.messages[f.message_index]  # type: ignore[attr-defined]
                     print(f"   {t.id}#{f.message_index}: {show(m.text, f.span)}")  # type: ignore[attr-defined]
+                    if code == "CQ304":  # the agent's next messages, to judge the missing acknowledgement
+                        later = [x for x in t.messages[f.message_index + 1:]  # type: ignore[attr-defined]
+                                 if x.role.value == "agent"][:2]
+                        for x in later:
+                            print(f"      agent: {show(x.text, None, 160)}")
 
 
 def _misses(name: str, pairs: list[tuple[object, object]], code: str, n: int, seed: int) -> None:
