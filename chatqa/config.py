@@ -33,7 +33,7 @@ class Scorecard(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: str = "chatqa-default-1"
+    version: str = "chatqa-default-2"
     weights: dict[Level, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     cap: float = Field(default=2.0, gt=0)
     """Each rule deducts at most cap x its weight per conversation."""
@@ -41,6 +41,16 @@ class Scorecard(BaseModel):
     """Rules whose finding sets the score to 0 (default: the rules marked critical)."""
     rules: dict[str, float] = {}
     """Per-rule weight (code or name), replacing the level weight."""
+    group_caps: dict[str, float] = Field(default_factory=lambda: {"experience": 15.0})
+    """The most points one group's rules deduct from the score together (its subscore is not capped):
+    what the customer went through weighs in, without outweighing the agents' own conduct."""
+
+    @field_validator("group_caps")
+    @classmethod
+    def _caps_not_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(c < 0 for c in value.values()):
+            raise ValueError("group caps must not be negative")
+        return value
 
     @field_validator("weights")
     @classmethod

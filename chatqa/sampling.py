@@ -2,7 +2,9 @@
 
 Strategies: ``random``; ``stratified`` by a column (agent, vendor, tag...) with proportional
 or equal allocation; ``risk``, weighted towards low scores, always taking conversations with a
-critical finding first. ``per_agent`` caps how many conversations of one agent are picked.
+critical finding first, and towards conversations that went badly for the customer (a low
+``experience`` subscore: frustration, an ending without a solution). ``per_agent`` caps how
+many conversations of one agent are picked.
 The queue has id, source, agent, score, top findings and the reason each was picked.
 """
 
@@ -101,11 +103,16 @@ def sample(conversations: pd.DataFrame, n: int, strategy: Strategy = "random", *
             hit = sorted(set(cast("list[str]", df.at[i, "codes"])) & set(critical))  # (df.at: any scalar type)
             reasons[i] = f"critical finding {', '.join(hit)} (always reviewed)"
         rest = pool.drop(index=critical_rows)
-        weights = (101.0 - rest["score"].fillna(100.0).to_numpy()) ** 2
+        # What the customer went through weighs in: every 10 points off the experience subscore
+        # (customer frustration, an ending without a solution) add the score's own weight again.
+        subscore = rest["experience"] if "experience" in rest.columns else pd.Series(100.0, index=rest.index)
+        felt = subscore.astype("float64").fillna(100.0).to_numpy()
+        weights = (101.0 - rest["score"].fillna(100.0).to_numpy()) ** 2 * (1.0 + (100.0 - felt) / 10.0)
         keys = rng.random(len(rest)) ** (1.0 / weights)  # Efraimidis-Spirakis weighted order
         ranked = [int(i) for i in rest.index.to_numpy()[np.argsort(-keys, kind="stable")]]
-        for i in ranked:
-            reasons[i] = f"risk-weighted pick (score {cast(float, df.at[i, 'score']):g}, seed {seed})"
+        for i, went in zip(rest.index.to_numpy(), felt, strict=True):
+            mood = f", experience {went:g}" if went < 100 else ""
+            reasons[int(i)] = f"risk-weighted pick (score {cast(float, df.at[i, 'score']):g}{mood}, seed {seed})"
         order = critical_rows + ranked
     else:
         order = [int(i) for i in rng.permutation(pool.index.to_numpy())]

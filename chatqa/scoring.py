@@ -58,7 +58,7 @@ class Scorer:
 
     def _score(self, cut: dict[str, float], not_applicable: tuple[str, ...]) -> tuple[float, dict[str, float | None]]:
         critical = {code for code in cut if code in self.critical}
-        total = 0.0 if critical else max(0.0, 100.0 - sum(cut.values()))
+        total = 0.0 if critical else max(0.0, 100.0 - self._deducted(cut))
         skipped = set(not_applicable)
         subscores: dict[str, float | None] = {}
         for group, codes in self.groups.items():
@@ -70,6 +70,18 @@ class Scorer:
             else:
                 subscores[group] = round(max(0.0, 100.0 - sum(cut[c] for c in live if c in cut)), 1)
         return round(total, 1), subscores
+
+    def _deducted(self, cut: dict[str, float]) -> float:
+        """Points off the score: every rule's capped deduction, each group's sum capped by its group cap."""
+        caps = self.card.group_caps
+        if not caps:
+            return sum(cut.values())
+        by_group: dict[str, float] = {}
+        for code, points in cut.items():
+            rule = self.rules.get(code)
+            group = rule.group if rule is not None else ""
+            by_group[group] = by_group.get(group, 0.0) + points
+        return sum(min(points, caps[g]) if g in caps else points for g, points in by_group.items())
 
     def explain(self) -> str:
         """The formula, with this scorecard's numbers."""
@@ -83,10 +95,19 @@ class Scorer:
         overrides = {c: v for c, v in self.weight_override.items() if v is not None}
         if overrides:
             lines.append("per-rule weights: " + ", ".join(f"{c} {v:g}" for c, v in sorted(overrides.items())))
+        caps = {g: c for g, c in self.card.group_caps.items() if g in self.groups}
+        if caps:
+            lines.append("group caps (the most points a group's rules deduct from the score together; "
+                         "its subscore is not capped): " + ", ".join(f"{g} {c:g}" for g, c in caps.items()))
         lines.append("critical rules (any finding sets the score to 0): "
                      + (", ".join(sorted(self.critical)) or "none"))
         lines.append("rules that cannot apply (no times, no agent...) are listed as not_applicable and deduct "
                      "nothing")
-        lines.append("subscores: the same formula per group (" + ", ".join(g for g in self.groups) +
-                     "); null when every rule of the group is not applicable")
+        lines.append("subscores: the same formula per group; null when every rule of the group is not applicable")
+        for group, codes in self.groups.items():
+            if codes:
+                lines.append(f"  {group}: {', '.join(sorted(codes))}")
+        if self.groups.get("experience"):
+            lines.append("experience is what the customer went through (frustration, an ending without a solution); "
+                         "`chatqa sample --strategy risk` weighs it too")
         return "\n".join(lines)

@@ -32,7 +32,7 @@ def human_seconds(seconds: float | None) -> str:
 class RunStats:
     """Counts, distributions and the worst conversations of a run."""
 
-    def __init__(self, keep: int = 50, critical: frozenset[str] = frozenset()) -> None:
+    def __init__(self, keep: int = 50, critical: frozenset[str] = frozenset(), experience: str = "experience") -> None:
         self.keep = keep
         self.critical = critical
         self.seen = 0
@@ -47,15 +47,20 @@ class RunStats:
         self.agent_concurrency: dict[str, int] = {}
         self.agent_rules: dict[str, Counter[str]] = defaultdict(Counter)
         self._worst: list[tuple[float, int, Result]] = []  # min-heap: the least bad is dropped first
+        self.group_histograms: dict[str, list[int]] = {}  # per group: conversations per whole subscore
+        self.experience_group = experience
+        self._worst_experience: list[tuple[float, int, Result]] = []  # as _worst, by the experience subscore
 
     def add(self, result: Result) -> None:
         """Count one conversation's result."""
         score = result.score if result.score is not None else 100.0
-        item = ((100.0 - score) * 1000 + len(result.findings), -self.seen, result)
-        if len(self._worst) < self.keep:
-            heapq.heappush(self._worst, item)
-        elif item > self._worst[0]:
-            heapq.heapreplace(self._worst, item)
+        _keep(self._worst, ((100.0 - score) * 1000 + len(result.findings), -self.seen, result), self.keep)
+        felt = result.subscores.get(self.experience_group)
+        if felt is not None and felt < 100:
+            _keep(self._worst_experience, ((100.0 - felt) * 1000 + len(result.findings), -self.seen, result), self.keep)
+        for group, value in result.subscores.items():
+            if value is not None:
+                self.group_histograms.setdefault(group, [0] * 101)[round(value)] += 1
         self.seen += 1
         if result.score is not None:
             self.histogram[round(result.score)] += 1
@@ -84,21 +89,18 @@ class RunStats:
         """The kept conversations, worst first (ties: earliest first)."""
         return [r for _, _, r in sorted(self._worst, key=lambda x: (-x[0], -x[1]))]
 
+    def worst_experience(self) -> list[Result]:
+        """The kept conversations that went worst for the customer (lowest experience subscore first)."""
+        return [r for _, _, r in sorted(self._worst_experience, key=lambda x: (-x[0], -x[1]))]
+
+    def group_rows(self) -> list[dict[str, Any]]:
+        """Per scoring group: conversations it applied to, median subscore, conversations below 100."""
+        return [{"group": g, "scored": sum(h), "median": _median(h), "below": sum(h) - h[100]}
+                for g, h in self.group_histograms.items()]
+
     def median_score(self) -> float | None:
         """Median of the scores (from the histogram: whole points)."""
-        total = sum(self.histogram)
-        if not total:
-            return None
-        ranks = [(total - 1) // 2, total // 2]
-        values = []
-        for rank in ranks:
-            seen = 0
-            for score, count in enumerate(self.histogram):
-                seen += count
-                if seen > rank:
-                    values.append(score)
-                    break
-        return sum(values) / 2
+        return _median(self.histogram)
 
     def median_first_reply(self) -> float | None:
         """Median first reply over the run (None without times)."""
@@ -121,3 +123,28 @@ class RunStats:
                 "top_rules": [c for c, _ in self.agent_rules[agent].most_common(3)],
             })
         return rows[:limit] if limit else rows
+
+
+def _median(histogram: list[int]) -> float | None:
+    """Median of the values counted in a 101-bin histogram (whole points)."""
+    total = sum(histogram)
+    if not total:
+        return None
+    ranks = [(total - 1) // 2, total // 2]
+    values = []
+    for rank in ranks:
+        seen = 0
+        for score, count in enumerate(histogram):
+            seen += count
+            if seen > rank:
+                values.append(score)
+                break
+    return sum(values) / 2
+
+
+def _keep(heap: list[tuple[float, int, Result]], item: tuple[float, int, Result], size: int) -> None:
+    """Keep the `size` largest items in a min-heap."""
+    if len(heap) < size:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)

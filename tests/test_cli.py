@@ -216,7 +216,7 @@ def test_findings_in_jsonl(tmp_path):
     assert by_code["CQ302"]["message_index"] is None and by_code["CQ302"]["span"] is None
     assert row["score"] == 100 - 5 - 5 - 15 - 2
     assert row["subscores"] == {"responsiveness": 95.0, "wording": 80.0, "personalization": 98.0,
-                                "security": 100.0, "capacity": 100.0}
+                                "security": 100.0, "capacity": 100.0, "experience": 100.0}
 
 
 def test_concurrency_findings_list_the_other_conversations(tmp_path):
@@ -278,7 +278,7 @@ def test_explain_a_rule_and_the_scoring():
     bad = invoke("explain", "CQ999")
     assert bad.exit_code == 2 and "unknown rule 'CQ999'" in bad.stderr
     scoring = invoke("explain", "--scoring").stdout
-    assert "scorecard chatqa-default-1" in scoring and "suggestion 2, warning 5, error 15" in scoring
+    assert "scorecard chatqa-default-2" in scoring and "suggestion 2, warning 5, error 15" in scoring
     assert "CQ402" in scoring
 
 

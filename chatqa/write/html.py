@@ -17,6 +17,7 @@ from ..stats import RunStats, human_seconds
 from . import Options, Writer
 
 WORST = 10
+WORST_EXPERIENCE = 5
 MAX_AGENTS = 50
 MAX_FAILURES = 100
 _COLORS = {"error": "#b91c1c", "warning": "#b45309", "suggestion": "#1d4ed8"}
@@ -57,6 +58,8 @@ class HtmlWriter(Writer):
             histogram_svg=self._histogram(), rules_svg=self._rule_chart(), rule_rows=self._rule_rows(),
             agents=self._agents(), more_agents=max(0, len(stats.agent_scores) - MAX_AGENTS),
             worst=[self._conversation(r) for r in stats.worst() if r.findings],
+            groups=[{**g, "median": "–" if g["median"] is None else f"{g['median']:g}"} for g in stats.group_rows()],
+            worst_experience=[self._conversation(r) for r in stats.worst_experience()[:WORST_EXPERIENCE]],
             failures=[str(f) for f in summary.failures[:MAX_FAILURES]],
             more_failures=max(0, len(summary.failures) - MAX_FAILURES), redacted=self.redact_personal,
         )
