@@ -11,6 +11,7 @@ from ..records import Line
 
 # A word written in capitals (an apostrophe inside, as in DON'T); handles, hashtags and links are not words.
 _CAPS_WORD = re.compile(r"(?<![\w@#/.\[<{-])[A-Z]+(?:['’][A-Z]+)?(?![\w/@])")
+_BRACKETED = re.compile(r"\[[^\[\]\n]*\]|<[^<>\n]*>|\{[^{}\n]*\}")
 _SEPARATOR = re.compile(r"[\s,.!?;:'\"’()*]*")  # between two words of a run (a hyphen joins a name: "GODADDY-AMS")
 
 
@@ -55,6 +56,7 @@ class Shouting(BaseModel):
         """The span of the first shouted run in `text`, or None."""
         if sum(c.isupper() for c in text) < self.min_letters:
             return None
+        text = _BRACKETED.sub(lambda m: " " * len(m.group()), text)  # "[TYPE YOUR QUESTION HERE]" is a template
         run: list[re.Match[str]] = []
         for word in _CAPS_WORD.finditer(text):
             if run and not _SEPARATOR.fullmatch(text, run[-1].end(), word.start()):
