@@ -115,8 +115,11 @@ def _misses(name: str, pairs: list[tuple[object, object]], code: str, n: int, se
         flagged = {f.message_index for f in r.findings}  # type: ignore[attr-defined]
         if code == "CQ305" and r.findings:  # type: ignore[attr-defined]
             continue
-        for m in t.messages:  # type: ignore[attr-defined]
-            if m.role.value == role and m.index not in flagged and rx.search(m.text):
+        messages = [m for m in t.messages if m.role.value == role]  # type: ignore[attr-defined]
+        if code == "CQ602":  # the rule reads how the customer ended: their last message
+            messages = messages[-1:]
+        for m in messages:
+            if m.index not in flagged and rx.search(m.text):
                 misses.append((t.id, m))  # type: ignore[attr-defined]
     print(f"== {name}: {len(misses)} unflagged {role} messages on the {code} theme; a sample:")
     for cid, m in random.Random(seed).sample(misses, min(n, len(misses))):
