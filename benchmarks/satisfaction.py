@@ -6,7 +6,7 @@ dialogue this joins chatqa's score and subscores with the mean customer-satisfac
 (-2..2) and prints Spearman's rank correlation of each with S (ties get average ranks; a
 subscore that is null for a dialogue is left out of that subscore's figure).
 
-    CHATQA_CORPORA=/path/to/corpora python benchmarks/satisfaction.py [--json]
+    CHATQA_CORPORA=/path/to/corpora python benchmarks/satisfaction.py [--json] [--ignore CQ305]
 
 The corpora folder defaults to ``../shared/corpora`` (relative to the repository root).
 """
@@ -54,14 +54,15 @@ def spearman(xs: list[float], ys: list[float]) -> float:
     return cov / (vx * vy) ** 0.5 if vx and vy else float("nan")
 
 
-def measure(folder: Path) -> dict[str, object]:
-    """rho of the score and of each subscore with mean S, plus counts."""
+def measure(folder: Path, ignore: list[str] | None = None) -> dict[str, object]:
+    """rho of the score and of each subscore with mean S, plus counts (`ignore`: rule codes left out)."""
     import chatqa
+    from chatqa.config import Config
 
     stc3 = folder / "ntcir14-stc3-en"
     ratings = json.loads((stc3 / "ratings_dev.json").read_text())
     satisfaction = {cid: sum(r["S"] for r in rs) / len(rs) for cid, rs in ratings.items()}
-    report = chatqa.analyze(str(stc3 / "train_data_en.json"))
+    report = chatqa.analyze(str(stc3 / "train_data_en.json"), Config(ignore=ignore or []))
     rows = report.conversations
     rows = rows[rows["id"].isin(satisfaction)]
     s = [satisfaction[i] for i in rows["id"]]
@@ -80,8 +81,9 @@ def measure(folder: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--ignore", default="", help="comma-separated rule codes to leave out (e.g. CQ305)")
     args = parser.parse_args()
-    result = measure(corpora())
+    result = measure(corpora(), [c.strip() for c in args.ignore.split(",") if c.strip()])
     if args.json:
         print(json.dumps(result, indent=2))
         return
