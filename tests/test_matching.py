@@ -162,3 +162,12 @@ def test_windows_are_chunks_around_the_anchors(words, gap, before, after, data):
     positions = data.draw(st.lists(st.sampled_from(offsets), min_size=1, max_size=4))
     got = windows(fold(text).translate(SPACES), positions, before, after)
     assert got == chunk_windows(text, positions, before, after)
+
+
+def test_a_match_never_starts_with_a_skip_token():
+    """A skip token ("...", "-") may stand before an optional first slot that is absent: the
+    span starts at the first word, on the Matcher as on the scan."""
+    idx = PhraseIndex(phrase_matcher=False)
+    idx.add("k", ["(the)? (second|2nd) time (i|this)"])
+    text = "an hour ago... 2nd time this has happened"
+    assert idx.match(text, prefilter=False) == idx.match(text) == {"k": [(15, 28)]}

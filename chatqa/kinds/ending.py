@@ -19,28 +19,32 @@ class ClosingRule(Rule):
     """Flags a conversation whose agents wrote at least `min_messages` messages and none of
     their last `last` messages matches `patterns` (exceptions veto, as for phrase rules).
 
-    Nothing to flag when the customer wrote after the agents' last message (they left before
-    the agent's next turn), or when the conversation ends on a hand-off: a system event after
-    the agents' last message, or a last agent message, matching `handoffs` ("transferred").
-    With fewer agent messages the rule is not applicable.
+    Nothing to flag when the customer left before the agent's next turn (they wrote after the
+    agents' last message, or a later system event matches `departures`: "visitor left the
+    chat"), or when the conversation ends on a hand-off: a system event after the agents' last
+    message, or a last agent message, matching `handoffs` ("transferred"). With fewer agent
+    messages the rule is not applicable.
     """
 
     kind: Literal["closing"] = "closing"
     patterns: list[Pattern] = Field(min_length=1)
     exceptions: list[Pattern] = []
     handoffs: list[Pattern] = []
+    departures: list[Pattern] = []
     last: int = Field(default=3, ge=1)
     min_messages: int = Field(default=2, ge=1)
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"last", "min_messages"})
 
-    _check_patterns = field_validator("patterns", "exceptions", "handoffs")(validate_patterns)
+    _check_patterns = field_validator("patterns", "exceptions", "handoffs", "departures")(validate_patterns)
 
     def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
         """Register the closing wording and the hand-off wording."""
         index.add(self.code, self.patterns, self.exceptions)
         if self.handoffs:
             index.add(self.code + ">", self.handoffs)
+        if self.departures:
+            index.add(self.code + "<", self.departures)
 
     def applies(self, ctx: Context) -> bool:
         """Needs `min_messages` agent messages."""
@@ -53,7 +57,7 @@ class ClosingRule(Rule):
         after = [m for m in ctx.lines if m.index > last_agent.index and not m.internal]
         if any(m.role is Role.CUSTOMER and m.kind is Kind.MESSAGE for m in after):
             return  # the customer wrote last: the agent never had the next turn
-        if self._handoff(ctx, last_agent, after):
+        if self._handoff(ctx, last_agent, after) or self._event(ctx, after, self.code + "<", self.departures):
             return
         if not any(ctx.matches(m, self.code) for m in agents[-self.last:]):
             yield self.finding(last=self.last, min_messages=self.min_messages)
@@ -64,5 +68,11 @@ class ClosingRule(Rule):
             return False
         if ctx.matches(last_agent, self.code + ">"):
             return True
-        events = [f"{m.event or ''} {m.text}".strip() for m in after if m.role is Role.SYSTEM]
-        return any(ctx.index.match(text, [self.code + ">"]) for text in events if text)
+        return self._event(ctx, after, self.code + ">", self.handoffs)
+
+    def _event(self, ctx: Context, after: list[Line], key: str, patterns: list[Pattern]) -> bool:
+        """A system event among `after` matches the patterns registered under `key`."""
+        if not patterns or ctx.index is None:
+            return False
+        events = [f"{m.event or ''} {m.text}".strip().replace("_", " ") for m in after if m.role is Role.SYSTEM]
+        return any(ctx.index.match(text, [key]) for text in events if text)

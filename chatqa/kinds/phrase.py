@@ -133,13 +133,16 @@ class PhraseRule(Rule):
                     return
 
     def _cleared(self, ctx: Context) -> tuple[int, int]:
-        """(message index, offset): matches before the last `cleared_by` match are withdrawn."""
+        """(message index, offset): matches before the last `cleared_by` match (one that no match
+        of the patterns overlaps) are withdrawn."""
         if not self.cleared_by:
             return (-1, 0)
         key = self.key + "~"
-        said = [(m.index, spans[-1][0]) for m in ctx.candidates(key, self.scope, self.include_internal)
-                if (spans := ctx.matches(m, key))]
-        return max(said, default=(-1, 0))
+        said = [(-1, 0)]
+        for m in ctx.candidates(key, self.scope, self.include_internal):
+            hits = self.hits(ctx, m)  # "haven't got the code" is no "got the code"
+            said += [(m.index, span[0]) for span in ctx.matches(m, key) if not overlaps(span, hits)]
+        return max(said)
 
     def _with_shouting(self, ctx: Context, found: list[Line]) -> list[Line]:
         seen = {m.index for m in found}

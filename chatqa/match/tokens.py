@@ -278,6 +278,11 @@ class Tokens:
         if labels:
             for label, start, end in self._matchers[key](doc):
                 if label in labels:
+                    # a skip token may stand before an optional slot that is absent: never an edge
+                    while end - start > 1 and doc[start].text in SKIP_ORTHS:
+                        start += 1
+                    while end - start > 1 and doc[end - 1].text in SKIP_ORTHS:
+                        end -= 1
                     last = doc[end - 1]
                     found.append((doc[start].idx, last.idx + len(last)))
         if len(labels) < len(pids):  # some are on the PhraseMatcher
