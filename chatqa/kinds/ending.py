@@ -59,7 +59,7 @@ class ClosingRule(Rule):
             return  # the customer wrote last: the agent never had the next turn
         if self._handoff(ctx, last_agent, after) or self._event(ctx, after, self.code + "<", self.departures):
             return
-        if not any(ctx.matches(m, self.code) for m in agents[-self.last:]):
+        if not any(ctx.matches(m, self.code) for m in reversed(agents[-self.last:])):  # the last first
             yield self.finding(last=self.last, min_messages=self.min_messages)
 
     def _handoff(self, ctx: Context, last_agent: Line, after: list[Line]) -> bool:

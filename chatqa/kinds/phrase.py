@@ -116,11 +116,13 @@ class PhraseRule(Rule):
             return
         if self.shouting is not None:
             found = self._with_shouting(ctx, found)
-        cleared = self._cleared(ctx)
+        cleared: tuple[int, int] | None = None  # read once a match needs it
         count = 0
         for message in found:
             spans = self.hits(ctx, message) or self._shout(ctx, message)
-            spans = [s for s in spans if (message.index, s[0]) >= cleared]
+            if spans and self.cleared_by:
+                cleared = cleared or self._cleared(ctx, message.index)
+                spans = [s for s in spans if (message.index, s[0]) >= cleared]
             if not spans:
                 continue
             if self.min_count == 1:
@@ -132,14 +134,14 @@ class PhraseRule(Rule):
                     yield self.finding(message, span, count=self._total(ctx, found), min_count=self.min_count)
                     return
 
-    def _cleared(self, ctx: Context) -> tuple[int, int]:
+    def _cleared(self, ctx: Context, since: int) -> tuple[int, int]:
         """(message index, offset): matches before the last `cleared_by` match (one that no match
-        of the patterns overlaps) are withdrawn."""
-        if not self.cleared_by:
-            return (-1, 0)
+        of the patterns overlaps; in messages from index `since` on) are withdrawn."""
         key = self.key + "~"
         said = [(-1, 0)]
         for m in ctx.candidates(key, self.scope, self.include_internal):
+            if m.index < since:
+                continue
             hits = self.hits(ctx, m)  # "haven't got the code" is no "got the code"
             said += [(m.index, span[0]) for span in ctx.matches(m, key) if not overlaps(span, hits)]
         return max(said)

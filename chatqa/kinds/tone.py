@@ -11,6 +11,7 @@ from ..records import Line
 
 # A word written in capitals (an apostrophe inside, as in DON'T); handles, hashtags and links are not words.
 _CAPS_WORD = re.compile(r"(?<![\w@#/.\[<{-])[A-Z]+(?:['’][A-Z]+)?(?![\w/@])")
+_CAPS_PAIR = re.compile(r"[A-Z]{2}")
 _BRACKETED = re.compile(r"\[[^\[\]\n]*\]|<[^<>\n]*>|\{[^{}\n]*\}")
 _SEPARATOR = re.compile(r"[\s,.!?;:'\"’()*]*")  # between two words of a run (a hyphen joins a name: "GODADDY-AMS")
 
@@ -54,7 +55,7 @@ class Shouting(BaseModel):
 
     def find(self, text: str) -> tuple[int, int] | None:
         """The span of the first shouted run in `text`, or None."""
-        if sum(c.isupper() for c in text) < self.min_letters:
+        if not _CAPS_PAIR.search(text):  # most messages: no two capitals in a row, nothing to read
             return None
         text = _BRACKETED.sub(lambda m: " " * len(m.group()), text)  # "[TYPE YOUR QUESTION HERE]" is a template
         run: list[re.Match[str]] = []
