@@ -4,7 +4,7 @@ accounting of every record. One `Run` serves every entry point (the CLI, `chatqa
 
 The stages of a run, for each unit of input (`chatqa.inputs`):
 
-* map (`map_unit`, in the executor's workers): read the unit, check each conversation with
+* map (`map_items`, in the executor's workers): read the unit, check each conversation with
   every rule but the run-level ones (`Engine.map`), encode it for the spill;
 * fold (here, in input order): the run-level notes into the run states; the encoded
   conversations into the spill file (memory stays flat);
@@ -37,17 +37,21 @@ class Mapped(NamedTuple):
     data: Partial | bytes
 
 
-def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
-             ) -> list[Mapped | Failure]:
-    """Read and map one unit: its mapped conversations and failures, in order."""
-    out: list[Mapped | Failure] = []
+def map_items(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
+              ) -> Iterator[Mapped | Failure]:
+    """Read and map one unit: its mapped conversations and failures, in order, as they come."""
     for item in read(unit, options):
         if isinstance(item, Failure):
-            out.append(item)
+            yield item
         else:
             partial = engine.map(item, keep)
-            out.append(Mapped(partial.notes, engine.encode(partial) if encode else partial))
-    return out
+            yield Mapped(partial.notes, engine.encode(partial) if encode else partial)
+
+
+def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
+             ) -> list[Mapped | Failure]:
+    """`map_items` as a list (what a worker process or a Dask task returns for a part of a file)."""
+    return list(map_items(engine, unit, options, keep, encode))
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -69,10 +73,10 @@ class Serial:
     """Map every unit in this process, as the run reads them."""
 
     def map(self, engine: Engine, units: Iterable[Unit], options: ParseOptions, keep: bool
-            ) -> Iterator[list[Mapped | Failure]]:
-        """The mapped units, in order."""
+            ) -> Iterator[Iterable[Mapped | Failure]]:
+        """The mapped units, in order, each streamed (a unit may be a whole file: memory stays flat)."""
         for unit in units:
-            yield map_unit(engine, unit, options, keep)
+            yield map_items(engine, unit, options, keep)
 
     def __enter__(self) -> Serial:
         return self
