@@ -22,32 +22,38 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, NamedTuple
 
 from .config import Config
+from .duplicates import Duplicate
 from .engine import Engine, Partial
 from .errors import Failure
-from .inputs import Accounting, Unit, plan, read
+from .inputs import Accounting, Identity, Unit, plan, read
 from .parsers import ParseOptions
 from .results import Result, Summary
 
 
 class Mapped(NamedTuple):
-    """One conversation after `map`: its run-level notes, and itself (encoded for the spill when
-    it crosses processes)."""
+    """One conversation after `map`: its run-level notes, itself (encoded for the spill when it
+    crosses processes) and its identity (to count it once in the run)."""
 
     notes: tuple[Any, ...]
     data: Partial | bytes
+    identity: Identity
 
 
 def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
-             ) -> list[Mapped | Failure]:
-    """Read and map one unit: its mapped conversations and failures, in order."""
-    out: list[Mapped | Failure] = []
+             ) -> list[Mapped | Failure | Duplicate]:
+    """Read and map one unit: its mapped conversations, failures and duplicate rows, in order."""
+    out: list[Mapped | Failure | Duplicate] = []
     for item in read(unit, options):
-        if isinstance(item, Failure):
+        if isinstance(item, Failure | Duplicate):
             out.append(item)
         else:
             partial = engine.map(item, keep)
-            out.append(Mapped(partial.notes, engine.encode(partial) if encode else partial))
+            out.append(Mapped(partial.notes, engine.encode(partial) if encode else partial, Identity.of(item)))
     return out
+
+
+def _identity(item: Mapped) -> Identity:
+    return item.identity
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -69,7 +75,7 @@ class Serial:
     """Map every unit in this process, as the run reads them."""
 
     def map(self, engine: Engine, units: Iterable[Unit], options: ParseOptions, keep: bool
-            ) -> Iterator[list[Mapped | Failure]]:
+            ) -> Iterator[list[Mapped | Failure | Duplicate]]:
         """The mapped units, in order."""
         for unit in units:
             yield map_unit(engine, unit, options, keep)
@@ -111,7 +117,7 @@ class Run:
                  if (u := accounting.unit(item)) is not None)
         with self.executor, fewer_collections():
             mapped = (m for events in self.executor.map(engine, units, self.options, self.keep)
-                      for m in accounting.count(events))
+                      for m in accounting.count(events, _identity))
             if not engine.corpus_rules:
                 for item in mapped:
                     yield engine.complete(engine.decode(item.data), {})

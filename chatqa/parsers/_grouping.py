@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..duplicates import Duplicate
 from ..errors import Failure, ParseError, join_locator
 from ..model import Channel, Kind
 from ..normalize import RawMessage, parse_time
@@ -86,7 +87,7 @@ class GroupingParser(JsonParser):
         group = record if isinstance(record, Group) else Group(None, [("", record)])
         return self.convert_group(group, ctx)
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
         """Whole conversations as they come; rows grouped by key over the whole file."""
         state: dict[str, Any] = {"source": str(source.name).replace("\\", "/")}
         groups: dict[str, Group] = {}

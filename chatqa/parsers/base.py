@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..duplicates import Duplicate
 from ..errors import Failure, ParseError, join_locator
 from ..model import Channel, Role
 from ..normalize import normalise
@@ -87,8 +88,9 @@ class Parser:
         """Return True when `source` looks like this parser's format."""
         raise NotImplementedError
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
-        """Yield one Conversation per conversation and one Failure per unreadable record."""
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
+        """Yield one Conversation per conversation and one Failure per unreadable record (and a
+        `Duplicate` per record repeating one read before, where the format can tell)."""
         raise NotImplementedError
 
 
@@ -182,12 +184,12 @@ class JsonParser(Parser):
         """A JSON Lines record converted from its bytes, or None to decode it and `convert` it."""
         return None
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
         """Read every top-level value of the file (see `parse_records`)."""
         yield from self.parse_records(source.name, json_records(source), options)
 
     def parse_records(self, name: str, records: Iterable[Record | Failure], options: ParseOptions
-                      ) -> Iterator[Conversation | Failure]:
+                      ) -> Iterator[Conversation | Failure | Duplicate]:
         """Unpack and convert each top-level value (raw JSON bytes or a value) of `records`, read
         from `name` (a file, or a batch of records in memory)."""
         for item in records:
@@ -231,7 +233,8 @@ class TableParser(Parser):
 
     Subclasses implement `sniff_header`, `plan` (resolve the columns they need, raising
     ParseError when one is missing), `group` (rows -> conversations) and `convert`. Rows
-    with the wrong number of fields are failures of their own; a conversation with a bad
+    with the wrong number of fields are failures of their own; a row that repeats an earlier
+    row of the file cell for cell is a `Duplicate` (counted once); a conversation with a bad
     row fails as a whole, naming the row.
     """
 
@@ -257,18 +260,21 @@ class TableParser(Parser):
         """Turn one conversation's rows (id `key`) into a Conversation."""
         raise NotImplementedError
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
         """Read all rows, group them into conversations and convert each one."""
         header, reader = csv_rows(source)
         plan = self.plan(header, options)
         rows: list[Row] = []
+        seen: set[tuple[str, ...]] = set()
         try:
             for line, fields in reader:
                 if len(fields) != len(header):
                     yield Failure(source=source.name, locator=f"line {line}",
                                   reason=f"expected {len(header)} fields, found {len(fields)}")
-                else:
+                elif first_row(fields, seen):
                     rows.append((line, fields))
+                else:
+                    yield Duplicate(source.name, f"line {line}")
         except ParseError as exc:  # the CSV reader cannot go on; keep what was read
             yield exc.failure(source.name)
         for key, members in self.group(rows, plan):
@@ -279,6 +285,16 @@ class TableParser(Parser):
                 failure = exc.failure(source.name) if isinstance(exc, ParseError) and exc.locator \
                     else record_failure(exc, source.name, where)
                 yield failure.model_copy(update={"reason": f"{failure.reason}; conversation {key} skipped"})
+
+
+def first_row(cells: list[str], seen: set[tuple[str, ...]]) -> bool:
+    """False for a CSV row that repeats an earlier row of its file cell for cell (`seen` holds the
+    rows so far: they are in memory anyway, grouped into conversations)."""
+    row = tuple(cells)
+    if row in seen:
+        return False
+    seen.add(row)
+    return True
 
 
 def not_a_record(parser: Parser) -> str:

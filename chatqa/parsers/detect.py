@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from ..duplicates import Duplicate
 from ..errors import ConfigError, Failure, ParseError
 from ..read import InputFile, LineRange
 from ..records import Conversation
@@ -65,7 +66,7 @@ def _unknown_format(source: InputFile) -> str:
 def parse_file(
     path: str | os.PathLike[str], vendor: str = "auto", options: ParseOptions | None = None,
     lines: LineRange | None = None,
-) -> Iterator[Conversation | Failure]:
+) -> Iterator[Conversation | Failure | Duplicate]:
     """Yield the conversations and failures of one file (gzip read transparently), or of the
     `lines` of a JSON Lines file."""
     options = options or ParseOptions()

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from ..duplicates import Duplicate
 from ..errors import Failure, ParseError
 from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage, html_to_text, parse_time
@@ -19,6 +20,7 @@ from ..read import InputFile, Syntax, csv_rows
 from ..records import Conversation, RawLine
 from . import ParseOptions, RecordContext, VendorModel, not_a_record
 from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate
+from .base import first_row
 
 _ACTORS = {"enduser": Role.CUSTOMER, "agent": Role.AGENT, "supervisor": Role.AGENT, "bot": Role.BOT,
            "chatbot": Role.BOT, "system": Role.SYSTEM}
@@ -149,8 +151,9 @@ class SalesforceParser(GroupingParser):
         return ({"conversationid", "actortype"} <= fields or {"chatkey", "body"} <= fields
                 or ({"parentid", "incoming"} <= fields and bool(fields & {"textbody", "htmlbody"})))
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
-        """JSON through GroupingParser; CSV rows grouped by conversation like query records."""
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
+        """JSON through GroupingParser; CSV rows grouped by conversation like query records (a row
+        repeated cell for cell is a duplicate)."""
         if source.syntax != "csv":
             yield from super().parse(source, options)
             return
@@ -158,12 +161,16 @@ class SalesforceParser(GroupingParser):
         names = [_CANONICAL.get(h.strip().lower()) for h in header]
         state: dict[str, Any] = {"source": source.name}
         groups: dict[str, Group] = {}
+        seen: set[tuple[str, ...]] = set()
         try:
             for line, cells in reader:
                 where = f"line {line}"
                 if len(cells) != len(header):
                     yield Failure(source=source.name, locator=where,
                                   reason=f"expected {len(header)} fields, found {len(cells)}")
+                    continue
+                if not first_row(cells, seen):
+                    yield Duplicate(source.name, where)
                     continue
                 row = {n: (c if c.strip() else None) for n, c in zip(names, cells, strict=True) if n}
                 kind = _kind(row)
