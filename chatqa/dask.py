@@ -39,6 +39,7 @@ from .frames import CONVERSATION_COLUMNS, conversation_row, frame
 from .inputs import Records, Unit, plan
 from .parsers import ParseOptions
 from .read import Skipped
+from .redact import mask_cards
 from .report import as_config
 from .run import Mapped, engine_for, map_unit
 
@@ -95,7 +96,7 @@ def run(inputs: Inputs, partitions: int | None = None, config: Config | str | os
         units: list[Unit | Failure] = []
         for item in plan(paths, vendor, parse_options, split=True):
             if isinstance(item, Skipped):
-                skipped.append(str(item.path))
+                skipped.append(mask_cards(str(item.path)))
             else:
                 units.append(item)
         count = max(1, min(partitions or len(units), len(units)))

@@ -1,7 +1,8 @@
 """What a run reads, cut into units of work, and the accounting of every record read.
 
-A unit is a file, a part of a large JSON Lines file (cut at line ends, so that processes can
-share one file), a batch of raw records in memory (a Dask bag partition) or a batch of
+A unit is a file (or a member of a ZIP archive, read like a file in a folder), a part of a large
+JSON Lines file (cut at line ends, so that processes can share one file), a batch of raw records
+in memory (a Dask bag partition) or a batch of
 conversations given as objects. `read` turns one unit into conversations and failures;
 `Accounting` counts them so that ``records_in == conversations + failures + duplicates`` (a
 conversation read again is counted once: `chatqa.duplicates`). `Loader` is `chatqa.load`:
@@ -21,7 +22,9 @@ from .errors import Failure, ParseError
 from .model import Transcript
 from .parsers import JsonParser, ParseOptions, all_parsers, detect, envelope_keys, get_parser, parse_file, registry
 from .read import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, split_lines
+from .read.archive import Member, is_zip, members
 from .records import Conversation
+from .redact import mask_cards
 from .results import Summary
 
 PART_BYTES = 4 << 20  # a JSON Lines file is cut into parts of about this size (~1,000 chats)
@@ -30,12 +33,14 @@ BATCH = 1_000  # conversations or records per in-memory unit
 
 @dataclass(frozen=True)
 class File:
-    """A file, or the `lines` part of a JSON Lines file read by `vendor`."""
+    """A file, the `lines` part of a JSON Lines file read by `vendor`, or a `member` of the ZIP
+    archive at `path`."""
 
     path: str
     vendor: str
     lines: LineRange | None = None
     first: bool = True  # counts the file (its first part)
+    member: Member | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,10 @@ def plan(inputs: Iterable[Any], vendor: str, options: ParseOptions, *, split: bo
             if isinstance(path, Failure | Skipped):
                 yield path
                 continue
+            if is_zip(path):  # each member a file of its own (workers share an archive member by member)
+                for member in members(path):
+                    yield member if isinstance(member, Failure | Skipped) else File(str(path), vendor, member=member)
+                continue
             parts = _parts(path, vendor, options) if split else None
             if parts is None:
                 yield File(str(path), vendor)
@@ -99,17 +108,17 @@ def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[Li
         if source.head[:2] == GZIP_MAGIC or source.syntax != "jsonl" or source.encoding != "utf-8":
             return None
         parser = detect(source, options) if vendor == "auto" else get_parser(vendor)
+        if not isinstance(parser, JsonParser) or not parser.splits(source.first_record):
+            return None  # not JSON records that are independent line by line
     except (OSError, ParseError):
         return None  # read whole: the reader reports the problem as a one-process run would
-    if not isinstance(parser, JsonParser):
-        return None
     return parser.name, split_lines(path, PART_BYTES)
 
 
 def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
     """The conversations and failures of one unit, in order."""
     if isinstance(unit, File):
-        yield from parse_file(unit.path, unit.vendor, options, lines=unit.lines)
+        yield from parse_file(unit.path, unit.vendor, options, lines=unit.lines, member=unit.member)
     elif isinstance(unit, Records):
         yield from _records(unit, options)
     else:
@@ -192,7 +201,7 @@ class Accounting:
     def unit(self, unit: Unit | Failure | Skipped) -> Unit | None:
         """Count a planned item: the unit to read, or None for a failure or a skipped file."""
         if isinstance(unit, Skipped):
-            self.skipped.append(str(unit.path))
+            self.skipped.append(mask_cards(str(unit.path)))
             return None
         if isinstance(unit, Failure):
             self.fail(unit)

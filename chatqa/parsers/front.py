@@ -113,7 +113,10 @@ class FrontParser(GroupingParser):
 
     name = "front"
     summary = "Front conversation messages, comments and events (_results[] pages or one per file)"
+    channels = 'email; chat, messaging, social, voice from the message type'
+    example = '{"_results": [{"id": "msg_...", "type": "email", "is_inbound", "author", "text", "created_at"}]}'
     priority = 74
+    envelopes = ("_results",)
 
     def looks_like(self, value: Any) -> bool:
         """A ``_results`` page of messages, comments or events, or one of them alone."""

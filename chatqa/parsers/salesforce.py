@@ -114,8 +114,12 @@ class SalesforceParser(GroupingParser):
 
     name = "salesforce"
     summary = "Salesforce ConversationEntry, LiveChatTranscript, EmailMessage (REST records[] or Data Loader CSV)"
+    channels = 'chat, messaging, email, voice (by object and key prefix)'
+    example = ('{"records": [{"attributes": {"type": "ConversationEntry"}, "ConversationId", "ActorType", '
+               '"EntryTime", "Message"}]}, or the Data Loader CSV')
     priority = 77
     syntaxes: ClassVar[frozenset[Syntax]] = frozenset({"json", "jsonl", "csv"})
+    envelopes = ("records", "conversationEntries")
 
     def looks_like(self, value: Any) -> bool:
         """A query result of supported objects, Connect API entries, or one record."""
@@ -179,7 +183,7 @@ class SalesforceParser(GroupingParser):
         except ParseError as exc:
             yield exc.failure(source.name)
         for group in groups.values():
-            yield self._convert(group, group.items[0][0], source, options)
+            yield self._convert_group(group, group.items[0][0], source, options)
 
     # -- conversion -----------------------------------------------------------------------------
 

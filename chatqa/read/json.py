@@ -7,7 +7,7 @@ import codecs
 import json
 import zlib
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import Any, Literal, NamedTuple, overload
 
 import orjson
 
@@ -17,16 +17,39 @@ from .source import BROKEN, SNIFF_RECORDS, InputFile, json_reason, read_guarded,
 
 Record = tuple[str, Any]
 
-def json_records(source: InputFile) -> Iterator[Record | Failure]:
+PAGE_KEYS = ("data", "records", "results", "tickets", "conversations", "items")
+"""The keys under which API pages of every vendor hold their records (SPEC section 3)."""
+
+
+class Page(NamedTuple):
+    """What `json_records(context=True)` yields first for a big API response read element by
+    element: the response's other keys (`siblings`: sideloads, links, page metadata) and the
+    keys whose arrays are streamed (`keys`); then the elements, as records ``key[i]``."""
+
+    siblings: dict[str, Any]
+    keys: tuple[str, ...]
+
+
+@overload
+def json_records(source: InputFile, context: Literal[False] = False, keys: frozenset[str] | None = None
+                 ) -> Generator[Record | Failure, None, None]: ...
+@overload
+def json_records(source: InputFile, context: bool, keys: frozenset[str] | None = None
+                 ) -> Generator[Record | Failure | Page, None, None]: ...
+def json_records(source: InputFile, context: bool = False, keys: frozenset[str] | None = None
+                 ) -> Generator[Record | Failure | Page, None, None]:
     """Yield the top-level JSON values of a file as (locator, value) pairs.
 
     A JSON array yields its elements (``[0]``, ``[1]`` ...), an object yields itself
     (locator ``""``), JSON Lines yield one value per line (``line 3``) as its undecoded bytes
     (see `decode`: a parser may decode its own records faster). A broken line, or a broken
     element of an array, becomes a Failure; the other records are kept. Big arrays, and big
-    API responses holding the records in an array under one of the source's `envelopes` keys,
-    are read element by element, in bounded memory.
+    API responses holding the records in an array under one of the `keys` (by default the
+    source's `envelopes`: a parser passes its own), are read element by element, in bounded
+    memory; with `context`, such a response is read twice: first its other keys, yielded as a
+    `Page`, then its elements.
     """
+    keys = source.envelopes if keys is None else keys
     if source.syntax == "jsonl":
         yield from _jsonl_records(source)
         return
@@ -34,7 +57,12 @@ def json_records(source: InputFile) -> Iterator[Record | Failure]:
         if source.is_array:
             yield from _array_records(source)
             return
-        found = yield from _envelope_records(source, source.envelopes)
+        if context:
+            siblings: dict[str, Any] = {}
+            streamed = yield from _envelope_records(source, keys, siblings, elements=False)
+            if streamed:
+                yield Page(siblings, streamed)
+        found = yield from _envelope_records(source, keys)
         if found:
             return
     doc = source.json_document
@@ -110,13 +138,27 @@ def decode(name: str, locator: str, raw: Any) -> Any:
 
 
 def first_value(source: InputFile) -> Any:
-    """See `InputFile.first_record`."""
+    """See `InputFile.first_record`. A big API response read element by element shows as itself
+    with its first element only (and the keys before it): what a parser sniffs."""
     first: Failure | None = None
+    if source.syntax == "json" and source.streams and not source.is_array:
+        siblings: dict[str, Any] = {}
+        records = _envelope_records(source, source.envelopes, siblings)
+        try:
+            for item in records:
+                if not isinstance(item, Failure):
+                    key = item[0].partition("[")[0]
+                    return {**siblings, key: [item[1]]}
+                break
+        finally:
+            records.close()
     for n, item in enumerate(json_records(source)):
         if not isinstance(item, Failure):
             value = decode(source.name, *item)
             if not isinstance(value, Failure):
-                return value
+                if not _empty_page(value):
+                    return value
+                continue  # an API page with no records says nothing of the format: look further
             item = value
         first = first or item
         if n >= SNIFF_RECORDS:
@@ -124,6 +166,14 @@ def first_value(source: InputFile) -> Any:
     if first is not None:
         raise ParseError(first.reason, first.locator)
     return None
+
+
+def _empty_page(value: Any) -> bool:
+    """An API page with no records: an empty list under a generic page key, no other list with
+    anything in it, and no ``id`` (a record with an empty list is a record)."""
+    if not isinstance(value, dict) or "id" in value:
+        return False
+    return any(value.get(k) == [] for k in PAGE_KEYS) and not any(isinstance(v, list) and v for v in value.values())
 
 
 class _Text:
@@ -256,14 +306,19 @@ class _Reader:
         self.pos += 1
         return found
 
-    def array(self, prefix: str) -> Iterator[Record | Failure]:
-        """The elements of the array whose "[" was just consumed, as records ``prefix[i]``."""
+    def array(self, prefix: str, decode: bool = True) -> Iterator[Record | Failure | None]:
+        """The elements of the array whose "[" was just consumed, as records ``prefix[i]`` (None
+        for each one, skipped, without `decode`)."""
         index = 0
         if self.char() == "]":
             self.pos += 1
             return
         while True:
-            yield self.record(f"{prefix}[{index}]")
+            if decode:
+                yield self.record(f"{prefix}[{index}]")
+            else:
+                self.value(f"{prefix}[{index}]")
+                yield None
             index += 1
             if self.expect(",]", f"{prefix}[{index}]") == "]":
                 return
@@ -289,7 +344,7 @@ def _array_records(source: InputFile) -> Iterator[Record | Failure]:
     reader = _Reader(source)
     try:
         reader.expect("[", "")
-        yield from reader.array("")
+        yield from (record for record in reader.array("") if record is not None)
         yield from reader.end()
     except _Stop as stop:
         yield stop.failure
@@ -297,17 +352,20 @@ def _array_records(source: InputFile) -> Iterator[Record | Failure]:
         reader.close()
 
 
-def _envelope_records(source: InputFile, envelopes: frozenset[str]) -> Generator[Record | Failure, None, bool]:
+def _envelope_records(source: InputFile, envelopes: frozenset[str], siblings: dict[str, Any] | None = None,
+                      elements: bool = True) -> Generator[Record | Failure, None, tuple[str, ...]]:
     """Stream the records of a big API response ``{"chats": [...], ...}`` element by element
-    (locators ``chats[3]``); other keys are skipped. Returns False, having yielded nothing, for
-    an object without such an array (it is then read whole)."""
+    (locators ``chats[3]``); other keys are skipped, or kept in `siblings`. Without `elements`,
+    only `siblings` are read (the elements skipped, nothing yielded). Returns the keys whose
+    arrays were streamed; empty, having yielded nothing, for an object without such an array
+    (it is then read whole)."""
     reader = _Reader(source)
     reader.what = "the document"
-    found = False
+    found: list[str] = []
     try:
         reader.expect("{", "")
         if reader.char() == "}":
-            return False
+            return ()
         while True:
             start, end = reader.value("")
             key = json.loads(reader.text.buf[start:end])
@@ -316,18 +374,25 @@ def _envelope_records(source: InputFile, envelopes: frozenset[str]) -> Generator
             reader.expect(":", key)
             if key in envelopes and reader.char() == "[":
                 reader.pos += 1
-                found = True
-                yield from reader.array(key)
+                found.append(key)
+                for record in reader.array(key, decode=elements):
+                    if record is not None:
+                        yield record
+            elif siblings is not None:
+                value = reader.record(key)
+                if not isinstance(value, Failure):
+                    siblings[key] = value[1]
             else:
                 reader.value(key)
             if reader.expect(",}", key) == "}":
                 break
-        if found:
+        if found and elements:
             yield from reader.end()
     except _Stop as stop:
         if not found:
-            return False
-        yield stop.failure
+            return ()
+        if elements:
+            yield stop.failure
     finally:
         reader.close()
-    return found
+    return tuple(found)
