@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import join_locator
-from ..read.json import PAGE_KEYS
+from ..read.pages import PAGE_KEYS
 
 __all__ = ["MAX_DEPTH", "PAGE_KEYS", "PROBE", "unwrap"]
 
