@@ -8,7 +8,8 @@ content, it is a *duplicate*: counted in the summary's ``duplicates``, not check
 again with different content, it is not an exact duplicate, and keeping both would count one
 conversation twice: it is a *failure* naming both places' id, so the user sees the overlap
 (the first is kept). A conversation whose id comes from its file's name (a page that names no
-ticket) is known by its content alone: only exact copies are duplicates.
+ticket), or that is a fragment of one (``metadata.fragment``: Front's export writes one message
+per file), is known by its content alone: only exact copies are duplicates.
 
 `Seen` holds the digests in an open-addressing table of 64-bit slots (two per conversation, at
 most half full): about 32 bytes per conversation, 32 MB for a million.
@@ -51,7 +52,8 @@ def conversation_key(conversation: Conversation) -> Key:
     rating = c.rating.model_dump(mode="json") if c.rating is not None else None
     content = _digest(c.joined().encode("utf-8", "surrogatepass")
                       + _ENCODE([lines, c.channel, c.started_at, c.ended_at, list(c.tags), rating]))
-    named = c.metadata.get("id_from") != "file name" if isinstance(c.metadata, dict) else True
+    meta = c.metadata if isinstance(c.metadata, dict) else {}
+    named = meta.get("id_from") != "file name" and not meta.get("fragment")
     identity = _digest(f"{c.vendor}\0{c.id}".encode("utf-8", "surrogatepass")
                        + (b"" if named else content.to_bytes(8, "little")))
     return identity, content

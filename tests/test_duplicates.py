@@ -249,3 +249,28 @@ def test_table_and_html_summaries_show_duplicates(tmp_path):
     out = tmp_path / "r.html"
     CliRunner().invoke(main, ["check", str(path), "-o", str(out)], catch_exceptions=False)
     assert "1 duplicate record counted once" in out.read_text()
+
+
+def test_front_export_files_are_fragments_not_conflicts(tmp_path):
+    """Front's export template writes one message per file, in a folder per conversation: each file
+    is a fragment of its conversation (not merged across files), never a conflicting copy."""
+    folder = tmp_path / "export" / "Support" / "cnv_77ab"
+    folder.mkdir(parents=True)
+
+    def message(mid: str, at: float, inbound: bool, text: str) -> dict:
+        return {"_links": {"self": f"https://x.api.frontapp.com/messages/{mid}",
+                           "related": {"conversation": "https://x.api.frontapp.com/conversations/cnv_77ab"}},
+                "id": mid, "type": "email", "is_inbound": inbound, "created_at": at, "body": f"<p>{text}</p>",
+                "text": text, "author": None if inbound else {"id": "tea_1", "email": "sam@acme.example",
+                                                              "type": "user"},
+                "recipients": [{"handle": "ann@example.org", "role": "from" if inbound else "to"}],
+                "attachments": [], "draft_mode": None}
+
+    (folder / "1709560209-message-msg_1.json").write_text(json.dumps(message("msg_1", 1709560209, True, "Hi")))
+    (folder / "1709560300-message-msg_2.json").write_text(json.dumps(message("msg_2", 1709560300, False, "Hello")))
+    (folder / "copy").mkdir()
+    (folder / "copy" / "1709560209-message-msg_1.json").write_text(
+        json.dumps(message("msg_1", 1709560209, True, "Hi")))
+    code, doc, _ = check(tmp_path)
+    assert code == 0 and [c["id"] for c in doc["conversations"]] == ["cnv_77ab", "cnv_77ab"]
+    assert doc["summary"]["duplicates"] == 1  # an exact copy is still a copy
