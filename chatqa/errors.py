@@ -50,7 +50,12 @@ class Failure(BaseModel, frozen=True):
     @field_validator("locator")
     @classmethod
     def _one_line(cls, value: str) -> str:
-        return one_line(value)  # JSON keys from the input may appear in locators
+        return one_line(mask_cards(value))  # JSON keys from the input may appear in locators
+
+    @field_validator("source")
+    @classmethod
+    def _no_cards_in_names(cls, value: str) -> str:
+        return mask_cards(value)  # file and archive member names may hold one
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Failure:
         """A copy with `update` applied, validated again (so updated reasons are masked too)."""

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from chatqa.cli import main
+from chatqa.model import Channel
 
 CONV = {"id": "c-1", "messages": [
     {"role": "customer", "author": "Ann", "time": "2026-03-01T10:00:00Z", "text": "Hi, my order is late"},
@@ -162,7 +163,7 @@ def test_export_round_trips_every_sample(tmp_path):
     assert invoke("export", SAMPLES, "-o", target).exit_code == 0
     originals = list(Loader(SAMPLES))
     again = list(Loader(target))
-    assert len(again) == len(originals) == 46
+    assert len(again) == len(originals) == 50
     for before, after in zip(originals, again, strict=True):
         expected = before.model_copy(update={
             "source": after.source,
@@ -178,11 +179,22 @@ def test_export_no_redact_keeps_emails_but_never_cards(exports):
     assert "ann@example.com" in out and "4111 1111 1111 1111" not in out
 
 
-def test_formats_lists_every_parser():
+def test_formats_lists_every_parser_with_its_channel_and_an_example(monkeypatch):
+    from chatqa.parsers import all_parsers
+
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row: each parser's cells are findable
     out = invoke("formats").stdout
-    for name in ("livechat", "livechat-v2", "intercom", "zendesk-chat", "liveperson", "twcs", "ibm-twitter",
-                 "stc3", "chatqa", "csv"):
-        assert f" {name} " in out
+    parsers = all_parsers()
+    assert {p.name for p in parsers} >= {"livechat", "livechat-v2", "intercom", "zendesk-chat", "liveperson", "twcs",
+                                         "ibm-twitter", "stc3", "chatqa", "csv", "zendesk-support", "salesforce",
+                                         "freshdesk", "helpscout", "gorgias", "kustomer", "front", "amazon-connect"}
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
+    for parser in parsers:
+        assert parser.channels and parser.example, parser.name
+        row = rows[parser.name]
+        assert parser.channels in row and parser.summary in row and parser.example[:30] in out, parser.name
+        assert parser.channels.split(";")[0].split()[0].strip(",") in {c.value for c in Channel}
+    assert "ZIP archives" in out and "webhook bodies" in out
 
 
 def test_python_dash_m_and_help_are_fast_to_import():

@@ -238,16 +238,26 @@ def _explain_rule(rule: Any, engine: Any) -> str:
 
 @main.command()
 def formats() -> None:
-    """List the input formats chatqa reads (and that `--vendor auto` detects)."""
+    """List the input formats chatqa reads (and that `--vendor auto` detects): each one's
+    channel and an example of what it reads. Any of them may come in an API page, a webhook
+    body, gzip or a ZIP archive."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ..parsers import all_parsers
 
-    table = Table(title="chatqa input formats", header_style="bold")
-    table.add_column("name")
-    table.add_column("syntax")
-    table.add_column("what")
+    console = Console(highlight=False)
+    table = Table(title="chatqa input formats", header_style="bold", show_lines=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("channel", max_width=max(28, console.width // 4))
+    table.add_column("what it reads", overflow="fold")
     for parser in sorted(all_parsers(), key=lambda p: p.name):
-        table.add_row(parser.name, "/".join(sorted(parser.syntaxes)), parser.summary)
-    Console(highlight=False).print(table)
+        what = Text(f"{parser.summary} ({'/'.join(sorted(parser.syntaxes))})")
+        if parser.example:
+            what.append(f"\n{parser.example}", style="dim")
+        table.add_row(parser.name, parser.channels or parser.channel.value, what)
+    console.print(table)
+    console.print("Also read: API pages (data, records, results, tickets, conversations, items: streamed when big), "
+                  "webhook bodies, gzip files and ZIP archives (each member like a file in a folder).",
+                  soft_wrap=True)

@@ -68,6 +68,9 @@ class CsvParser(TableParser):
 
     name = "csv"
     summary = "any CSV, one message per row (--map conversation=...,role=...,time=...,text=...)"
+    channels = 'chat'
+    example = ('CSV: ticket_id,sender_type,created,body with '
+               '--map conversation=ticket_id,role=sender_type,time=created,text=body')
     priority = 5
 
     def sniff_header(self, header: list[str], options: ParseOptions) -> bool:

@@ -78,6 +78,9 @@ class NeutralParser(JsonParser):
 
     name = "chatqa"
     summary = "chatqa neutral JSON / JSONL: {id, messages: [{role, author, time, text}]}"
+    channels = "chat (or the record's channel)"
+    example = ('{"id": "c-1001", "messages": [{"role": "customer", "author": "Ann", '
+               '"time": "2026-03-01T10:00:00Z", "text": "Hi"}]}')
     priority = 10
 
     envelope = "conversations"

@@ -45,6 +45,8 @@ class TwcsParser(TableParser):
     channel = Channel.SOCIAL
     name = "twcs"
     summary = "Customer Support on Twitter CSV (Kaggle TWCS columns)"
+    channels = 'social'
+    example = 'CSV: tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id'
     priority = 80
 
     def sniff_header(self, header: list[str], options: ParseOptions) -> bool:

@@ -111,7 +111,9 @@ class TableWriter(Writer):
         stats = self.stats
         lines = [
             f"files: {summary.files}   conversations: {summary.conversations}   "
-            f"parse failures: {len(summary.failures)}   records in: {summary.records_in}"
+            f"parse failures: {len(summary.failures)}   "
+            + (f"duplicates (counted once): {summary.duplicates}   " if summary.duplicates else "")
+            + f"records in: {summary.records_in}"
             + (f"   skipped (not exports): {len(summary.skipped)}" if summary.skipped else "")
         ]
         if stats.seen:
