@@ -21,7 +21,7 @@ class ConfigError(ChatqaError):
 # Control characters, line and paragraph separators and bidirectional overrides in a reason
 # (which may quote input values) are shown escaped: an error stays one line, and input text
 # cannot reorder or fake what the terminal shows.
-_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))} | {
     c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
 _UNSAFE.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): " "})
 
