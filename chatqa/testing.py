@@ -28,9 +28,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .model import Channel, Kind, Role, Transcript
 from .results import Result
-from .settings_files import load_yaml
 
 __all__ = ["T0", "Case", "case_params", "check_case", "load_cases", "run_case", "transcript"]
 
@@ -90,7 +91,7 @@ def load_cases(folder: str | os.PathLike[str], rulesets: Iterable[str] = ()) -> 
     and `rulesets`, folders or pack names, as in a config's ``rulesets``)."""
     cases = []
     for path in sorted(Path(folder).glob("*.yaml")):
-        data = load_yaml(path, "case file") or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict) or "rule" not in data:
             raise ValueError(f"{path}: a case file needs `rule: CODE` and named cases")
         code = data.pop("rule")
