@@ -103,15 +103,26 @@ def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
         if len(places) < 13:
             continue
         digits = "".join(str(int(scan[i])) for i in places)
+        if len(set(digits)) == 1:
+            continue
         bounds = [0] + [k for k in range(1, len(places)) if places[k] != places[k - 1] + 1] + [len(places)]
+        luhn = _LuhnSums(digits)
         g = 0
         while g < len(bounds) - 1:
             found = None
-            for h in range(len(bounds) - 1, g, -1):  # the longest window of groups g..h-1 first
-                window = digits[bounds[g]:bounds[h]]
-                if 13 <= len(window) <= 19 and card_scheme_ok(window) and luhn_ok(window) and len(set(window)) > 1:
-                    found = h
-                    break
+            if digits[bounds[g]] in "23456":  # no card scheme starts otherwise
+                last = g + 1
+                while last + 1 < len(bounds) and bounds[last + 1] - bounds[g] <= 19:
+                    last += 1
+                for h in range(last, g, -1):  # the longest window of groups g..h-1 first
+                    size = bounds[h] - bounds[g]
+                    if size < 13:
+                        break
+                    if luhn.ok(bounds[g], bounds[h]):
+                        window = digits[bounds[g]:bounds[h]]
+                        if card_scheme_ok(window) and len(set(window)) > 1:
+                            found = h
+                            break
             if found is None:
                 g += 1
                 continue
@@ -119,6 +130,30 @@ def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
             if not _in_link(text, start):
                 yield start, end, digits[bounds[g]:bounds[found]]
             g = found
+
+
+class _LuhnSums:
+    """The Luhn check of any window of a digit string in constant time: prefix sums of the digits
+    and of their doubled values, split by position parity (a digit is doubled when an odd
+    number of digits follow it in the window)."""
+
+    def __init__(self, digits: str) -> None:
+        plain = [[0], [0]]
+        doubled = [[0], [0]]
+        for k, ch in enumerate(digits):
+            d = ord(ch) - 48
+            for parity in (0, 1):
+                own = parity == k % 2
+                plain[parity].append(plain[parity][-1] + (d if own else 0))
+                doubled[parity].append(doubled[parity][-1] + ((d * 2 - 9 if d > 4 else d * 2) if own else 0))
+        self.plain, self.doubled = plain, doubled
+
+    def ok(self, i: int, j: int) -> bool:
+        """True when digits[i:j] passes the Luhn checksum."""
+        twice = j % 2  # positions k with k % 2 == j % 2 have an odd number of digits after them
+        plain, doubled = self.plain[1 - twice], self.doubled[twice]
+        total = doubled[j] - doubled[i] + plain[j] - plain[i]
+        return total % 10 == 0
 
 
 def mask_card(digits: str) -> str:
@@ -190,11 +225,26 @@ def redact_pieces(text: str, cuts: list[int], *, personal: bool = True) -> list[
 
 
 def redact_data(value: Any, *, personal: bool = True) -> Any:
-    """Redact every string inside a JSON-like value (dict values, list items), keys kept."""
-    if isinstance(value, str):
-        return redact(value, personal=personal)
-    if isinstance(value, dict):
-        return {k: redact_data(v, personal=personal) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_data(v, personal=personal) for v in value]
-    return value
+    """A copy of a JSON-like value with every string redacted: dict keys and values, list and
+    tuple items (as lists). Iterative, so data nested however deep cannot exhaust the stack."""
+
+    def leaf(v: Any) -> Any:
+        return redact(v, personal=personal) if isinstance(v, str) else v
+
+    if not isinstance(value, dict | list | tuple):
+        return leaf(value)
+    root: Any = {} if isinstance(value, dict) else []
+    stack = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        for key, item in (source.items() if isinstance(source, dict) else enumerate(source)):
+            if isinstance(item, dict | list | tuple):
+                copy: Any = {} if isinstance(item, dict) else []
+                stack.append((item, copy))
+            else:
+                copy = leaf(item)
+            if isinstance(target, dict):
+                target[leaf(key)] = copy
+            else:
+                target.append(copy)
+    return root
