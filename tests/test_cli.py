@@ -109,6 +109,71 @@ def test_output_is_atomic_and_never_an_input(exports, tmp_path):
     assert [p.name for p in tmp_path.rglob(".*.tmp")] == []
 
 
+@pytest.mark.parametrize("node", ["fifo", "folder", "symlink-to-fifo", "dangling-folder"])
+def test_outputs_only_over_regular_files(exports, tmp_path, node):
+    import os
+
+    if "fifo" in node and not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    target = tmp_path / "out.jsonl"
+    if node == "fifo":
+        os.mkfifo(target)
+    elif node == "folder":
+        target.mkdir()
+    elif node == "symlink-to-fifo":
+        os.mkfifo(tmp_path / "pipe")
+        target.symlink_to(tmp_path / "pipe")
+    else:
+        target = tmp_path / "missing" / "out.jsonl"
+    for option in ("-o", "--errors"):
+        result = invoke("check", exports / "good.jsonl", option, target)
+        assert result.exit_code == 2, result.stderr
+        reason = {"fifo": "not a regular file", "folder": "a folder", "symlink-to-fifo": "not a regular file",
+                  "dangling-folder": "no such folder"}[node]
+        if node == "folder" and "is a directory" in result.stderr:
+            continue  # click's own check of the option, as a usage error
+        assert result.stderr.startswith(f"chatqa: error: {option} {target}: {reason}"), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    if node != "dangling-folder":
+        assert os.path.lexists(target) and not target.is_file()  # the node is left as it was
+
+
+def test_output_and_errors_never_the_same_file(exports, tmp_path):
+    import os
+
+    out = tmp_path / "out.jsonl"
+    for errors in (out, tmp_path / "." / "out.jsonl"):
+        result = invoke("check", exports / "good.jsonl", "-o", out, "--errors", errors)
+        assert result.exit_code == 2 and "name the same file" in result.stderr
+    out.write_text("old\n")
+    os.symlink(out, tmp_path / "link.jsonl")
+    result = invoke("check", exports / "good.jsonl", "-o", out, "--errors", tmp_path / "link.jsonl")
+    assert result.exit_code == 2 and "name the same file" in result.stderr
+    assert out.read_text() == "old\n"
+
+
+def test_output_through_a_symlink_keeps_the_link(exports, tmp_path):
+    real = tmp_path / "2026-03.jsonl"
+    real.write_text("old\n")
+    (tmp_path / "latest.jsonl").symlink_to(real)
+    assert invoke("check", exports / "good.jsonl", "-o", tmp_path / "latest.jsonl").exit_code == 0
+    assert (tmp_path / "latest.jsonl").is_symlink()
+    assert json.loads(real.read_text().splitlines()[0])["id"] == "c-1"
+
+
+def test_library_never_writes_over_a_device(tmp_path):
+    import os
+
+    from chatqa.write import atomic_output
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ValueError, match="not a regular file"), atomic_output(tmp_path / "pipe", io.BytesIO()):
+        pass
+    assert not (tmp_path / "pipe").is_file()
+
+
 def test_parse_failures_exit_3_and_everything_else_is_reported(exports):
     (exports / "broken.json").write_text('[{"id": "z", "messages": []}, {"id": ')
     (exports / "notes.txt").write_bytes(b"\x00\x01binary")

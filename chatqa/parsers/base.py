@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..duplicates import Duplicate
-from ..errors import Failure, ParseError, join_locator
+from ..errors import Failure, ParseError, join_locator, quoted
 from ..model import Channel, Role
 from ..normalize import normalise
 from ..read import InputFile, Record, Syntax, csv_rows, decode, json_records
@@ -355,7 +355,7 @@ def record_failure(exc: Exception, source: str, where: str) -> Failure:
         err = exc.errors(include_url=False)[0]
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
         got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f", got {str(got)[:40]!r}"
+        shown = "" if isinstance(got, dict | list) or got is None else f", got {quoted(got)}"
         reason = f"{err['msg'][0].lower()}{err['msg'][1:]}{shown}"
         if err["type"] == "missing":
             reason = f"missing field {str(err['loc'][-1])!r}"

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ..duplicates import Duplicate
-from ..errors import Failure, ParseError
+from ..errors import Failure, ParseError, quoted
 from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage, html_to_text, parse_time
 from ..read import InputFile, Syntax, csv_rows
@@ -256,7 +256,7 @@ def _entry_time(value: Any, millis: float | None, where: str) -> Any:
     try:
         when = parse_time(value)
     except ValueError:
-        raise ParseError(f"bad time: unrecognised time {str(value)[:60]!r}", f"{where}.EntryTime") from None
+        raise ParseError(f"bad time: unrecognised time {quoted(value, 60)}", f"{where}.EntryTime") from None
     if when is None or when.microsecond or not 0 <= millis < 1000:
         return when
     return when + timedelta(milliseconds=millis)
@@ -352,4 +352,4 @@ def _start_field(t: _Transcript, where: str) -> datetime | None:
     try:
         return parse_time(t.StartTime)
     except ValueError:
-        raise ParseError(f"bad time: unrecognised time {str(t.StartTime)[:60]!r}", f"{where}.StartTime") from None
+        raise ParseError(f"bad time: unrecognised time {quoted(t.StartTime, 60)}", f"{where}.StartTime") from None
