@@ -8,7 +8,6 @@ re-validated against the rule's kind.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from .errors import ConfigError
 from .kinds import Rule
 from .results import Level
 from .rulepack import error_key
+from .settings_files import is_regular, load_toml
 
 DEFAULT_WEIGHTS = {Level.SUGGESTION: 2.0, Level.WARNING: 5.0, Level.ERROR: 15.0}
 
@@ -116,14 +116,14 @@ def find_config(start: Path | None = None) -> Path | None:
     folder = (start or Path.cwd()).resolve()
     for candidate in [folder, *folder.parents]:
         own = candidate / "chatqa.toml"
-        if own.is_file():
+        if is_regular(own):
             return own
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
+        if is_regular(pyproject):
             try:
-                if "chatqa" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+                if "chatqa" in load_toml(pyproject).get("tool", {}):
                     return pyproject
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            except ConfigError:  # somebody else's broken pyproject.toml: not ours to report
                 continue
     return None
 
@@ -136,17 +136,15 @@ def load_config(path: Path | None = None, *, discover: bool = True, **overrides:
     source = "<defaults>"
     if path is not None:
         source = str(path)
-        try:
-            doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: error: cannot read config: {exc.strerror or exc}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: error: invalid TOML: {exc}") from None
+        doc = load_toml(path)
         if Path(path).name == "pyproject.toml":
             doc = doc.get("tool", {}).get("chatqa", {})
         elif "chatqa" in doc and isinstance(doc["chatqa"], dict) and len(doc) == 1:
             doc = doc["chatqa"]
         data = _snake(doc)
+        if "redact" in data:  # masking is the user's call on this run, never a file's (SPEC section 8)
+            raise ConfigError(f"{source}: error: redact: a config file cannot turn masking off; "
+                              "use --no-redact (or redact=False in the library) for the run that needs it")
         base = Path(path).resolve().parent
         if isinstance(data.get("canned_library"), str):
             data["canned_library"] = str(base / data["canned_library"])

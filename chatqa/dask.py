@@ -10,7 +10,9 @@ each partition are folded into a run state, the partition states are merged in i
 order and finished (reduce), and the finished state completes every conversation (apply).
 The result has the columns and dtypes of `Report.conversations` (see `chatqa.frames`).
 `run` also gives the records that could not be read, as a dask Bag of
-``{source, locator, reason}``: every record read is a row or a failure.
+``{source, locator, reason}``, and how many records repeated a conversation read before
+(counted once, as in a local run: `chatqa.duplicates`): every record read is a row, a failure
+or a duplicate.
 
 Needs the optional extra: ``pip install "chatqa[dask]"``.
 """
@@ -26,15 +28,18 @@ try:
     import dask
     import dask.bag as db
     import dask.dataframe as dd
+    from dask.delayed import Delayed
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError('chatqa.dask needs Dask: pip install "chatqa[dask]"') from exc
 
 from .config import Config
+from .duplicates import Duplicate, Key, Seen
 from .errors import Failure
 from .frames import CONVERSATION_COLUMNS, conversation_row, frame
 from .inputs import Records, Unit, plan
 from .parsers import ParseOptions
 from .read import Skipped
+from .redact import mask_cards
 from .report import as_config
 from .run import Mapped, engine_for, map_unit
 
@@ -51,6 +56,7 @@ class DaskRun:
     conversations: dd.DataFrame  # the columns and dtypes of Report.conversations
     failures: db.Bag  # {source, locator, reason} per record that could not be read
     skipped: list[str]  # documentation files skipped inside folders
+    duplicates: Delayed  # records that repeated a conversation (or a CSV row) read before: .compute() -> int
 
 
 def analyze(inputs: Inputs, partitions: int | None = None, config: Config | str | os.PathLike[str] | dict[str, Any]
@@ -90,22 +96,28 @@ def run(inputs: Inputs, partitions: int | None = None, config: Config | str | os
         units: list[Unit | Failure] = []
         for item in plan(paths, vendor, parse_options, split=True):
             if isinstance(item, Skipped):
-                skipped.append(str(item.path))
+                skipped.append(mask_cards(str(item.path)))
             else:
                 units.append(item)
         count = max(1, min(partitions or len(units), len(units)))
         groups = [units[len(units) * k // count: len(units) * (k + 1) // count] for k in range(count)]
         parts = [dask.delayed(_map_units)(group, settings, parse_options) for group in groups]
-    states = [dask.delayed(_fold)(part, settings) for part in parts]
+    # conversations read again are counted once, in input order over all partitions (a reduce of
+    # their 16-byte digests), before any run-level rule sees them
+    identities = [dask.delayed(_identities)(part) for part in parts]
+    verdicts = dask.delayed(_verdicts)(identities)
+    states = [dask.delayed(_fold)(part, verdicts, i, settings) for i, part in enumerate(parts)]
     corpus = dask.delayed(_finish)(states, settings)
     meta = frame([], CONVERSATION_COLUMNS)
-    tables = [dask.delayed(_complete)(part, corpus, settings) for part in parts]
+    tables = [dask.delayed(_complete)(part, verdicts, i, corpus, settings) for i, part in enumerate(parts)]
     with dask.config.set({"dataframe.convert-string": False}):  # keep the documented dtypes (lists stay lists)
         conversations = dd.from_delayed(tables, meta=meta, verify_meta=False)
-    return DaskRun(conversations, db.from_delayed([dask.delayed(_failures)(part) for part in parts]), skipped)
+    failures = db.from_delayed([dask.delayed(_failures)(part, verdicts, i) for i, part in enumerate(parts)])
+    return DaskRun(conversations, failures, skipped, dask.delayed(_duplicates)(identities, verdicts))
 
 
-Part = list[Mapped | Failure]
+Part = list[Mapped | Failure | Duplicate]
+NEW, DUPLICATE, CONFLICT = 0, 1, 2
 
 
 def _map_units(units: list[Unit | Failure], config: Config, options: ParseOptions) -> Part:
@@ -120,13 +132,30 @@ def _map_records(records: list[Any], name: str, vendor: str, config: Config, opt
     return map_unit(engine_for(config), Records(name, records, vendor), options, False, encode=True)
 
 
-def _fold(part: Part, config: Config) -> dict[str, Any]:
+def _identities(part: Part) -> tuple[list[Key], int]:
+    """The digests of a partition's conversations, and how many duplicate rows its parsers met."""
+    return [e.identity.key for e in part if isinstance(e, Mapped)], sum(isinstance(e, Duplicate) for e in part)
+
+
+def _verdicts(identities: list[tuple[list[Key], int]]) -> list[bytes]:
+    """Per partition, per conversation: NEW, DUPLICATE (same content) or CONFLICT (same id, other
+    content), in input order over the whole run."""
+    seen = Seen()
+    codes = {"new": NEW, "duplicate": DUPLICATE, "conflict": CONFLICT}
+    return [bytes(codes[seen.add(key)] for key in keys) for keys, _ in identities]
+
+
+def _kept(part: Part, verdicts: list[bytes], i: int) -> Iterable[Mapped]:
+    mapped = (event for event in part if isinstance(event, Mapped))
+    return (event for event, verdict in zip(mapped, verdicts[i], strict=True) if verdict == NEW)
+
+
+def _fold(part: Part, verdicts: list[bytes], i: int, config: Config) -> dict[str, Any]:
     """The run states of one partition (its notes folded in order)."""
     engine = engine_for(config)
     states = engine.new_states()
-    for event in part:
-        if isinstance(event, Mapped):
-            engine.observe(event.notes, states)
+    for event in _kept(part, verdicts, i):
+        engine.observe(event.notes, states)
     return states
 
 
@@ -139,11 +168,23 @@ def _finish(states: list[dict[str, Any]], config: Config) -> dict[str, Any]:
     return engine.finish(merged)
 
 
-def _complete(part: Part, corpus: dict[str, Any], config: Config) -> pd.DataFrame:
+def _complete(part: Part, verdicts: list[bytes], i: int, corpus: dict[str, Any], config: Config) -> pd.DataFrame:
     engine = engine_for(config)
-    return frame((conversation_row(engine.complete(engine.decode(e.data), corpus)) for e in part
-                  if isinstance(e, Mapped)), CONVERSATION_COLUMNS)
+    return frame((conversation_row(engine.complete(engine.decode(e.data), corpus)) for e in _kept(part, verdicts, i)),
+                 CONVERSATION_COLUMNS)
 
 
-def _failures(part: Part) -> list[dict[str, str]]:
-    return [event.model_dump() for event in part if isinstance(event, Failure)]
+def _failures(part: Part, verdicts: list[bytes], i: int) -> list[dict[str, str]]:
+    """The partition's failures in order, a conversation that conflicts with one read before among them."""
+    out: list[dict[str, str]] = []
+    codes = iter(verdicts[i])
+    for event in part:
+        if isinstance(event, Failure):
+            out.append(event.model_dump())
+        elif isinstance(event, Mapped) and next(codes) == CONFLICT:
+            out.append(event.identity.conflict().model_dump())
+    return out
+
+
+def _duplicates(identities: list[tuple[list[Key], int]], verdicts: list[bytes]) -> int:
+    return sum(rows for _, rows in identities) + sum(part.count(DUPLICATE) for part in verdicts)

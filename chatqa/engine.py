@@ -24,7 +24,7 @@ from .match.lexicon import load_lexicon
 from .metrics import Facts, compute
 from .model import Transcript
 from .records import Conversation
-from .redact import redact
+from .redact import mask_cards, redact
 from .results import Finding, Result
 from .rulepack import load_catalogue, pack_folders, with_options
 from .scoring import Scorer
@@ -101,17 +101,26 @@ class Engine:
                 findings.extend(rule.check(ctx))
             else:
                 not_applicable.append(rule.code)
-        c = conversation
-        result = Result(id=c.id, vendor=c.vendor, source=c.source, agents=tuple(facts.agents),
-                        started_at=c.started_at, ended_at=c.ended_at, metrics=metrics, score=None, subscores={},
-                        findings=tuple(self._redact(findings)),  # here, not in `complete`: in the workers with --jobs
-                        not_applicable=tuple(not_applicable), tags=c.tags, words=facts.words)
+        c, shown = conversation, self._shown
+        # Every string of a result is masked here (in the workers with --jobs), before any output
+        # sees it; agents keep their ids (a QA lead's agent column), card numbers masked.
+        result = Result(id=shown(c.id), vendor=shown(c.vendor), source=shown(c.source),
+                        agents=tuple(mask_cards(a) for a in facts.agents), started_at=c.started_at,
+                        ended_at=c.ended_at, metrics=metrics, score=None, subscores={},
+                        findings=tuple(self._redact(findings)), not_applicable=tuple(not_applicable),
+                        tags=tuple(shown(t) for t in c.tags), words=facts.words)
         notes = tuple(rule.note(ctx) for rule in self.corpus_rules)
         return Partial(result, notes, pickle.dumps(conversation, pickle.HIGHEST_PROTOCOL) if keep else None)
 
+    def _shown(self, value: str) -> str:
+        """`value` as outputs may show it: card numbers masked, and emails and phone numbers
+        unless redaction is off."""
+        return redact(value, personal=self.config.redact)
+
     def _redact(self, findings: list[Finding]) -> list[Finding]:
-        """`findings` with personal data masked in quotes and messages (unless redaction is off)."""
-        return [_redacted(f) for f in findings] if self.config.redact else findings
+        """`findings` with card numbers (and, unless redaction is off, personal data) masked in
+        quotes, messages and the conversations they name."""
+        return [_redacted(f, self.config.redact) for f in findings]
 
     def encode(self, partial: Partial) -> bytes:
         """`partial` as the spill holds it (MessagePack)."""
@@ -198,9 +207,12 @@ def _finding_order(f: Finding) -> tuple[int, int, str]:
     return (-1 if f.message_index is None else f.message_index, f.span[0] if f.span else 0, f.code)
 
 
-def _redacted(finding: Finding) -> Finding:
-    quote = redact(finding.quote) if finding.quote else finding.quote
-    message = redact(finding.message)
-    if quote == finding.quote and message == finding.message:
+def _redacted(finding: Finding, personal: bool) -> Finding:
+    quote = redact(finding.quote, personal=personal) if finding.quote else finding.quote
+    message = redact(finding.message, personal=personal)
+    others = finding.conversations
+    if others:
+        others = tuple(redact(other, personal=personal) for other in others)
+    if quote == finding.quote and message == finding.message and others == finding.conversations:
         return finding
-    return msgspec.structs.replace(finding, quote=quote, message=message)
+    return msgspec.structs.replace(finding, quote=quote, message=message, conversations=others)

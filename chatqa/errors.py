@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, field_validator
 
-from .redact import mask_cards
+from .redact import redact
 
 
 class ChatqaError(Exception):
@@ -21,7 +21,7 @@ class ConfigError(ChatqaError):
 # Control characters, line and paragraph separators and bidirectional overrides in a reason
 # (which may quote input values) are shown escaped: an error stays one line, and input text
 # cannot reorder or fake what the terminal shows.
-_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))} | {
     c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
 _UNSAFE.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): " "})
 
@@ -41,16 +41,19 @@ class Failure(BaseModel, frozen=True):
     locator: str = ""
     reason: str
 
+    # Reasons may quote input values, locators hold the input's JSON keys, sources are file
+    # names: card numbers, emails and phone numbers are masked in all three, always (an error
+    # line is for finding the place, not the person), before a long reason is cut.
     @field_validator("reason")
     @classmethod
-    def _no_cards(cls, value: str) -> str:
-        value = one_line(mask_cards(value))  # reasons may quote input values
+    def _masked_reason(cls, value: str) -> str:
+        value = one_line(redact(value))
         return value if len(value) <= MAX_REASON else value[:MAX_REASON - 1] + "…"
 
-    @field_validator("locator")
+    @field_validator("locator", "source")
     @classmethod
-    def _one_line(cls, value: str) -> str:
-        return one_line(value)  # JSON keys from the input may appear in locators
+    def _masked(cls, value: str) -> str:
+        return one_line(redact(value))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Failure:
         """A copy with `update` applied, validated again (so updated reasons are masked too)."""
@@ -59,6 +62,12 @@ class Failure(BaseModel, frozen=True):
     def __str__(self) -> str:
         at = f" (at {self.locator})" if self.locator else ""
         return f"{one_line(self.source)}: error: {self.reason}{at}"
+
+
+def quoted(value: object, limit: int = 40) -> str:
+    """`value` as an error reason quotes it: masked first (see `Failure`), then cut to `limit`
+    characters, so a cut never leaves part of a card number unmasked."""
+    return repr(redact(str(value))[:limit])
 
 
 class ParseError(ChatqaError):

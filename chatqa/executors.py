@@ -11,6 +11,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from .config import Config
+from .duplicates import Duplicate
 from .engine import Engine
 from .errors import Failure
 from .inputs import Unit
@@ -57,7 +58,7 @@ class Processes:
             self._pool = None
 
     def map(self, engine: Engine, units: Iterable[Unit], options: ParseOptions, keep: bool
-            ) -> Iterator[list[Mapped | Failure]]:
+            ) -> Iterator[list[Mapped | Failure | Duplicate]]:
         """The mapped units, in order."""
         self.__enter__()
         assert self._pool is not None
@@ -79,5 +80,5 @@ def _start(config: Config, options: ParseOptions, keep: bool) -> None:
     collect_less()  # for the worker's whole life
 
 
-def _work(unit: Unit) -> list[Mapped | Failure]:
+def _work(unit: Unit) -> list[Mapped | Failure | Duplicate]:
     return map_unit(_WORKER["engine"], unit, _WORKER["options"], _WORKER["keep"], encode=True)

@@ -1,10 +1,12 @@
 """What a run reads, cut into units of work, and the accounting of every record read.
 
-A unit is a file, a part of a large JSON Lines file (cut at line ends, so that processes can
-share one file), a batch of raw records in memory (a Dask bag partition) or a batch of
+A unit is a file (or a member of a ZIP archive, read like a file in a folder), a part of a large
+JSON Lines file (cut at line ends, so that processes can share one file), a batch of raw records
+in memory (a Dask bag partition) or a batch of
 conversations given as objects. `read` turns one unit into conversations and failures;
-`Accounting` counts them so that ``records_in == conversations + failures``. `Loader` is
-`chatqa.load`: transcripts streamed from paths.
+`Accounting` counts them so that ``records_in == conversations + failures + duplicates`` (a
+conversation read again is counted once: `chatqa.duplicates`). `Loader` is `chatqa.load`:
+transcripts streamed from paths.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
+from .duplicates import Duplicate, Key, Seen, conflict_reason, conversation_key
 from .errors import Failure, ParseError
 from .model import Transcript
 from .parsers import JsonParser, ParseOptions, all_parsers, detect, envelope_keys, get_parser, parse_file, registry
 from .read import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, split_lines
+from .read.archive import Member, is_zip, members
 from .records import Conversation
+from .redact import mask_cards
 from .results import Summary
 
 PART_BYTES = 4 << 20  # a JSON Lines file is cut into parts of about this size (~1,000 chats)
@@ -28,12 +33,14 @@ BATCH = 1_000  # conversations or records per in-memory unit
 
 @dataclass(frozen=True)
 class File:
-    """A file, or the `lines` part of a JSON Lines file read by `vendor`."""
+    """A file, the `lines` part of a JSON Lines file read by `vendor`, or a `member` of the ZIP
+    archive at `path`."""
 
     path: str
     vendor: str
     lines: LineRange | None = None
     first: bool = True  # counts the file (its first part)
+    member: Member | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,10 @@ def plan(inputs: Iterable[Any], vendor: str, options: ParseOptions, *, split: bo
             if isinstance(path, Failure | Skipped):
                 yield path
                 continue
+            if is_zip(path):  # each member a file of its own (workers share an archive member by member)
+                for member in members(path):
+                    yield member if isinstance(member, Failure | Skipped) else File(str(path), vendor, member=member)
+                continue
             parts = _parts(path, vendor, options) if split else None
             if parts is None:
                 yield File(str(path), vendor)
@@ -97,17 +108,17 @@ def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[Li
         if source.head[:2] == GZIP_MAGIC or source.syntax != "jsonl" or source.encoding != "utf-8":
             return None
         parser = detect(source, options) if vendor == "auto" else get_parser(vendor)
+        if not isinstance(parser, JsonParser) or not parser.splits(source.first_record):
+            return None  # not JSON records that are independent line by line
     except (OSError, ParseError):
         return None  # read whole: the reader reports the problem as a one-process run would
-    if not isinstance(parser, JsonParser):
-        return None
     return parser.name, split_lines(path, PART_BYTES)
 
 
-def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure]:
+def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
     """The conversations and failures of one unit, in order."""
     if isinstance(unit, File):
-        yield from parse_file(unit.path, unit.vendor, options, lines=unit.lines)
+        yield from parse_file(unit.path, unit.vendor, options, lines=unit.lines, member=unit.member)
     elif isinstance(unit, Records):
         yield from _records(unit, options)
     else:
@@ -115,7 +126,7 @@ def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure]:
             yield Conversation.of(item) if isinstance(item, Transcript) else item
 
 
-def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Failure]:
+def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
     """Raw records, each read by the parser its structure (or `unit.vendor`) names."""
     from .read import decode
 
@@ -139,34 +150,58 @@ def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Fa
 T = TypeVar("T")
 
 
+class Identity(NamedTuple):
+    """What the accounting needs to know of a conversation to count it once: its digests (see
+    `chatqa.duplicates`), id, vendor and source."""
+
+    key: Key
+    id: str
+    vendor: str
+    source: str
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> Identity:
+        """The identity of a light conversation."""
+        c = conversation
+        return cls(conversation_key(c), c.id, c.vendor, c.source)
+
+    def conflict(self) -> Failure:
+        """The failure of this conversation read again with other content (the first is kept)."""
+        source, _, locator = self.source.rpartition("#") if "#" in self.source else (self.source, "", "")
+        return Failure(source=source, locator=locator, reason=conflict_reason(self.id, self.vendor))
+
+
 class Accounting:
-    """What a run read: files, conversations, failures and skipped files, so that
-    ``records_in == conversations + len(failures)``. `on_failure` (if set) is called with each
-    failure as it is met; with ``errors="raise"`` the first failure raises ParseError."""
+    """What a run read: files, conversations, failures, duplicates and skipped files, so that
+    ``records_in == conversations + len(failures) + duplicates``. A conversation read again is
+    counted once (`chatqa.duplicates`). `on_failure` (if set) is called with each failure as it
+    is met; with ``errors="raise"`` the first failure raises ParseError."""
 
     def __init__(self, errors: Literal["raise", "collect"] = "collect",
                  on_failure: Callable[[Failure], None] | None = None) -> None:
         self.errors = errors
         self.files = 0
         self.conversations = 0
+        self.duplicates = 0
         self.failures: list[Failure] = []
         self.skipped: list[str] = []
         self.on_failure = on_failure
+        self.seen = Seen()
 
     @property
     def records_in(self) -> int:
-        """Records read so far: conversations plus failures."""
-        return self.conversations + len(self.failures)
+        """Records read so far: conversations, failures and duplicates."""
+        return self.conversations + len(self.failures) + self.duplicates
 
     def summary(self) -> Summary:
         """The counts as the JSON output's summary."""
         return Summary(files=self.files, records_in=self.records_in, conversations=self.conversations,
-                       failures=self.failures, skipped=self.skipped)
+                       duplicates=self.duplicates, failures=self.failures, skipped=self.skipped)
 
     def unit(self, unit: Unit | Failure | Skipped) -> Unit | None:
         """Count a planned item: the unit to read, or None for a failure or a skipped file."""
         if isinstance(unit, Skipped):
-            self.skipped.append(str(unit.path))
+            self.skipped.append(mask_cards(str(unit.path)))
             return None
         if isinstance(unit, Failure):
             self.fail(unit)
@@ -175,14 +210,29 @@ class Accounting:
             self.files += 1
         return unit
 
-    def count(self, items: Iterable[T | Failure]) -> Iterator[T]:
-        """The conversations of `items`, counting them and reporting the failures."""
+    def count(self, items: Iterable[T | Failure | Duplicate], identity: Callable[[T], Identity]) -> Iterator[T]:
+        """The conversations of `items` read for the first time (`identity` tells them apart),
+        counting them, the duplicates, and reporting the failures."""
         for item in items:
             if isinstance(item, Failure):
                 self.fail(item)
-            else:
+            elif isinstance(item, Duplicate):
+                self.duplicates += 1
+            elif self.first_time(identity(item)):
                 self.conversations += 1
                 yield item
+
+    def first_time(self, who: Identity) -> bool:
+        """True for a conversation not read before; a duplicate is counted, a conflicting one
+        (same id, different content) is a failure."""
+        verdict = self.seen.add(who.key)
+        if verdict == "new":
+            return True
+        if verdict == "duplicate":
+            self.duplicates += 1
+        else:
+            self.fail(who.conflict())
+        return False
 
     def fail(self, failure: Failure) -> None:
         """Count (and report) one failure."""
@@ -197,8 +247,9 @@ class Loader(Accounting):
     """Stream Transcript objects from files and folders, accounting for every record.
 
     With ``errors="raise"`` the first failure raises ParseError; with ``errors="collect"``
-    failures are kept in `failures` and the stream goes on. After iteration,
-    ``records_in == conversations + len(failures)``.
+    failures are kept in `failures` and the stream goes on. A conversation read again is
+    yielded once (`duplicates` counts the repeats). After iteration,
+    ``records_in == conversations + len(failures) + duplicates``.
     """
 
     def __init__(self, paths: PathArg | Iterable[PathArg], vendor: str = "auto", options: ParseOptions | None = None,
@@ -215,7 +266,7 @@ class Loader(Accounting):
         for unit in plan(self.paths, self.vendor, self.options):
             found = self.unit(unit)
             if found is not None:
-                yield from self.count(read(found, self.options))
+                yield from self.count(read(found, self.options), Identity.of)
 
     def __iter__(self) -> Iterator[Transcript]:
         for conversation in self.iter_conversations():

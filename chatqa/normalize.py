@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .errors import ParseError
+from .errors import ParseError, quoted
 from .model import Channel, Participant, Rating, Role
 from .records import Conversation, Line, RawLine, RawMessage
 
@@ -79,7 +79,7 @@ def _parse_text_time(text: str) -> datetime:
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
-        raise ValueError(f"unrecognised time {text[:60]!r}") from None
+        raise ValueError(f"unrecognised time {quoted(text, 60)}") from None
 
 
 def _from_epoch(number: float) -> datetime:

@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-# 13-19 digits, optionally grouped by single spaces or dashes; digit neighbours excluded.
-_CARD = re.compile(r"(?<![\d\w+])\d(?:[ -]?\d){12,18}(?![\d\w])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+from .saferegex import compile_regex
+
+# RE2 (linear time): with `re` the local part is tried from every letter of a long word.
+_EMAIL = compile_regex(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # Phone numbers: North American (555-123-4567), international with a plus sign, or national
 # with a leading 0 (07700 900123). Bare digit runs (order numbers, ids) and dates are left alone.
 _PHONE = re.compile(
@@ -54,39 +55,113 @@ def card_scheme_ok(digits: str) -> bool:
     return False
 
 
-# Digits -> "0", spaces and dashes deleted, anything else -> "x": a text holds a card number
-# only if this leaves 13 zeros in a row (a cheap test before the regular expression).
+# How people write card numbers: groups of digits (any script's decimal digits: Arabic-Indic,
+# fullwidth...) separated by spaces, line breaks, dashes of every kind, dots or slashes, with
+# invisible characters (soft hyphen, zero-width joiners) or HTML leftovers (``&shy;``, ``<br>``)
+# in between. `_RUN` finds such runs (digit classes and separator classes are disjoint, so it
+# cannot backtrack); every window of whole groups with 13-19 digits in a run is a candidate.
+_SEP_CHARS = (" \t\n\r\v\f\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # spaces, line breaks
+              "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"  # dashes and minus signs
+              "./\u2024\uff0e\uff0f"  # dots and slashes
+              "\xad\u200b-\u200d\u2060\ufeff\u180e")  # invisible: soft hyphen, zero-width space/joiners
+_RUN = re.compile(rf"\d(?:[{_SEP_CHARS}]{{0,8}}\d)*")
+_DIGIT = re.compile(r"\d")
+# HTML leftovers in plain text, blanked to as many soft hyphens (offsets stay those of the text).
+_MARKUP = re.compile(r"&(?:shy|nbsp|#173|#xad|#160|#xa0|#8203|#x200b);|<br\s{0,3}/?>", re.IGNORECASE)
+# Digits -> "0", separators deleted, anything else -> "x": an ASCII text holds a card number only
+# if this leaves 13 zeros in a row (a cheap test before the regular expression).
 _DIGIT_RUNS = bytes(48 if 48 <= c <= 57 else 120 for c in range(256))
+_ASCII_SEPS = b" \t\n\r\v\f-./"
 _THIRTEEN = b"0" * 13
 _EIGHT_DIGITS = b"0" * 8  # a phone number is masked only with 8+ digits (see _phone)
 
 
 def may_hold_card(text: str) -> bool:
-    """False when `text` cannot hold a card number (fewer than 13 digits in a row, counting
-    across spaces and dashes)."""
-    if text.isascii():
-        return _THIRTEEN in text.encode().translate(_DIGIT_RUNS, b" -")
-    return _CARD.search(text) is not None
+    """False when `text` cannot hold a card number (fewer than 13 digits, or, in plain ASCII
+    text, fewer than 13 in a row counting across separators)."""
+    if text.isascii() and "&" not in text and "<" not in text:
+        return _THIRTEEN in text.encode().translate(_DIGIT_RUNS, _ASCII_SEPS)
+    return len(_DIGIT.findall(text)) >= 13
 
 
-def find_cards(text: str) -> Iterator[tuple[int, int, str]]:
-    """Yield (start, end, digits) of each payment card number in `text`: 13-19 digits (spaces
-    or dashes allowed) with a card scheme's prefix and length, passing the Luhn check.
+def _in_link(text: str, start: int) -> bool:
+    """True when offset `start` is inside a URL or a path (tweet ids in links, order ids in
+    query strings are not card numbers)."""
+    token_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
+    ends = [i for i in (text.find(" ", start), text.find("\n", start)) if i >= 0]
+    before, whole = text[token_start:start], text[token_start:min(ends, default=len(text))]
+    return ("://" in before or before.lower().startswith(("www.", "/"))
+            or ("/" in before and "." in whole))  # a path: a folder before the number, a suffix after
 
-    Digit runs inside URLs or paths (tweet ids in links, order ids in query strings) are not
-    card numbers.
-    """
+
+def find_cards(text: str, *, links: bool = False) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, digits) of each payment card number in `text`: 13-19 digits written
+    as people write them (see `_RUN`), with a card scheme's prefix and length, passing the Luhn
+    check, not all one digit. Every window of whole digit groups of a run is tried, leftmost
+    and longest first, so numbers followed by an expiry date or a CVV are found too; a group
+    of more than 19 digits is a reference, not a card. `digits` are ASCII.
+
+    Numbers inside a URL or a path are skipped (ids in links are not posted cards, for CQ401)
+    unless `links`: masking takes them too, since a card is a card wherever it is written."""
     if not may_hold_card(text):
         return
-    for match in _CARD.finditer(text):
-        before = text[match.start() - 1] if match.start() else " "
-        after = text[match.end()] if match.end() < len(text) else " "
-        if (before in "/=&?#._" or after in "/=&?#_"
-                or (after == "." and text[match.end() + 1:match.end() + 2].isalnum())):
+    scan = _MARKUP.sub(lambda m: "\xad" * len(m.group()), text) if ("&" in text or "<" in text) else text
+    for run in _RUN.finditer(scan):
+        places = [m.start() + run.start() for m in _DIGIT.finditer(run.group())]
+        if len(places) < 13:
             continue
-        digits = re.sub(r"\D", "", match.group())
-        if 13 <= len(digits) <= 19 and card_scheme_ok(digits) and luhn_ok(digits) and len(set(digits)) > 1:
-            yield match.start(), match.end(), digits
+        digits = "".join(str(int(scan[i])) for i in places)
+        if len(set(digits)) == 1:
+            continue
+        bounds = [0] + [k for k in range(1, len(places)) if places[k] != places[k - 1] + 1] + [len(places)]
+        luhn = _LuhnSums(digits)
+        g = 0
+        while g < len(bounds) - 1:
+            found = None
+            if digits[bounds[g]] in "23456":  # no card scheme starts otherwise
+                last = g + 1
+                while last + 1 < len(bounds) and bounds[last + 1] - bounds[g] <= 19:
+                    last += 1
+                for h in range(last, g, -1):  # the longest window of groups g..h-1 first
+                    size = bounds[h] - bounds[g]
+                    if size < 13:
+                        break
+                    if luhn.ok(bounds[g], bounds[h]):
+                        window = digits[bounds[g]:bounds[h]]
+                        if card_scheme_ok(window) and len(set(window)) > 1:
+                            found = h
+                            break
+            if found is None:
+                g += 1
+                continue
+            start, end = places[bounds[g]], places[bounds[found] - 1] + 1
+            if links or not _in_link(text, start):
+                yield start, end, digits[bounds[g]:bounds[found]]
+            g = found
+
+
+class _LuhnSums:
+    """The Luhn check of any window of a digit string in constant time: prefix sums of the digits
+    and of their doubled values, split by position parity (a digit is doubled when an odd
+    number of digits follow it in the window)."""
+
+    def __init__(self, digits: str) -> None:
+        plain = [[0], [0]]
+        doubled = [[0], [0]]
+        for k, ch in enumerate(digits):
+            d = ord(ch) - 48
+            for parity in (0, 1):
+                own = parity == k % 2
+                plain[parity].append(plain[parity][-1] + (d if own else 0))
+                doubled[parity].append(doubled[parity][-1] + ((d * 2 - 9 if d > 4 else d * 2) if own else 0))
+        self.plain, self.doubled = plain, doubled
+
+    def ok(self, i: int, j: int) -> bool:
+        """True when digits[i:j] passes the Luhn checksum."""
+        twice = j % 2  # positions k with k % 2 == j % 2 have an odd number of digits after them
+        plain, doubled = self.plain[1 - twice], self.doubled[twice]
+        total = doubled[j] - doubled[i] + plain[j] - plain[i]
+        return total % 10 == 0
 
 
 def mask_card(digits: str) -> str:
@@ -98,7 +173,7 @@ def mask_cards(text: str) -> str:
     """Replace every card number in `text` by its masked form."""
     if not may_hold_card(text):
         return text
-    found = list(find_cards(text))
+    found = list(find_cards(text, links=True))
     for start, end, digits in reversed(found):
         text = text[:start] + mask_card(digits) + text[end:]
     return text
@@ -111,23 +186,26 @@ def _phone(match: re.Match[str]) -> str:
 
 def redact(text: str, *, personal: bool = True) -> str:
     """Mask card numbers always, and emails and phone numbers when `personal` is True."""
-    text = mask_cards(text)
-    if personal:
-        if "@" in text:
-            text = _EMAIL.sub("[email]", text)
-        if not text.isascii() or _EIGHT_DIGITS in text.encode().translate(_DIGIT_RUNS, b" -().+"):
-            text = _PHONE.sub(_phone, text)
+    hits = _sensitive(text, personal)
+    for start, end, replacement in reversed(hits):
+        text = text[:start] + replacement + text[end:]
     return text
 
 
 def _sensitive(text: str, personal: bool) -> list[tuple[int, int, str]]:
-    """(start, end, replacement) of every card number (and email and phone) in `text`, in order."""
-    found = [(s, e, mask_card(d)) for s, e, d in find_cards(text)]
-    if personal:  # as `redact` does it: cards first, then emails, then phone numbers
-        emails = [(m.start(), m.end(), "[email]") for m in _EMAIL.finditer(text)] if "@" in text else []
-        phones = [(m.start(), m.end(), r) for m in _PHONE.finditer(text) if (r := _phone(m)) != m.group()]
-        for group in (emails, phones):
-            found += [h for h in group if not any(h[0] < e and s < h[1] for s, e, _ in found)]
+    """(start, end, replacement) of every card number (and email and phone) in `text`, in order.
+    Emails and phones are looked for with the card numbers blanked out, so a phone number
+    written next to a card number is masked too, and no two hits overlap."""
+    found = [(s, e, mask_card(d)) for s, e, d in find_cards(text, links=True)]
+    if personal:
+        blank = text
+        for start, end, _ in found:
+            blank = blank[:start] + " " * (end - start) + blank[end:]
+        if "@" in blank:
+            found += [(m.start(), m.end(), "[email]") for m in _EMAIL.finditer(blank)]
+        if not blank.isascii() or _EIGHT_DIGITS in blank.encode().translate(_DIGIT_RUNS, b" -().+"):
+            phones = [(m.start(), m.end(), r) for m in _PHONE.finditer(blank) if (r := _phone(m)) != m.group()]
+            found += [h for h in phones if not any(h[0] < e and s < h[1] for s, e, _ in found)]
     return sorted(found)
 
 
@@ -155,11 +233,26 @@ def redact_pieces(text: str, cuts: list[int], *, personal: bool = True) -> list[
 
 
 def redact_data(value: Any, *, personal: bool = True) -> Any:
-    """Redact every string inside a JSON-like value (dict values, list items), keys kept."""
-    if isinstance(value, str):
-        return redact(value, personal=personal)
-    if isinstance(value, dict):
-        return {k: redact_data(v, personal=personal) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_data(v, personal=personal) for v in value]
-    return value
+    """A copy of a JSON-like value with every string redacted: dict keys and values, list and
+    tuple items (as lists). Iterative, so data nested however deep cannot exhaust the stack."""
+
+    def leaf(v: Any) -> Any:
+        return redact(v, personal=personal) if isinstance(v, str) else v
+
+    if not isinstance(value, dict | list | tuple):
+        return leaf(value)
+    root: Any = {} if isinstance(value, dict) else []
+    stack = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        for key, item in (source.items() if isinstance(source, dict) else enumerate(source)):
+            if isinstance(item, dict | list | tuple):
+                copy: Any = {} if isinstance(item, dict) else []
+                stack.append((item, copy))
+            else:
+                copy = leaf(item)
+            if isinstance(target, dict):
+                target[leaf(key)] = copy
+            else:
+                target.append(copy)
+    return root

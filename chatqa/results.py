@@ -103,11 +103,14 @@ _JSON = msgspec.json.Encoder().encode
 
 
 class Summary(BaseModel):
-    """Counts for a whole run: every record read is a conversation or a failure."""
+    """Counts for a whole run: every record read is a conversation, a failure or a duplicate
+    (``records_in == conversations + len(failures) + duplicates``)."""
 
     files: int = 0
     records_in: int = 0
     conversations: int = 0
+    duplicates: int = 0
+    """Records that repeat a conversation (or a CSV row) read before in the run: counted once."""
     failures: list[Failure] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
 
@@ -115,5 +118,5 @@ class Summary(BaseModel):
         """The JSON summary object."""
         return {
             "files": self.files, "records_in": self.records_in, "conversations": self.conversations,
-            "failures": [f.model_dump() for f in self.failures], "skipped": self.skipped,
+            "duplicates": self.duplicates, "failures": [f.model_dump() for f in self.failures], "skipped": self.skipped,
         }

@@ -14,12 +14,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from .errors import ConfigError
 from .kinds import Rule
 from .kinds import registry as kinds
+from .settings_files import load_yaml
 
 if TYPE_CHECKING:
     from .match.lexicon import Lexicon
@@ -83,14 +83,7 @@ def validation_message(exc: ValidationError) -> str:
 
 def load_rule(path: Path) -> Rule:
     """Read and validate one rule file (ConfigError ``FILE: error: KEY: REASON``)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: error: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError(f"{path}: error: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    data = load_yaml(path, "rule file")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: error: a rule file must be a mapping of keys")
     name, group = path.stem, path.parent.name

@@ -4,7 +4,7 @@ accounting of every record. One `Run` serves every entry point (the CLI, `chatqa
 
 The stages of a run, for each unit of input (`chatqa.inputs`):
 
-* map (`map_unit`, in the executor's workers): read the unit, check each conversation with
+* map (`map_items`, in the executor's workers): read the unit, check each conversation with
   every rule but the run-level ones (`Engine.map`), encode it for the spill;
 * fold (here, in input order): the run-level notes into the run states; the encoded
   conversations into the spill file (memory stays flat);
@@ -22,32 +22,43 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, NamedTuple
 
 from .config import Config
+from .duplicates import Duplicate
 from .engine import Engine, Partial
 from .errors import Failure
-from .inputs import Accounting, Unit, plan, read
+from .inputs import Accounting, Identity, Unit, plan, read
 from .parsers import ParseOptions
 from .results import Result, Summary
 
 
 class Mapped(NamedTuple):
-    """One conversation after `map`: its run-level notes, and itself (encoded for the spill when
-    it crosses processes)."""
+    """One conversation after `map`: its run-level notes, itself (encoded for the spill when it
+    crosses processes) and its identity (to count it once in the run)."""
 
     notes: tuple[Any, ...]
     data: Partial | bytes
+    identity: Identity
+
+
+def map_items(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
+              ) -> Iterator[Mapped | Failure | Duplicate]:
+    """Read and map one unit: its mapped conversations, failures and duplicate rows, in order, as
+    they come."""
+    for item in read(unit, options):
+        if isinstance(item, Failure | Duplicate):
+            yield item
+        else:
+            partial = engine.map(item, keep)
+            yield Mapped(partial.notes, engine.encode(partial) if encode else partial, Identity.of(item))
 
 
 def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
-             ) -> list[Mapped | Failure]:
-    """Read and map one unit: its mapped conversations and failures, in order."""
-    out: list[Mapped | Failure] = []
-    for item in read(unit, options):
-        if isinstance(item, Failure):
-            out.append(item)
-        else:
-            partial = engine.map(item, keep)
-            out.append(Mapped(partial.notes, engine.encode(partial) if encode else partial))
-    return out
+             ) -> list[Mapped | Failure | Duplicate]:
+    """`map_items` as a list (what a worker process or a Dask task returns for a part of a file)."""
+    return list(map_items(engine, unit, options, keep, encode))
+
+
+def _identity(item: Mapped) -> Identity:
+    return item.identity
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -69,10 +80,10 @@ class Serial:
     """Map every unit in this process, as the run reads them."""
 
     def map(self, engine: Engine, units: Iterable[Unit], options: ParseOptions, keep: bool
-            ) -> Iterator[list[Mapped | Failure]]:
-        """The mapped units, in order."""
+            ) -> Iterator[Iterable[Mapped | Failure | Duplicate]]:
+        """The mapped units, in order, each streamed (a unit may be a whole file: memory stays flat)."""
         for unit in units:
-            yield map_unit(engine, unit, options, keep)
+            yield map_items(engine, unit, options, keep)
 
     def __enter__(self) -> Serial:
         return self
@@ -111,7 +122,7 @@ class Run:
                  if (u := accounting.unit(item)) is not None)
         with self.executor, fewer_collections():
             mapped = (m for events in self.executor.map(engine, units, self.options, self.keep)
-                      for m in accounting.count(events))
+                      for m in accounting.count(events, _identity))
             if not engine.corpus_rules:
                 for item in mapped:
                     yield engine.complete(engine.decode(item.data), {})

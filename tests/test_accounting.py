@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +16,7 @@ from chatqa.cli import main
 from chatqa.errors import Failure
 from chatqa.inputs import Loader
 from chatqa.parsers import registry
+from chatqa.read.archive import is_zip
 
 SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
 ENVELOPES = ("conversations", "chats", "conversationHistoryRecords")
@@ -43,6 +45,9 @@ def damaged(sample: Path, folder: Path) -> dict[str, tuple[int, int]]:
         head = folder.parent / f"head-of-{folder.name}-{stem}"
         head.write_bytes(keep)
         out[f"cut-{stem}"] = (_count(head), 1)
+    elif is_zip(sample):  # an archive cut short has lost its directory: one failure
+        (folder / f"cut-{stem}").write_bytes(raw[: len(raw) // 2])
+        out[f"cut-{stem}"] = (0, 1)
     elif sample.suffix == ".csv":
         lines = raw.decode().splitlines()
         header = lines[0]
@@ -75,7 +80,7 @@ def test_the_samples_cover_every_registered_format():
     from chatqa.parsers import detect
     from chatqa.read import InputFile
 
-    assert {detect(InputFile(p)).name for p in SAMPLE_FILES} == set(registry.names())
+    assert {detect(InputFile(p)).name for p in SAMPLE_FILES if not is_zip(p)} == set(registry.names())
 
 
 @pytest.fixture(scope="module")
@@ -91,24 +96,66 @@ def mixed(tmp_path_factory) -> tuple[Path, dict[str, tuple[int, int]]]:
     return folder, expected
 
 
+def once(folder: Path, expected: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int, int]]:
+    """What a run over `folder` keeps of each file: (conversations, failures, duplicates), read in
+    walk order, a conversation read again counted once (the same content: a duplicate; other
+    content: a failure). Checks each file yields what `expected` says on its own."""
+    from chatqa.duplicates import Duplicate
+    from chatqa.read import iter_files
+
+    seen: dict[tuple[str, str], Any] = {}
+    out: dict[str, tuple[int, int, int]] = {}
+    for path in iter_files([folder]):
+        if not isinstance(path, Path):
+            continue
+        kept = failures = duplicates = conflicts = 0
+        for item in parse_file(path):
+            if isinstance(item, Failure):
+                failures += 1
+            elif isinstance(item, Duplicate):
+                duplicates += 1
+            else:
+                key, content = (item.vendor, item.id), item.model_dump(exclude={"source"})
+                if key not in seen:
+                    seen[key] = content
+                    kept += 1
+                elif seen[key] == content:
+                    duplicates += 1
+                else:
+                    conflicts += 1
+        assert (kept + duplicates + conflicts, failures) == expected[path.name], path.name
+        out[path.name] = (kept, failures + conflicts, duplicates)
+    return out
+
+
+def _file(source: str) -> str:
+    """The name of the file a source is in (an archive's for its members)."""
+    return Path(source.split("!")[0]).name
+
+
 def test_json_summary_accounts_for_every_record(mixed):
     folder, expected = mixed
     result = CliRunner().invoke(main, ["check", str(folder), "--format", "json"], catch_exceptions=False)
     assert result.exit_code == 3
     doc = json.loads(result.stdout)
     summary = doc["summary"]
-    assert set(summary) >= {"files", "records_in", "conversations", "failures"}
+    assert set(summary) >= {"files", "records_in", "conversations", "failures", "duplicates"}
     assert all(set(f) == {"source", "locator", "reason"} for f in summary["failures"])
     assert summary["files"] == len(expected)
-    assert summary["records_in"] == summary["conversations"] + len(summary["failures"])
-    assert summary["conversations"] == len(doc["conversations"]) == sum(c for c, _ in expected.values())
-    assert len(summary["failures"]) == sum(f for _, f in expected.values())
+    assert summary["records_in"] == summary["conversations"] + len(summary["failures"]) + summary["duplicates"]
+    # every file's records: read once, the copies of a conversation read before counted once
+    kept = once(folder, expected)
+    assert summary["records_in"] == sum(c + f for c, f in expected.values())
+    assert summary["conversations"] == len(doc["conversations"]) == sum(c for c, _, _ in kept.values())
+    assert len(summary["failures"]) == sum(f for _, f, _ in kept.values())
+    assert summary["duplicates"] == sum(d for _, _, d in kept.values()) > 0
     # per file: the good records of a damaged file are all there, each bad one is reported
-    got_conversations = Counter(Path(c["source"].split("#")[0]).name for c in doc["conversations"])
-    got_failures = Counter(Path(f["source"]).name for f in summary["failures"])
-    for name, (conversations, failures) in expected.items():
+    got_conversations = Counter(_file(c["source"].split("#")[0]) for c in doc["conversations"])
+    got_failures = Counter(_file(f["source"]) for f in summary["failures"])
+    for name, (conversations, failures, _) in kept.items():
         assert (got_conversations[name], got_failures[name]) == (conversations, failures), name
-    assert all(f["locator"] for f in summary["failures"] if Path(f["source"]).name != "empty.json")
+    assert all(f["locator"] for f in summary["failures"] if _file(f["source"]) not in ("empty.json",
+                                                                                      "cut-support_archive.zip"))
     # every failure is also on stderr, one line each
     assert len(result.stderr.splitlines()) == len(summary["failures"])
 
@@ -118,19 +165,26 @@ def test_loader_accounts_per_format_with_an_explicit_vendor(sample, tmp_path):
     from chatqa.parsers import detect
     from chatqa.read import InputFile
 
+    if is_zip(sample):
+        pytest.skip("an archive holds several formats")
     vendor = detect(InputFile(sample)).name  # type: ignore[union-attr]
     expected = damaged(sample, tmp_path)
     loader = Loader(tmp_path, vendor=vendor, errors="collect")
     conversations = list(loader)
-    assert loader.records_in == loader.conversations + len(loader.failures) == len(conversations) + len(loader.failures)
-    assert len(conversations) == sum(c for c, _ in expected.values())
-    assert len(loader.failures) == sum(f for _, f in expected.values())
+    assert loader.records_in == loader.conversations + len(loader.failures) + loader.duplicates \
+        == len(conversations) + len(loader.failures) + loader.duplicates == sum(c + f for c, f in expected.values())
+    kept = once(tmp_path, expected)
+    assert len(conversations) == sum(c for c, _, _ in kept.values())
+    assert len(loader.failures) == sum(f for _, f, _ in kept.values())
+    assert loader.duplicates == sum(d for _, _, d in kept.values())
 
 
 def test_table_summary_line_counts(mixed):
     folder, expected = mixed
     out = CliRunner().invoke(main, ["check", str(folder), "--format", "table"], catch_exceptions=False).stdout
-    conversations = sum(c for c, _ in expected.values())
-    failures = sum(f for _, f in expected.values())
+    kept = once(folder, expected)
+    conversations = sum(c for c, _, _ in kept.values())
+    failures = sum(f for _, f, _ in kept.values())
+    duplicates = sum(d for _, _, d in kept.values())
     assert (f"files: {len(expected)}   conversations: {conversations}   parse failures: {failures}   "
-            f"records in: {conversations + failures}") in out
+            f"duplicates (counted once): {duplicates}   records in: {conversations + failures + duplicates}") in out

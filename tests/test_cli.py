@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from chatqa.cli import main
+from chatqa.model import Channel
 
 CONV = {"id": "c-1", "messages": [
     {"role": "customer", "author": "Ann", "time": "2026-03-01T10:00:00Z", "text": "Hi, my order is late"},
@@ -108,6 +109,71 @@ def test_output_is_atomic_and_never_an_input(exports, tmp_path):
     assert [p.name for p in tmp_path.rglob(".*.tmp")] == []
 
 
+@pytest.mark.parametrize("node", ["fifo", "folder", "symlink-to-fifo", "dangling-folder"])
+def test_outputs_only_over_regular_files(exports, tmp_path, node):
+    import os
+
+    if "fifo" in node and not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    target = tmp_path / "out.jsonl"
+    if node == "fifo":
+        os.mkfifo(target)
+    elif node == "folder":
+        target.mkdir()
+    elif node == "symlink-to-fifo":
+        os.mkfifo(tmp_path / "pipe")
+        target.symlink_to(tmp_path / "pipe")
+    else:
+        target = tmp_path / "missing" / "out.jsonl"
+    for option in ("-o", "--errors"):
+        result = invoke("check", exports / "good.jsonl", option, target)
+        assert result.exit_code == 2, result.stderr
+        reason = {"fifo": "not a regular file", "folder": "a folder", "symlink-to-fifo": "not a regular file",
+                  "dangling-folder": "no such folder"}[node]
+        if node == "folder" and "is a directory" in result.stderr:
+            continue  # click's own check of the option, as a usage error
+        assert result.stderr.startswith(f"chatqa: error: {option} {target}: {reason}"), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    if node != "dangling-folder":
+        assert os.path.lexists(target) and not target.is_file()  # the node is left as it was
+
+
+def test_output_and_errors_never_the_same_file(exports, tmp_path):
+    import os
+
+    out = tmp_path / "out.jsonl"
+    for errors in (out, tmp_path / "." / "out.jsonl"):
+        result = invoke("check", exports / "good.jsonl", "-o", out, "--errors", errors)
+        assert result.exit_code == 2 and "name the same file" in result.stderr
+    out.write_text("old\n")
+    os.symlink(out, tmp_path / "link.jsonl")
+    result = invoke("check", exports / "good.jsonl", "-o", out, "--errors", tmp_path / "link.jsonl")
+    assert result.exit_code == 2 and "name the same file" in result.stderr
+    assert out.read_text() == "old\n"
+
+
+def test_output_through_a_symlink_keeps_the_link(exports, tmp_path):
+    real = tmp_path / "2026-03.jsonl"
+    real.write_text("old\n")
+    (tmp_path / "latest.jsonl").symlink_to(real)
+    assert invoke("check", exports / "good.jsonl", "-o", tmp_path / "latest.jsonl").exit_code == 0
+    assert (tmp_path / "latest.jsonl").is_symlink()
+    assert json.loads(real.read_text().splitlines()[0])["id"] == "c-1"
+
+
+def test_library_never_writes_over_a_device(tmp_path):
+    import os
+
+    from chatqa.write import atomic_output
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ValueError, match="not a regular file"), atomic_output(tmp_path / "pipe", io.BytesIO()):
+        pass
+    assert not (tmp_path / "pipe").is_file()
+
+
 def test_parse_failures_exit_3_and_everything_else_is_reported(exports):
     (exports / "broken.json").write_text('[{"id": "z", "messages": []}, {"id": ')
     (exports / "notes.txt").write_bytes(b"\x00\x01binary")
@@ -162,7 +228,7 @@ def test_export_round_trips_every_sample(tmp_path):
     assert invoke("export", SAMPLES, "-o", target).exit_code == 0
     originals = list(Loader(SAMPLES))
     again = list(Loader(target))
-    assert len(again) == len(originals) == 46
+    assert len(again) == len(originals) == 50
     for before, after in zip(originals, again, strict=True):
         expected = before.model_copy(update={
             "source": after.source,
@@ -178,11 +244,22 @@ def test_export_no_redact_keeps_emails_but_never_cards(exports):
     assert "ann@example.com" in out and "4111 1111 1111 1111" not in out
 
 
-def test_formats_lists_every_parser():
+def test_formats_lists_every_parser_with_its_channel_and_an_example(monkeypatch):
+    from chatqa.parsers import all_parsers
+
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row: each parser's cells are findable
     out = invoke("formats").stdout
-    for name in ("livechat", "livechat-v2", "intercom", "zendesk-chat", "liveperson", "twcs", "ibm-twitter",
-                 "stc3", "chatqa", "csv"):
-        assert f" {name} " in out
+    parsers = all_parsers()
+    assert {p.name for p in parsers} >= {"livechat", "livechat-v2", "intercom", "zendesk-chat", "liveperson", "twcs",
+                                         "ibm-twitter", "stc3", "chatqa", "csv", "zendesk-support", "salesforce",
+                                         "freshdesk", "helpscout", "gorgias", "kustomer", "front", "amazon-connect"}
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
+    for parser in parsers:
+        assert parser.channels and parser.example, parser.name
+        row = rows[parser.name]
+        assert parser.channels in row and parser.summary in row and parser.example[:30] in out, parser.name
+        assert parser.channels.split(";")[0].split()[0].strip(",") in {c.value for c in Channel}
+    assert "ZIP archives" in out and "webhook bodies" in out
 
 
 def test_python_dash_m_and_help_are_fast_to_import():

@@ -141,3 +141,85 @@ def test_invalid_toml(project):
     config.write_text("select = [\n")
     result = check(project)
     assert result.exit_code == 2 and result.stderr.startswith(f"{config}: error: invalid TOML")
+
+
+# -- hostile configuration files (SPEC section 8: safe YAML, bounded nesting and size, regular files only) --
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" \
+             "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+
+
+def one_config_error(result, path: Path, reason: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert result.stderr.startswith(f"{path}: error: "), result.stderr
+    assert reason in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    (GOOD_RULE + ALIAS_BOMB, "aliases (*name) are not allowed"),
+    (GOOD_RULE + "x: &ref hi\ny: *ref\n", "aliases (*name) are not allowed"),  # even a harmless one
+    (GOOD_RULE + "deep: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+    (GOOD_RULE + "deep:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)) + "  " * 200 + "v\n",
+     "nested more than 64 levels deep"),
+    (GOOD_RULE + "# " + "x" * (8 << 20) + "\n", "is larger than 8 MiB"),
+    (GOOD_RULE + "description: caf\xe9\n", "is not UTF-8 text"),
+])
+def test_hostile_rule_files_are_refused(project, text, reason):
+    path = project / "extra" / "acme" / "competitor.yaml"
+    path.write_bytes(text.encode("latin-1") if "caf\xe9" in text else text.encode())
+    one_config_error(check(project), path, reason)
+
+
+def test_an_anchor_without_alias_is_fine(project):
+    rule_file(project, GOOD_RULE.replace("level: warning", "level: &lvl warning"))
+    assert check(project).exit_code == 0
+
+
+@pytest.mark.parametrize("which", ["rule", "library", "lexicon", "config"])
+def test_a_fifo_never_hangs_a_run(project, which):
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    config = project / "chatqa.toml"
+    target = {"rule": project / "extra" / "acme" / "competitor.yaml", "library": project / "canned.txt",
+              "lexicon": project / "extra" / "lexicon.yaml", "config": project / "other.toml"}[which]
+    os.mkfifo(target)
+    if which == "library":
+        config.write_text('rulesets = ["extra"]\ncanned_library = "canned.txt"\n')
+    if which == "config":
+        config = target
+    rule_file(project, GOOD_RULE) if which != "rule" else None
+    result = CliRunner().invoke(main, ["check", str(project / "a.jsonl"), "--config", str(config), "--format",
+                                       "jsonl"], catch_exceptions=False)
+    one_config_error(result, target, "not a regular file")
+
+
+def test_deeply_nested_toml_is_a_config_error(project):
+    config = project / "chatqa.toml"
+    config.write_text("x = " + "[" * 3000 + "]" * 3000 + "\n")
+    one_config_error(check(project), config, "nested too deeply")
+
+
+def test_a_config_file_cannot_turn_masking_off(project):
+    config = project / "chatqa.toml"
+    config.write_text("redact = false\n")
+    one_config_error(check(project), config, "redact: a config file cannot turn masking off; use --no-redact")
+    config.write_text('rulesets = ["extra"]\n')
+    rule_file(project, GOOD_RULE)
+    assert check(project, "--no-redact").exit_code == 0  # the run's own flag still can
+
+
+def test_a_fifo_named_like_a_config_is_skipped_when_discovering(tmp_path, monkeypatch):
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    from chatqa.config import find_config
+
+    (tmp_path / "sub").mkdir()
+    os.mkfifo(tmp_path / "sub" / "chatqa.toml")
+    os.mkfifo(tmp_path / "sub" / "pyproject.toml")
+    (tmp_path / "chatqa.toml").write_text("select = ['ALL']\n")
+    assert find_config(tmp_path / "sub") == tmp_path / "chatqa.toml"

@@ -302,3 +302,23 @@ def test_remembered_scores_are_the_same_and_not_shared():
 
 
 GROUPS_ORDER = ("responsiveness", "wording", "personalization", "security", "capacity", "experience")
+
+
+def test_one_process_run_streams_a_file(tmp_path):
+    """A one-process run folds each conversation as it is checked: a whole file's checked
+    conversations are never held in memory at once (they go to the spill as they come)."""
+    import json
+
+    from chatqa.run import Run
+
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"id": f"c{i}", "messages": [
+        {"role": "customer", "time": "2026-03-01T10:00:00Z", "text": "hi"},
+        {"role": "agent", "time": "2026-03-01T10:00:30Z", "text": "Hello, I'm Sam"}]}) + "\n" for i in range(50)))
+    engine = Engine(Config())
+    mapped, seen = [], []
+    original_map, original_observe = engine.map, engine.observe
+    engine.map = lambda c, keep=False: mapped.append(c.id) or original_map(c, keep)  # type: ignore[method-assign]
+    engine.observe = lambda notes, states: seen.append(len(mapped)) or original_observe(notes, states)  # type: ignore[method-assign]
+    assert len(list(Run([path], engine))) == 50
+    assert seen == list(range(1, 51))  # the n-th fold right after the n-th check

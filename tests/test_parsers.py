@@ -18,6 +18,7 @@ from chatqa.model import Role, Transcript
 from chatqa.normalize import RawMessage
 from chatqa.parsers import JsonParser, RecordContext, detect, registry
 from chatqa.read import InputFile
+from chatqa.read.archive import is_zip
 
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -47,8 +48,15 @@ def test_golden(path):
 
 
 def test_every_registered_parser_has_a_sample():
-    detected = {detect(InputFile(p)).name for p in SAMPLE_FILES}
+    detected = {detect(InputFile(p)).name for p in SAMPLE_FILES if not is_zip(p)}
     assert detected == set(registry.names())
+
+
+def test_the_webhook_and_archive_samples_are_what_their_script_writes():
+    from make_samples import FILES
+
+    for name, make in FILES.items():
+        assert (SAMPLES / name).read_bytes() == make(), f"run python tests/make_samples.py ({name})"
 
 
 def test_every_golden_file_has_a_sample():

@@ -27,7 +27,7 @@ def report():
 def test_conversation_columns_and_dtypes(report):
     df = report.conversations
     assert list(df.columns) == list(CONVERSATION_COLUMNS)
-    assert len(df) == 46 and df["id"].is_unique
+    assert len(df) == 50 and df["id"].is_unique
     for name, dtype in CONVERSATION_COLUMNS.items():
         expected = "object" if dtype == "list" else dtype
         assert str(df[name].dtype) == expected, name
@@ -240,7 +240,7 @@ def test_agree_cli_json(tmp_path):
     result = CliRunner().invoke(main, ["agree", "--human", str(labels), str(SAMPLES), "--format", "json"])
     doc = json.loads(result.stdout)
     assert doc["rules"]["CQ201"]["tp"] == 1 and doc["rules"]["CQ201"]["tn"] == 1
-    assert doc["missing"]["conversations_without_labels"] == 44
+    assert doc["missing"]["conversations_without_labels"] == 48
     bad = tmp_path / "bad.csv"
     bad.write_text("id,rule\nx,y\n")
     result = CliRunner().invoke(main, ["agree", "--human", str(bad), str(SAMPLES)])

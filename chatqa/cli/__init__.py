@@ -80,11 +80,33 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def _check_output_path(output: Path | None, paths: Iterable[str], errors_file: Path | None = None) -> None:
     """Refuse an output file (-o or --errors) that is one of the inputs, or a file inside an input
-    folder, however it is named (relative path, symlink, hard link)."""
+    folder, however it is named (relative path, symlink, hard link); that is anything but a
+    regular file (a FIFO, a device, a folder, or a symlink to one); that cannot be written; or
+    that both options name."""
+    import stat
+
+    if output is not None and errors_file is not None and (
+            os.path.realpath(output) == os.path.realpath(errors_file)
+            or (os.path.exists(output) and os.path.exists(errors_file) and os.path.samefile(output, errors_file))):
+        _fail(f"-o {output} and --errors {errors_file} name the same file")
     for option, target in (("-o", output), ("--errors", errors_file)):
-        if target is None or not os.path.lexists(target):
+        if target is None:
             continue
         real = os.path.realpath(target)
+        folder = os.path.dirname(real)
+        if not os.path.isdir(folder):
+            _fail(f"{option} {target}: no such folder {folder}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            _fail(f"{option} {target}: cannot write in {folder} (permission denied)")
+        if not os.path.lexists(target):
+            continue
+        try:
+            mode = os.stat(target).st_mode
+        except OSError as exc:
+            _fail(f"{option} {target}: {exc.strerror or exc}")
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            _fail(f"{option} {target}: {what} (outputs are written only over regular files)")
         for given in paths:
             if os.path.isdir(given):
                 inside = real.startswith(os.path.realpath(given).rstrip(os.sep) + os.sep)

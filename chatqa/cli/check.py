@@ -99,11 +99,13 @@ class _Progress:
     def __init__(self, enabled: bool) -> None:
         self.bar: Any = None
         if enabled and sys.stderr.isatty():
-            from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} conversations"),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            from ..terminal import console
+
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} conversations",
+                                                            markup=False),
+                                TimeElapsedColumn(), console=console(stderr=True), transient=True)
 
     def __enter__(self) -> _Progress:
         if self.bar is not None:

@@ -100,7 +100,10 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
             for row in queue.to_dict("records"):
                 stream.write(orjson.dumps({k: (None if v is None or v != v else v) for k, v in row.items()}) + b"\n")
         else:
-            stream.write(queue.to_csv(index=False).encode("utf-8"))
+            from ..write.tables import spreadsheet_safe
+
+            cells = queue.astype(object).map(spreadsheet_safe)  # CRLF rows (RFC 4180), as the check CSV:
+            stream.write(cells.to_csv(index=False, lineterminator="\r\n").encode("utf-8"))  # a lone CR gets quoted
     if len(queue) < count:
         click.echo(f"chatqa: picked {len(queue)} of {count}: {queue.attrs['eligible']} conversations are eligible"
                    + (f" and at most {per_agent} per agent" if per_agent else ""), err=True)
@@ -137,27 +140,29 @@ def agree(paths: tuple[str, ...], labels: Path, vendor: str, map_: tuple[str, ..
 
 
 def _agreement_table(result: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    def fmt(value: Any) -> str:
-        return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+    from ..terminal import console as terminal_console
+    from ..terminal import shown
 
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    def fmt(value: Any) -> str:
+        return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else shown(value)
+
+    console = terminal_console(width=None if sys.stdout.isatty() else 120)
     table = Table(title="agreement with human labels", header_style="bold")
     for name in ("rule", "n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa"):
         table.add_column(name, justify="left" if name == "rule" else "right")
     for code, s in result["rules"].items():
-        table.add_row(code, *(fmt(s[k]) for k in ("n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa")))
+        table.add_row(shown(code), *(fmt(s[k]) for k in ("n", "tp", "fp", "fn", "tn", "precision", "recall", "kappa")))
     console.print(table)
     scores = result["scores"]
     console.print(f"score vs human score: Spearman {fmt(scores['spearman'])} over {scores['n']} conversations")
     missing = result["missing"]
     if missing["conversations_not_in_run"]:
         console.print(f"labelled conversations not in the run ({len(missing['conversations_not_in_run'])}): "
-                      + ", ".join(missing["conversations_not_in_run"][:10]))
+                      + shown(", ".join(missing["conversations_not_in_run"][:10])))
     if missing["codes_not_checked"]:
-        console.print("labelled codes chatqa did not check: " + ", ".join(missing["codes_not_checked"]))
+        console.print("labelled codes chatqa did not check: " + shown(", ".join(missing["codes_not_checked"])))
     console.print(f"conversations without labels: {missing['conversations_without_labels']}; "
                   f"rules without labels: {', '.join(missing['rules_without_labels']) or 'none'}")
 
@@ -173,14 +178,14 @@ class _Failures:
 @_rule_options
 def rules(config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
     """List the rule catalogue (and which rules the config selects)."""
-    from rich.console import Console
     from rich.table import Table
 
     from ..run import engine_for
+    from ..terminal import console as terminal_console
 
     engine = engine_for(_config(config_path, select, ignore))
     chosen = {r.code for r in engine.rules}
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    console = terminal_console(width=None if sys.stdout.isatty() else 160)
     wide = console.width >= 120
     table = Table(title="chatqa rules", header_style="bold")
     for column in ("code", "name", "group", "level", "kind", "on"):
@@ -238,16 +243,26 @@ def _explain_rule(rule: Any, engine: Any) -> str:
 
 @main.command()
 def formats() -> None:
-    """List the input formats chatqa reads (and that `--vendor auto` detects)."""
+    """List the input formats chatqa reads (and that `--vendor auto` detects): each one's
+    channel and an example of what it reads. Any of them may come in an API page, a webhook
+    body, gzip or a ZIP archive."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ..parsers import all_parsers
 
-    table = Table(title="chatqa input formats", header_style="bold")
-    table.add_column("name")
-    table.add_column("syntax")
-    table.add_column("what")
+    console = Console(highlight=False)
+    table = Table(title="chatqa input formats", header_style="bold", show_lines=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("channel", max_width=max(28, console.width // 4))
+    table.add_column("what it reads", overflow="fold")
     for parser in sorted(all_parsers(), key=lambda p: p.name):
-        table.add_row(parser.name, "/".join(sorted(parser.syntaxes)), parser.summary)
-    Console(highlight=False).print(table)
+        what = Text(f"{parser.summary} ({'/'.join(sorted(parser.syntaxes))})")
+        if parser.example:
+            what.append(f"\n{parser.example}", style="dim")
+        table.add_row(parser.name, parser.channels or parser.channel.value, what)
+    console.print(table)
+    console.print("Also read: API pages (data, records, results, tickets, conversations, items: streamed when big), "
+                  "webhook bodies, gzip files and ZIP archives (each member like a file in a folder).",
+                  soft_wrap=True)

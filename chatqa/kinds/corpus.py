@@ -10,19 +10,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
 from pydantic import Field
 
 from ..errors import ConfigError
 from ..records import Conversation, in_scope
 from ..redact import find_cards, may_hold_card
 from ..results import Finding
+from ..saferegex import compile_regex
+from ..settings_files import parse_yaml, read_text
 from . import Context, Outcome, Rule, Scope
 from .intervals import Interval, Intervals, Peaks
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_EMAIL = compile_regex(r"\S+@\S+\.\w+")  # RE2: `re` takes cubic time on "a@a@a@..."
 _HANDLE = re.compile(r"@\w+")
+LIBRARY_BYTES = 64 << 20  # a canned-response library larger than this is refused (thousands of macros are < 1 MiB)
 _SIGN_OFF_MARK = re.compile(r"[\^*~\-–—]")
 # ASCII text -> words: letters, "_", "<" and ">" kept (lowercased), digits "#", the rest a space.
 _KEY_TABLE = bytes(
@@ -43,10 +45,11 @@ def _names(conversation: Conversation) -> frozenset[bytes]:
     return frozenset(found)
 
 
-_PLACEHOLDER = re.compile(r"\{\{?\s*([\w .\-]+?)\s*\}?\}|\[\s*([\w .\-]+?)\s*\]|%([\w.\-]+)%|<([\w.\-]+)>")
+_PLACEHOLDER = compile_regex(  # RE2: the lazy groups backtrack quadratically in `re` ("{{" + spaces)
+    r"\{\{?\s*([\w .\-]+?)\s*\}?\}|\[\s*([\w .\-]+?)\s*\]|%([\w.\-]+)%|<([\w.\-]+)>")
 
 
-def _placeholder(match: re.Match[str]) -> str:
+def _placeholder(match: Any) -> str:
     """A macro placeholder (``{name}``, ``{{order_id}}``, ``[email]``, ``%url%``) as chatqa's token."""
     word = next(g for g in match.groups() if g).lower()
     for hint, token in (("mail", " <email> "), ("url", " <url> "), ("link", " <url> "), ("name", " <name> "),
@@ -151,15 +154,9 @@ class CannedRule(Rule):
         if not self.library:
             return frozenset()
         path = Path(self.library)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: error: cannot read the canned-response library ({exc})") from None
+        text = read_text(path, "canned-response library", limit=LIBRARY_BYTES)
         if path.suffix.lower() in (".yaml", ".yml"):
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{path}: error: invalid YAML ({exc})") from None
+            data = parse_yaml(text, path)
             if isinstance(data, dict):
                 data = data.get("responses", data.get("canned", []))
             if not isinstance(data, list) or not all(isinstance(x, str) for x in data):

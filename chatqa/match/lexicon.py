@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from ..errors import ConfigError
+from ..settings_files import load_yaml
 
 FILE = "lexicon.yaml"
 
@@ -41,11 +41,9 @@ class Lexicon:
 
 def read_lexicon(path: Path) -> Lexicon:
     """One ``lexicon.yaml`` (ConfigError ``FILE: error: KEY: REASON`` when malformed)."""
+    data = load_yaml(path, "lexicon") or {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         parsed = _LexiconFile.model_validate(data)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: error: cannot read the lexicon: {exc}") from None
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         key = ".".join(str(p) for p in err["loc"])
@@ -68,6 +66,6 @@ def load_lexicon(folders: Iterable[Path]) -> Lexicon:
     lexicon = Lexicon()
     for folder in folders:
         path = Path(folder) / FILE
-        if path.is_file():
+        if path.exists():  # (a FIFO or device named so is refused, not skipped)
             lexicon = lexicon.merged(read_lexicon(path))
     return lexicon

@@ -19,12 +19,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..duplicates import Duplicate
 from ..errors import Failure, ParseError, join_locator
 from ..model import Channel, Kind
 from ..normalize import RawMessage, parse_time
-from ..read import InputFile, decode, json_records
+from ..read import InputFile, Page, decode, json_records
 from ..records import Conversation, RawLine
 from . import JsonParser, ParseOptions, RecordContext, not_a_record, record_failure
+from .envelopes import unwrap
 
 _ERRORS = (ParseError, ValidationError, LookupError, TypeError, ValueError, AttributeError, OverflowError,
            RecursionError)
@@ -41,7 +43,14 @@ class Group:
 
 
 class GroupingParser(JsonParser):
-    """A JSON format whose conversations are whole records or rows grouped by a key."""
+    """A JSON format whose conversations are whole records or rows grouped by a key.
+
+    A top-level value is a response, a record or a row of the format (`looks_like`), or an
+    envelope of them (a webhook body, a generic API page: `chatqa.parsers.envelopes`), whose
+    values are read as top-level values. A big response read element by element gives each
+    element in its page (the page's other keys with it, sideloads once), so rows read the same
+    as from a small one; a big document that is itself a record (`is_page` false) is read whole.
+    """
 
     def looks_like(self, value: Any) -> bool:
         """True when a top-level value (a response, a record or a row) has this format's shape."""
@@ -56,14 +65,30 @@ class GroupingParser(JsonParser):
         """One conversation from its records (raise ParseError or ValidationError)."""
         raise NotImplementedError
 
+    def splits(self, first: Any) -> bool:
+        """Rows are grouped over the whole file: it is read in one piece."""
+        return False
+
+    def is_page(self, siblings: dict[str, Any]) -> bool:
+        """Whether a big document whose arrays under envelope keys are streamed (`siblings`: its
+        other keys) is a page of records, not one record holding a long list."""
+        return True
+
     # -- the JsonParser interface (also used record by record, e.g. by chatqa.dask) -------------
 
-    def sniff_value(self, value: Any) -> bool:
-        """A response, record or row of this format."""
+    def _looks(self, value: Any) -> bool:
         try:
             return self.looks_like(value)
         except _ERRORS:
             return False
+
+    def values(self, value: Any) -> list[tuple[str, Any]] | None:
+        """The values of this format in a top-level value: itself, or those of an envelope."""
+        return unwrap(value, self._looks, (), self.webhooks)
+
+    def sniff_value(self, value: Any) -> bool:
+        """A response, record or row of this format, or an envelope of them."""
+        return bool(self.values(value))
 
     def is_record(self, value: Any) -> bool:
         """A group made by `records`, or a value of this format."""
@@ -73,11 +98,13 @@ class GroupingParser(JsonParser):
         """The conversations of one top-level value, rows grouped within it."""
         state: dict[str, Any] = {}
         groups: dict[str, Group] = {}
-        for loc, key, item in list(self.split(value, state)):
-            if key is None:
-                yield loc, Group(None, [(loc, item)], state)
-            else:
-                groups.setdefault(key, Group(key, [], state)).items.append((loc, item))
+        for outer, inner in self.values(value) or [("", value)]:
+            for loc, key, item in list(self.split(inner, state)):
+                where = join_locator(outer, loc)
+                if key is None:
+                    yield where, Group(None, [(where, item)], state)
+                else:
+                    groups.setdefault(key, Group(key, [], state)).items.append((where, item))
         for group in groups.values():
             yield group.items[0][0], group
 
@@ -86,32 +113,68 @@ class GroupingParser(JsonParser):
         group = record if isinstance(record, Group) else Group(None, [("", record)])
         return self.convert_group(group, ctx)
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
         """Whole conversations as they come; rows grouped by key over the whole file."""
         state: dict[str, Any] = {"source": str(source.name).replace("\\", "/")}
         groups: dict[str, Group] = {}
-        for entry in json_records(source):
+        for entry in self._top_values(source):
             if isinstance(entry, Failure):
                 yield entry
                 continue
-            top, value = entry
+            top, value, relocate = entry
             value = decode(source.name, top, value)  # a JSON Lines record comes as its bytes
             if isinstance(value, Failure):
                 yield value
                 continue
-            if not self.sniff_value(value):
+            found = self.values(value)
+            if found is None:
                 yield Failure(source=source.name, locator=top, reason=not_a_record(self))
                 continue
-            for loc, key, item in self.split(value, state):
-                where = join_locator(top, loc)
-                if key is None:
-                    yield self._convert(Group(None, [(where, item)], state), where, source, options)
-                else:
-                    groups.setdefault(key, Group(key, [], state)).items.append((where, item))
+            for outer, inner in found:
+                for loc, key, item in self.split(inner, state):
+                    loc = join_locator(outer, loc)
+                    where = top + loc[len(relocate):] if relocate and loc.startswith(relocate) \
+                        else join_locator(top if not relocate else "", loc)
+                    if key is None:
+                        yield self._convert_group(Group(None, [(where, item)], state), where, source, options)
+                    else:
+                        groups.setdefault(key, Group(key, [], state)).items.append((where, item))
         for group in groups.values():
-            yield self._convert(group, group.items[0][0], source, options)
+            yield self._convert_group(group, group.items[0][0], source, options)
 
-    def _convert(self, group: Group, where: str, source: InputFile, options: ParseOptions) -> Conversation | Failure:
+    def _top_values(self, source: InputFile) -> Iterator[tuple[str, Any, str] | Failure]:
+        """(locator, value, prefix of the value's own locators to replace by it) per top-level
+        value; a streamed element comes in its page, whose locator ``key[0]`` it replaces."""
+        entries = json_records(source, context=True, keys=self.stream_keys())
+        page: Page | None = None
+        context: dict[str, Any] = {}
+        first = True
+        for entry in entries:
+            if isinstance(entry, Page):
+                if not self.is_page(entry.siblings):  # one record holding a long list: read it whole
+                    entries.close()
+                    try:
+                        yield "", source.json_document, ""
+                    except ParseError as exc:
+                        yield exc.failure(source.name)
+                    return
+                page = entry
+                context = {k: v for k, v in entry.siblings.items() if not isinstance(v, list)}
+                continue
+            if isinstance(entry, Failure):
+                yield entry
+                continue
+            top, value = entry
+            key = top.partition("[")[0]
+            if page is not None and key in page.keys and key in self.own_envelopes():
+                siblings = page.siblings if first else context  # sideloads once, links and metadata always
+                first = False
+                yield top, {**siblings, key: [value]}, f"{key}[0]"
+            else:
+                yield top, value, ""
+
+    def _convert_group(self, group: Group, where: str, source: InputFile, options: ParseOptions
+                       ) -> Conversation | Failure:
         try:
             return self.convert_group(group, RecordContext(self, source, where, options))
         except _ERRORS as exc:
@@ -235,7 +298,7 @@ def id_from_url(url: Any) -> str | None:
 
 def file_key(source_name: str) -> str:
     """The conversation id of a page that names no ticket or conversation: the file's name."""
-    name = source_name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = source_name.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1]  # a ZIP member: its own name
     for suffix in (".gz", ".jsonl", ".json", ".ndjson"):
         name = name.removesuffix(suffix)
     return name or source_name

@@ -68,6 +68,9 @@ class AmazonConnectParser(GroupingParser):
 
     name = "amazon-connect"
     summary = "Amazon Connect chat transcripts (S3 files, GetTranscript Transcript[])"
+    channels = 'chat; messaging for SMS contacts'
+    example = ('{"ContactId", "Participants": [...], "Transcript": [{"ParticipantRole": "CUSTOMER", '
+               '"AbsoluteTime", "Content", "Type": "MESSAGE"}]}')
     priority = 78
 
     def looks_like(self, value: Any) -> bool:

@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import Failure, ParseError, join_locator
+from ..duplicates import Duplicate
+from ..errors import Failure, ParseError, join_locator, quoted
 from ..model import Channel, Role
 from ..normalize import normalise
 from ..read import InputFile, Record, Syntax, csv_rows, decode, json_records
 from ..records import Conversation, Line
+from .envelopes import PAGE_KEYS, PROBE, unwrap
 
 # What converting a record may raise besides ParseError: the record is a Failure, the run goes on.
 RECORD_ERRORS = (ParseError, ValidationError, LookupError, TypeError, ValueError, AttributeError, OverflowError)
@@ -81,14 +83,17 @@ class Parser:
     syntaxes: ClassVar[frozenset[Syntax]]
     priority: ClassVar[int] = 50  # higher sniffs first; generic formats go low
     channel: ClassVar[Channel] = Channel.CHAT  # the channel of this format's conversations, unless a record says
-    envelope: ClassVar[str | None] = None  # the key of API responses holding a list of records
+    channels: ClassVar[str] = ""  # for `chatqa formats`: the channels its conversations have, and from what
+    example: ClassVar[str] = ""  # for `chatqa formats`: the shape of what it reads
+    envelope: ClassVar[str | None] = None  # a key of API responses holding a list of records (see JsonParser)
 
     def sniff(self, source: InputFile, options: ParseOptions) -> bool:
         """Return True when `source` looks like this parser's format."""
         raise NotImplementedError
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
-        """Yield one Conversation per conversation and one Failure per unreadable record."""
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
+        """Yield one Conversation per conversation and one Failure per unreadable record (and a
+        `Duplicate` per record repeating one read before, where the format can tell)."""
         raise NotImplementedError
 
 
@@ -134,15 +139,21 @@ class JsonParser(Parser):
     """A parser for JSON / JSON Lines exports.
 
     Subclasses implement `is_record` (does a value look like one of my records?) and
-    `convert` (one record -> Conversation). A top-level value is either a record or, when
-    `envelope` names a key, an API response holding a list of records under it (an empty
-    list is recognised by one of `envelope_markers`). Any validation error in a record
-    becomes a Failure for that record alone. `convert_bytes` may read a JSON Lines record
-    straight from its bytes (faster than decoding it first).
+    `convert` (one record -> Conversation). A top-level value is a record or an envelope of
+    records (`chatqa.parsers.envelopes`): an API page holding a list of them under one of the
+    format's own `envelopes` keys (an empty list is recognised by one of `envelope_markers`)
+    or a generic page key (``data``, ``records``, ``results``...), or a webhook body holding one
+    under one of `webhooks` paths. Records that are partial snapshots of one conversation
+    (webhook bodies) are merged per file: `snapshot_key` names their conversation and `merge`
+    combines two of them; each merged conversation is converted at the end of the file. Any
+    validation error in a record becomes a Failure for that record alone. `convert_bytes` may
+    read a JSON Lines record straight from its bytes (faster than decoding it first).
     """
 
     syntaxes: ClassVar[frozenset[Syntax]] = frozenset({"json", "jsonl"})
+    envelopes: ClassVar[tuple[str, ...]] = ()
     envelope_markers: ClassVar[tuple[str, ...]] = ()
+    webhooks: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     def sniff(self, source: InputFile, options: ParseOptions) -> bool:
         """Sniff the first top-level JSON value."""
@@ -153,26 +164,32 @@ class JsonParser(Parser):
         """Return True when `value` has the structure of one of this format's records."""
         raise NotImplementedError
 
-    def _enveloped(self, value: Any) -> list[Any] | None:
-        if self.envelope and isinstance(value, dict) and isinstance(value.get(self.envelope), list):
-            return value[self.envelope]
-        return None
+    def own_envelopes(self) -> tuple[str, ...]:
+        """This format's own page keys (`envelope` and `envelopes`)."""
+        return tuple(dict.fromkeys((*((self.envelope,) if self.envelope else ()), *self.envelopes)))
+
+    def stream_keys(self) -> frozenset[str]:
+        """The keys of a big document whose arrays are read element by element: the format's own
+        page keys and the generic ones."""
+        return frozenset((*self.own_envelopes(), *PAGE_KEYS))
+
+    def unwrap(self, value: Any) -> list[tuple[str, Any]] | None:
+        """The records of a top-level value (see `chatqa.parsers.envelopes.unwrap`)."""
+        return unwrap(value, self.is_record, self.own_envelopes(), self.webhooks)
 
     def sniff_value(self, value: Any) -> bool:
-        """A record, or an envelope whose first record is one."""
-        items = self._enveloped(value)
-        if items is None:
-            return self.is_record(value)
-        return self.is_record(items[0]) if items else any(k in value for k in self.envelope_markers)
+        """A record, or an envelope whose first records include one (an empty page: by its markers)."""
+        found = self.unwrap(value)
+        if found is None:
+            return False
+        if found:
+            return any(self.is_record(record) for _, record in found[:PROBE])
+        return isinstance(value, dict) and any(k in value for k in self.envelope_markers)
 
     def records(self, value: Any) -> Iterator[tuple[str, Any]]:
         """Yield (locator, record) for each conversation in a top-level value."""
-        items = self._enveloped(value)
-        if items is None:
-            yield "", value
-        else:
-            for i, item in enumerate(items):
-                yield f"{self.envelope}[{i}]", item
+        found = self.unwrap(value)
+        yield from [("", value)] if found is None else found
 
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Turn one record into a Conversation (raise ParseError or ValidationError)."""
@@ -182,14 +199,29 @@ class JsonParser(Parser):
         """A JSON Lines record converted from its bytes, or None to decode it and `convert` it."""
         return None
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    def snapshot_key(self, record: Any) -> str | None:
+        """The conversation a partial record (a webhook snapshot) belongs to; None for a record
+        that is a whole conversation."""
+        return None
+
+    def merge(self, first: Any, later: Any) -> Any:
+        """Two snapshots of one conversation as one record (`later` was read after `first`)."""
+        return later
+
+    def splits(self, first: Any) -> bool:
+        """Whether a big JSON Lines file whose first record is `first` may be read in parts by
+        several processes (``--jobs``): its records are independent, line by line."""
+        return True
+
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
         """Read every top-level value of the file (see `parse_records`)."""
-        yield from self.parse_records(source.name, json_records(source), options)
+        yield from self.parse_records(source.name, json_records(source, keys=self.stream_keys()), options)
 
     def parse_records(self, name: str, records: Iterable[Record | Failure], options: ParseOptions
-                      ) -> Iterator[Conversation | Failure]:
+                      ) -> Iterator[Conversation | Failure | Duplicate]:
         """Unpack and convert each top-level value (raw JSON bytes or a value) of `records`, read
-        from `name` (a file, or a batch of records in memory)."""
+        from `name` (a file, or a batch of records in memory); snapshots merged at the end."""
+        held: dict[str, tuple[str, Any]] = {}
         for item in records:
             if isinstance(item, Failure):
                 yield item
@@ -216,11 +248,25 @@ class JsonParser(Parser):
             for loc, record in records_:
                 where = join_locator(top, loc)
                 try:
-                    if not self.is_record(record):
-                        raise ParseError(not_a_record(self))
-                    yield self.convert(record, RecordContext(self, name, where, options))
+                    key = self.snapshot_key(record) if self.is_record(record) else None
+                    if key is not None:
+                        first = held.get(key)
+                        held[key] = (where, record) if first is None else (first[0], self.merge(first[1], record))
+                        continue
                 except RECORD_ERRORS as exc:
                     yield record_failure(exc, name, where)
+                    continue
+                yield self._convert(record, name, where, options)
+        for where, record in held.values():
+            yield self._convert(record, name, where, options)
+
+    def _convert(self, record: Any, name: str, where: str, options: ParseOptions) -> Conversation | Failure:
+        try:
+            if not self.is_record(record):
+                raise ParseError(not_a_record(self))
+            return self.convert(record, RecordContext(self, name, where, options))
+        except RECORD_ERRORS as exc:
+            return record_failure(exc, name, where)
 
 
 Row = tuple[int, list[str]]
@@ -231,7 +277,8 @@ class TableParser(Parser):
 
     Subclasses implement `sniff_header`, `plan` (resolve the columns they need, raising
     ParseError when one is missing), `group` (rows -> conversations) and `convert`. Rows
-    with the wrong number of fields are failures of their own; a conversation with a bad
+    with the wrong number of fields are failures of their own; a row that repeats an earlier
+    row of the file cell for cell is a `Duplicate` (counted once); a conversation with a bad
     row fails as a whole, naming the row.
     """
 
@@ -257,18 +304,21 @@ class TableParser(Parser):
         """Turn one conversation's rows (id `key`) into a Conversation."""
         raise NotImplementedError
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
         """Read all rows, group them into conversations and convert each one."""
         header, reader = csv_rows(source)
         plan = self.plan(header, options)
         rows: list[Row] = []
+        seen: set[tuple[str, ...]] = set()
         try:
             for line, fields in reader:
                 if len(fields) != len(header):
                     yield Failure(source=source.name, locator=f"line {line}",
                                   reason=f"expected {len(header)} fields, found {len(fields)}")
-                else:
+                elif first_row(fields, seen):
                     rows.append((line, fields))
+                else:
+                    yield Duplicate(source.name, f"line {line}")
         except ParseError as exc:  # the CSV reader cannot go on; keep what was read
             yield exc.failure(source.name)
         for key, members in self.group(rows, plan):
@@ -279,6 +329,16 @@ class TableParser(Parser):
                 failure = exc.failure(source.name) if isinstance(exc, ParseError) and exc.locator \
                     else record_failure(exc, source.name, where)
                 yield failure.model_copy(update={"reason": f"{failure.reason}; conversation {key} skipped"})
+
+
+def first_row(cells: list[str], seen: set[tuple[str, ...]]) -> bool:
+    """False for a CSV row that repeats an earlier row of its file cell for cell (`seen` holds the
+    rows so far: they are in memory anyway, grouped into conversations)."""
+    row = tuple(cells)
+    if row in seen:
+        return False
+    seen.add(row)
+    return True
 
 
 def not_a_record(parser: Parser) -> str:
@@ -295,7 +355,7 @@ def record_failure(exc: Exception, source: str, where: str) -> Failure:
         err = exc.errors(include_url=False)[0]
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
         got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f", got {str(got)[:40]!r}"
+        shown = "" if isinstance(got, dict | list) or got is None else f", got {quoted(got)}"
         reason = f"{err['msg'][0].lower()}{err['msg'][1:]}{shown}"
         if err["type"] == "missing":
             reason = f"missing field {str(err['loc'][-1])!r}"

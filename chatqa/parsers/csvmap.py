@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import ParseError
+from ..errors import ParseError, quoted
 from ..model import Kind, Role
 from ..normalize import RawMessage
 from ..records import Conversation
@@ -68,6 +68,9 @@ class CsvParser(TableParser):
 
     name = "csv"
     summary = "any CSV, one message per row (--map conversation=...,role=...,time=...,text=...)"
+    channels = 'chat'
+    example = ('CSV: ticket_id,sender_type,created,body with '
+               '--map conversation=ticket_id,role=sender_type,time=created,text=body')
     priority = 5
 
     def sniff_header(self, header: list[str], options: ParseOptions) -> bool:
@@ -115,7 +118,7 @@ class CsvParser(TableParser):
             if role is None:
                 simple = len(value) <= 40 and value.isprintable() and not any(c in value for c in ",='")
                 hint = f"'{value}=agent'" if simple else "VALUE=ROLE"
-                raise ParseError(f"unknown role value {value[:40]!r}; map it with --role-map {hint}", f"line {line}")
+                raise ParseError(f"unknown role value {quoted(value)}; map it with --role-map {hint}", f"line {line}")
             kind_value = (get(row, "kind") or "").strip().lower()
             internal = (get(row, "internal") or "").strip().lower() in _TRUE
             try:

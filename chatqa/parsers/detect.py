@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from ..duplicates import Duplicate
 from ..errors import ConfigError, Failure, ParseError
 from ..read import InputFile, LineRange
+from ..read.archive import Member, is_zip, members
 from ..records import Conversation
 from ..registry import Registry
-from .base import ParseOptions, Parser
+from .base import JsonParser, ParseOptions, Parser
+from .envelopes import PAGE_KEYS
 
 registry: Registry[type[Parser]] = Registry("chatqa.parsers", "format")
 
@@ -28,9 +31,16 @@ def all_parsers() -> list[Parser]:
 
 
 def envelope_keys() -> frozenset[str]:
-    """Keys of API responses that hold the records in an array, as the parsers declare them
-    (big documents are streamed element by element from under them)."""
-    return frozenset(p.envelope for p in all_parsers() if p.envelope)
+    """Keys of API responses that hold the records in an array, as the parsers declare them, and
+    the generic ones (a big document shows its first element under them to format detection; each
+    parser then streams its own keys and the generic ones)."""
+    keys = set(PAGE_KEYS)
+    for parser in all_parsers():
+        if isinstance(parser, JsonParser):
+            keys.update(parser.stream_keys())
+        elif parser.envelope:
+            keys.add(parser.envelope)
+    return frozenset(keys)
 
 
 def detect(source: InputFile, options: ParseOptions | None = None) -> Parser | None:
@@ -64,12 +74,20 @@ def _unknown_format(source: InputFile) -> str:
 
 def parse_file(
     path: str | os.PathLike[str], vendor: str = "auto", options: ParseOptions | None = None,
-    lines: LineRange | None = None,
-) -> Iterator[Conversation | Failure]:
-    """Yield the conversations and failures of one file (gzip read transparently), or of the
-    `lines` of a JSON Lines file."""
+    lines: LineRange | None = None, member: Member | None = None,
+) -> Iterator[Conversation | Failure | Duplicate]:
+    """Yield the conversations and failures of one file (gzip read transparently), of the
+    `lines` of a JSON Lines file, or of a `member` of a ZIP archive; a ZIP archive given alone
+    is read member by member (documentation members skipped)."""
     options = options or ParseOptions()
-    source = InputFile(path, lines, envelope_keys())
+    if member is None and lines is None and is_zip(path):
+        for item in members(path):
+            if isinstance(item, Failure):
+                yield item
+            elif isinstance(item, Member):
+                yield from parse_file(path, vendor, options, member=item)
+        return
+    source = InputFile(path, lines, envelope_keys(), member)
     parser: Parser | None = None
     try:
         parser = detect(source, options) if vendor == "auto" else get_parser(vendor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import ParseError
+from ..errors import ParseError, quoted
 
 
 def rating_number(value: Any, loc: str) -> float:
@@ -15,7 +15,7 @@ def rating_number(value: Any, loc: str) -> float:
     try:
         number = float(value)
     except (ValueError, OverflowError):
-        raise ParseError(f"rating must be a number, got {str(value)[:40]!r}", loc) from None
+        raise ParseError(f"rating must be a number, got {quoted(value)}", loc) from None
     if not math.isfinite(number):
-        raise ParseError(f"rating must be a finite number, got {value!r}", loc)
+        raise ParseError(f"rating must be a finite number, got {quoted(value)}", loc)
     return number

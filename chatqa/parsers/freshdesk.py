@@ -121,7 +121,15 @@ class FreshdeskParser(GroupingParser):
 
     name = "freshdesk"
     summary = "Freshdesk tickets and conversations; Freshchat conversation messages"
+    channels = 'email; voice, chat, social from source; Freshchat chat, messaging'
+    example = ('{"id", "requester_id", "description_text", "conversations": [{"incoming", "private", '
+               '"body_text", "created_at"}]}')
     priority = 71
+    envelopes = ("messages",)
+
+    def is_page(self, siblings: dict[str, Any]) -> bool:
+        """A ticket holding a long ``conversations`` list is one conversation, not a page."""
+        return not _is_ticket(siblings)
 
     def looks_like(self, value: Any) -> bool:
         """A ticket, a conversation entry, a Freshchat message, page, conversation or webhook."""

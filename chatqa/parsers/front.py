@@ -113,7 +113,10 @@ class FrontParser(GroupingParser):
 
     name = "front"
     summary = "Front conversation messages, comments and events (_results[] pages or one per file)"
+    channels = 'email; chat, messaging, social, voice from the message type'
+    example = '{"_results": [{"id": "msg_...", "type": "email", "is_inbound", "author", "text", "created_at"}]}'
     priority = 74
+    envelopes = ("_results",)
 
     def looks_like(self, value: Any) -> bool:
         """A ``_results`` page of messages, comments or events, or one of them alone."""
@@ -172,10 +175,13 @@ class FrontParser(GroupingParser):
         cid = group.key if group.key != _FILE_KEY else file_key(ctx.source.name)
         ordered = [t for inbound, t in types if inbound] + [t for _, t in types]
         channel = next((_CHANNELS[t] for t in ordered if t in _CHANNELS), Channel.EMAIL)
+        # Front's export template writes one message per file in a folder per conversation: each file
+        # is a fragment of its conversation (not merged across files; never taken for a duplicate)
+        fragment = bool(_FOLDER.search(group.state.get("source", ""))) and all("[" not in w for w, _ in group.items)
         return ctx.build(id=cid, messages=messages, channel=channel,
                          metadata={k: v for k, v in {"type": ordered[0] if ordered else None,
-                                                     "id_from": "file name" if group.key == _FILE_KEY else None
-                                                     }.items() if v})
+                                                     "id_from": "file name" if group.key == _FILE_KEY else None,
+                                                     "fragment": fragment}.items() if v})
 
 
 def _message(m: _Message, where: str) -> list[RawLine]:

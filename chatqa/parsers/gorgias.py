@@ -108,7 +108,10 @@ class GorgiasParser(GroupingParser):
 
     name = "gorgias"
     summary = "Gorgias tickets with messages[] and ticket message pages (data[])"
+    channels = 'chat, email, voice, messaging, social from channel'
+    example = '{"id", "channel": "chat", "messages": [{"from_agent", "public", "body_text", "sent_datetime"}]}'
     priority = 73
+    envelopes = ("data",)
 
     def looks_like(self, value: Any) -> bool:
         """A ticket, a ``data[]`` page of tickets or messages, or a message row."""

@@ -112,6 +112,9 @@ class HelpScoutParser(GroupingParser):
 
     name = "helpscout"
     summary = "Help Scout conversations with _embedded.threads (Mailbox API v2/v3)"
+    channels = 'email; chat, voice from type'
+    example = ('{"id", "type": "email", "_embedded": {"threads": [{"type": "customer", "body", "createdAt", '
+               '"createdBy"}]}}')
     priority = 76
 
     def looks_like(self, value: Any) -> bool:

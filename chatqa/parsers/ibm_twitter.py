@@ -56,6 +56,8 @@ class IbmTwitterParser(JsonParser):
     channel = Channel.SOCIAL
     name = "ibm-twitter"
     summary = "IBM Twitter customer-care conversations JSON (dialogHeader/dialogContent)"
+    channels = 'social'
+    example = '[{"dialogHeader": {...}, "dialogContent": [{"client": "...", "agent": "..."}]}]'
     priority = 80
 
     def is_record(self, value: Any) -> bool:

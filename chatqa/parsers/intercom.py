@@ -1,11 +1,14 @@
-"""Intercom conversations: opening message in ``source``, then ``conversation_parts`` (HTML bodies)."""
+"""Intercom conversations: opening message in ``source``, then ``conversation_parts`` (HTML bodies);
+webhook bodies (``notification_event``, the conversation in ``data.item``) merged per conversation."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import field_validator
 
+from ..errors import ParseError, join_locator
 from ..model import Channel, Kind, Rating, Role
 from ..normalize import RawMessage
 from ..records import Conversation, RawLine
@@ -97,6 +100,24 @@ class _Conversation(VendorModel):
         return [t.get("name") if isinstance(t, dict) else t for t in value]
 
 
+_SNAPSHOT = "__chatqa_notification__"
+
+
+def _notification(value: Any) -> str | None:
+    """The topic of an Intercom webhook notification (``type: notification_event``, ``data.item``)."""
+    if isinstance(value, dict) and value.get("type") == "notification_event" and isinstance(value.get("data"), dict) \
+            and isinstance(value["data"].get("item"), dict):
+        return str(value.get("topic") or "notification")
+    return None
+
+
+def _parts(conversation: Any) -> list[Any]:
+    parts = conversation.get("conversation_parts") if isinstance(conversation, dict) else None
+    if isinstance(parts, dict):
+        parts = parts.get("conversation_parts")
+    return parts if isinstance(parts, list) else []
+
+
 def _is_conversation(value: Any) -> bool:
     return isinstance(value, dict) and not isinstance(value.get("attributes"), dict) and (
         value.get("type") == "conversation" or "conversation_parts" in value
@@ -108,18 +129,58 @@ class IntercomParser(JsonParser):
     """Intercom: user/lead/contact = customer, admin = agent, bot = bot; ``note`` parts internal."""
 
     name = "intercom"
-    summary = "Intercom conversations (single, list, or {conversations: [...]})"
+    summary = "Intercom conversations (single, list, {conversations: [...]}, notification_event webhooks)"
+    channels = 'chat; email, voice, messaging from source.type'
+    example = ('{"type": "conversation", "id", "source": {"body", "author"}, '
+               '"conversation_parts": {"conversation_parts": [...]}}')
     priority = 80
 
     envelope = "conversations"
     envelope_markers = ("total_count",)
+    webhooks = (("data", "item"),)
 
     def is_record(self, value: Any) -> bool:
-        """A conversation object (``type: conversation``, parts or a source)."""
-        return _is_conversation(value)
+        """A conversation object (``type: conversation``, parts or a source), or a webhook
+        notification (whatever its topic: one about no conversation is a failure of its own)."""
+        return _is_conversation(value) or _notification(value) is not None
+
+    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """Conversations; a notification's conversation marked as a snapshot (merged per file: a
+        notification carries the conversation as it was then, its parts possibly only the latest)."""
+        for loc, record in list(super().records(value)):
+            topic = _notification(record)
+            item: dict[str, Any] = record["data"]["item"] if topic is not None else {}
+            if topic is not None and _is_conversation(item):
+                yield join_locator(loc, "data.item"), {**item, _SNAPSHOT: topic}
+            else:
+                yield loc, record  # a conversation; or a notification about something else: `convert` says so
+
+    def splits(self, first: Any) -> bool:
+        """A file of webhook notifications is merged per conversation: read in one piece."""
+        return _notification(first) is None
+
+    def snapshot_key(self, record: Any) -> str | None:
+        """Notifications about one conversation are merged."""
+        return str(record.get("id")) if _SNAPSHOT in record else None
+
+    def merge(self, first: Any, later: Any) -> Any:
+        """Two snapshots of a conversation: the later one's fields, the parts of both (by id, the
+        later copy of a part replacing the earlier one in place)."""
+        parts: dict[Any, Any] = {}
+        for i, part in enumerate([*_parts(first), *_parts(later)]):
+            key = part.get("id") if isinstance(part, dict) else None
+            parts[key if isinstance(key, str | int) and not isinstance(key, bool) else ("", i)] = part
+        merged = {**first, **{k: v for k, v in later.items() if v is not None}}
+        merged["conversation_parts"] = {"type": "conversation_part.list", "conversation_parts": list(parts.values())}
+        return merged
 
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """The source message first, then every part in order."""
+        topic = _notification(record)
+        if topic is not None:
+            item = record["data"]["item"]
+            raise ParseError(f"an Intercom {topic} notification holds no conversation (item type "
+                             f"{str(item.get('type'))[:40]!r}): nothing to read", "data.item")
         conv = _Conversation.model_validate(record)
         messages: list[RawLine] = []
         src, src_loc = conv.source, "source"

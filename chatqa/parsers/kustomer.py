@@ -62,7 +62,11 @@ class KustomerParser(GroupingParser):
 
     name = "kustomer"
     summary = "Kustomer messages and notes (JSON:API data[] with attributes)"
+    channels = 'chat, email, messaging, social, voice from channel'
+    example = ('{"data": [{"type": "message", "attributes": {"direction": "in", "channel", "preview", '
+               '"sentAt"}}], "included": [...]}')
     priority = 85
+    envelopes = ("data",)
 
     def looks_like(self, value: Any) -> bool:
         """A JSON:API document of messages / notes / conversations, or one such resource."""

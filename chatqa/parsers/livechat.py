@@ -1,4 +1,6 @@
-"""LiveChat Agent Chat API v3.x: list_archives responses, get_chat objects, a chat per line."""
+"""LiveChat Agent Chat API v3.x: list_archives responses, get_chat objects, a chat per line, and
+webhook bodies (``incoming_chat``, ``incoming_event``...: merged per thread, see
+`chatqa.parsers._livechat_webhooks`)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from typing import Any
 
 from pydantic import AliasChoices, Field
 
+from ..errors import ParseError, join_locator
 from ..model import Kind, Participant, Rating, Role
 from ..normalize import RawMessage
 from ..records import Conversation, RawLine
 from . import JsonParser, RecordContext, VendorModel
+from ._livechat_webhooks import MARK, merge, snapshot, thread_key, webhook_body
 from .fields import rating_number
 
 _ROLES = {"agent": Role.AGENT, "customer": Role.CUSTOMER, "bot": Role.BOT}
@@ -75,18 +79,36 @@ class LiveChatParser(JsonParser):
     """LiveChat v3.x chats: one conversation per thread; whispers internal; system messages events."""
 
     name = "livechat"
-    summary = "LiveChat Agent Chat API v3.x (list_archives, get_chat, chat per line)"
+    summary = "LiveChat Agent Chat API v3.x (list_archives, get_chat, chat per line, webhook bodies)"
+    channels = 'chat'
+    example = ('{"chats": [{"id": "PJ0MRSHTDG", "users": [...], "thread": {"events": [{"type": "message", '
+               '"author_id", "text", "created_at"}]}}]}; webhooks {"action": "incoming_chat", '
+               '"payload": {"chat": ...}}')
     priority = 80
     envelope = "chats"
     envelope_markers = ("found_chats", "next_page_id")
+    webhooks = (("payload", "chat"),)
 
     def is_record(self, value: Any) -> bool:
-        """A chat with users and a ``thread`` (or ``threads``)."""
-        return _is_chat(value)
+        """A chat with users and a ``thread`` (or ``threads``), or a webhook body (whatever its
+        action: one about no chat is a failure of its own)."""
+        return _is_chat(value) or webhook_body(value) is not None
 
     def records(self, value: Any) -> Iterator[tuple[str, Any]]:
-        """One record per thread: a chat with ``threads`` becomes one chat per thread."""
-        for loc, chat in super().records(value):
+        """One record per thread: a chat with ``threads`` becomes one chat per thread; a webhook
+        body becomes a snapshot of the thread it is about."""
+        for loc, chat in list(super().records(value)):
+            body = webhook_body(chat)
+            if body is not None:
+                action, payload = body
+                record = snapshot(action, payload)
+                if record is None:  # about no chat: `convert` says so
+                    yield loc, chat
+                    continue
+                if not isinstance(payload.get("chat"), dict):  # a part of a thread
+                    yield join_locator(loc, "payload"), record
+                    continue
+                loc, chat = join_locator(loc, "payload.chat"), record
             if isinstance(chat, dict) and isinstance(chat.get("threads"), list):
                 for j, thread in enumerate(chat["threads"]):
                     single = {k: v for k, v in chat.items() if k != "threads"}
@@ -94,8 +116,25 @@ class LiveChatParser(JsonParser):
             else:
                 yield loc, chat
 
+    def splits(self, first: Any) -> bool:
+        """A file of webhook bodies is merged per thread: read in one piece."""
+        return webhook_body(first) is None
+
+    def snapshot_key(self, record: Any) -> str | None:
+        """Webhook snapshots are merged per thread."""
+        return thread_key(record) if MARK in record else None
+
+    def merge(self, first: Any, later: Any) -> Any:
+        """Two webhook snapshots of one thread as one."""
+        return merge(first, later)
+
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Map one thread's events to messages."""
+        body = webhook_body(record)
+        if body is not None:
+            raise ParseError(f"a LiveChat {body[0]} webhook is about no chat: nothing to read", "payload")
+        if MARK in record:
+            _check_snapshot(record)
         chat = _Chat.model_validate(record)
         thread = _Thread.model_validate(record["thread"])
         users = {u.id: u for u in chat.users}
@@ -145,6 +184,18 @@ class LiveChatParser(JsonParser):
                               text="; ".join(a for a in answers if a), **common)
         event = e.system_message_type or e.subtype or e.type
         return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=event, text=e.text or "", **common)
+
+
+def _check_snapshot(record: dict[str, Any]) -> None:
+    """Webhook bodies that hold no conversation of their own (the thread's chat is elsewhere)."""
+    actions = ", ".join(dict.fromkeys(str(a) for a in record[MARK]))
+    found = record.get("thread")
+    thread: dict[str, Any] = found if isinstance(found, dict) else {}
+    if thread.get("id") is None:
+        raise ParseError(f"a LiveChat {actions} webhook names no thread of chat {record.get('id')}: nothing to read")
+    if not thread.get("events"):
+        raise ParseError(f"LiveChat webhooks about thread {thread['id']} of chat {record.get('id')} ({actions}) hold "
+                         "no events: its incoming_chat and incoming_event bodies are not in this file")
 
 
 def _form_field(field: dict[str, Any]) -> str:

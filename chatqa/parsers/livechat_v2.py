@@ -1,7 +1,9 @@
-"""LiveChat legacy REST API v2 ``/chats`` archives (epoch seconds; ``events`` over ``messages``)."""
+"""LiveChat legacy REST API v2 ``/chats`` archives (epoch seconds; ``events`` over ``messages``) and
+v2 webhook bodies (``{event_type, chat: {...}, visitor: {...}}``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..model import Kind, Participant, Rating, Role
@@ -18,6 +20,7 @@ class _Person(VendorModel):
     name: str | None = None
     display_name: str | None = None
     email: str | None = None
+    login: str | None = None  # webhook bodies name agents by login (their email)
 
 
 class _Entry(VendorModel):
@@ -60,15 +63,26 @@ class LiveChatV2Parser(JsonParser):
     """LiveChat v2 archives: supervisor messages are internal; ``event`` entries are system events."""
 
     name = "livechat-v2"
-    summary = "LiveChat legacy REST API v2 /chats archives"
+    summary = "LiveChat legacy REST API v2 /chats archives and webhook bodies ({chat: ...})"
+    channels = 'chat'
+    example = '{"chats": [{"id", "visitor", "agents", "events": [{"user_type": "visitor", "text", "timestamp"}]}]}'
     priority = 70
 
     envelope = "chats"
     envelope_markers = ("pages", "total")
+    webhooks = (("chat",),)
 
     def is_record(self, value: Any) -> bool:
         """A chat whose ``events`` / ``messages`` carry ``user_type``."""
         return _is_chat(value)
+
+    def records(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """Chats; a webhook body's ``chat`` with the body's ``visitor`` (v2 webhooks send it beside
+        the chat)."""
+        for loc, chat in super().records(value):
+            if loc == "chat" and isinstance(value.get("visitor"), dict) and not isinstance(chat.get("visitor"), dict):
+                chat = {**chat, "visitor": value["visitor"]}
+            yield loc, chat
 
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:
         """Read ``events`` (a superset of ``messages``), never both."""
@@ -93,8 +107,9 @@ class LiveChatV2Parser(JsonParser):
             else:
                 messages.append(RawMessage(role=role, text=e.text or "", internal=supervisor,
                                            kind=Kind.NOTE if supervisor else Kind.MESSAGE, **common))
-        participants = [Participant(id=a.email or a.display_name or "", name=a.display_name, role=Role.AGENT)
-                        for a in chat.agents if a.email or a.display_name]
+        participants = [Participant(id=a.email or a.login or a.display_name or a.name or "",
+                                    name=a.display_name or a.name, role=Role.AGENT)
+                        for a in chat.agents if a.email or a.login or a.display_name or a.name]
         if visitor.id:
             participants.insert(0, Participant(id=visitor.id, name=visitor.name, role=Role.CUSTOMER))
         rating = None

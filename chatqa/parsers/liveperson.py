@@ -96,6 +96,9 @@ class LivePersonParser(JsonParser):
 
     name = "liveperson"
     summary = "LivePerson Messaging Interactions API conversationHistoryRecords"
+    channels = 'chat'
+    example = ('{"conversationHistoryRecords": [{"info": {"conversationId"}, '
+               '"messageRecords": [{"sentBy": "Consumer", "messageData"}]}]}')
     priority = 80
 
     envelope = "conversationHistoryRecords"

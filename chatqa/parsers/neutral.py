@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 import msgspec
@@ -53,7 +54,7 @@ class _Line(Line, gc=False):
     author_name: str | None = msgspec.field(default=None, name="author")
     author_id: str | msgspec.UnsetType | None = msgspec.UNSET  # type: ignore[assignment]
     text: str | None = ""  # type: ignore[assignment]
-    user_type: Any = None  # a LiveChat v2 key: such a record is not a neutral one
+    user_type: Any = msgspec.UNSET  # a LiveChat v2 key (even when null): such a record is not a neutral one
 
 
 class _Record(msgspec.Struct):
@@ -78,6 +79,9 @@ class NeutralParser(JsonParser):
 
     name = "chatqa"
     summary = "chatqa neutral JSON / JSONL: {id, messages: [{role, author, time, text}]}"
+    channels = "chat (or the record's channel)"
+    example = ('{"id": "c-1001", "messages": [{"role": "customer", "author": "Ann", '
+               '"time": "2026-03-01T10:00:00Z", "text": "Hi"}]}')
     priority = 10
 
     envelope = "conversations"
@@ -100,7 +104,7 @@ class NeutralParser(JsonParser):
             return None
         lines = record.messages
         if (not record.id or record.participants is not None or record.rating is not None
-                or (lines and lines[0].user_type is not None)):
+                or (lines and lines[0].user_type is not msgspec.UNSET)):
             return None
         for line in lines:
             if line.author_id is msgspec.UNSET:
@@ -133,16 +137,14 @@ def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[
     Card numbers are always masked; emails and phone numbers too unless `redact_personal`
     is False.
     """
-    out: dict[str, Any] = {"id": transcript.id, "vendor": transcript.vendor}
+    shown = functools.partial(redact, personal=redact_personal)
+    out: dict[str, Any] = {"id": shown(transcript.id), "vendor": shown(transcript.vendor)}
     if transcript.channel is not Channel.CHAT:
         out["channel"] = transcript.channel.value
     if transcript.tags:
-        out["tags"] = list(transcript.tags)
+        out["tags"] = [shown(t) for t in transcript.tags]
     if transcript.rating is not None:
-        rating = transcript.rating.model_dump(exclude_none=True)
-        if "comment" in rating:
-            rating["comment"] = redact(rating["comment"], personal=redact_personal)
-        out["rating"] = rating
+        out["rating"] = redact_data(transcript.rating.model_dump(exclude_none=True), personal=redact_personal)
     if transcript.metadata:
         out["metadata"] = redact_data(transcript.metadata, personal=redact_personal)
     out["participants"] = [_person(p.model_dump(mode="json", exclude_none=True), redact_personal)
@@ -152,20 +154,19 @@ def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[
 
 
 def _person(item: dict[str, Any], redact_personal: bool) -> dict[str, Any]:
-    """A participant; a customer's id and name may be their email or phone number."""
-    if item.get("role") == "customer":
-        return redact_data(item, personal=redact_personal)
-    return item
+    """A participant; a customer's id and name may be their email or phone number (an agent's
+    stay as they are, card numbers masked)."""
+    return redact_data(item, personal=redact_personal and item.get("role") == "customer")
 
 
 def _message(m: Any, redact_personal: bool) -> dict[str, Any]:
     item: dict[str, Any] = {"role": m.role.value}
     customer = m.role.value == "customer"
+    personal = redact_personal and customer
     if m.author_name is not None:
-        item["author"] = redact(m.author_name, personal=redact_personal) if customer else m.author_name
+        item["author"] = redact(m.author_name, personal=personal)
     if m.author_id != m.author_name:
-        item["author_id"] = (redact(m.author_id, personal=redact_personal)
-                             if customer and m.author_id is not None else m.author_id)
+        item["author_id"] = redact(m.author_id, personal=personal) if m.author_id is not None else None
     if m.sent_at is not None:
         item["time"] = iso(m.sent_at)
     item["text"] = redact(m.text, personal=redact_personal)
@@ -174,5 +175,5 @@ def _message(m: Any, redact_personal: bool) -> dict[str, Any]:
     if m.internal:
         item["internal"] = True
     if m.event:
-        item["event"] = m.event
+        item["event"] = redact(m.event, personal=redact_personal)
     return item

@@ -12,13 +12,15 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ..errors import Failure, ParseError
+from ..duplicates import Duplicate
+from ..errors import Failure, ParseError, quoted
 from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage, html_to_text, parse_time
 from ..read import InputFile, Syntax, csv_rows
 from ..records import Conversation, RawLine
 from . import ParseOptions, RecordContext, VendorModel, not_a_record
 from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate
+from .base import first_row
 
 _ACTORS = {"enduser": Role.CUSTOMER, "agent": Role.AGENT, "supervisor": Role.AGENT, "bot": Role.BOT,
            "chatbot": Role.BOT, "system": Role.SYSTEM}
@@ -112,8 +114,12 @@ class SalesforceParser(GroupingParser):
 
     name = "salesforce"
     summary = "Salesforce ConversationEntry, LiveChatTranscript, EmailMessage (REST records[] or Data Loader CSV)"
+    channels = 'chat, messaging, email, voice (by object and key prefix)'
+    example = ('{"records": [{"attributes": {"type": "ConversationEntry"}, "ConversationId", "ActorType", '
+               '"EntryTime", "Message"}]}, or the Data Loader CSV')
     priority = 77
     syntaxes: ClassVar[frozenset[Syntax]] = frozenset({"json", "jsonl", "csv"})
+    envelopes = ("records", "conversationEntries")
 
     def looks_like(self, value: Any) -> bool:
         """A query result of supported objects, Connect API entries, or one record."""
@@ -149,8 +155,9 @@ class SalesforceParser(GroupingParser):
         return ({"conversationid", "actortype"} <= fields or {"chatkey", "body"} <= fields
                 or ({"parentid", "incoming"} <= fields and bool(fields & {"textbody", "htmlbody"})))
 
-    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure]:
-        """JSON through GroupingParser; CSV rows grouped by conversation like query records."""
+    def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
+        """JSON through GroupingParser; CSV rows grouped by conversation like query records (a row
+        repeated cell for cell is a duplicate)."""
         if source.syntax != "csv":
             yield from super().parse(source, options)
             return
@@ -158,12 +165,16 @@ class SalesforceParser(GroupingParser):
         names = [_CANONICAL.get(h.strip().lower()) for h in header]
         state: dict[str, Any] = {"source": source.name}
         groups: dict[str, Group] = {}
+        seen: set[tuple[str, ...]] = set()
         try:
             for line, cells in reader:
                 where = f"line {line}"
                 if len(cells) != len(header):
                     yield Failure(source=source.name, locator=where,
                                   reason=f"expected {len(header)} fields, found {len(cells)}")
+                    continue
+                if not first_row(cells, seen):
+                    yield Duplicate(source.name, where)
                     continue
                 row = {n: (c if c.strip() else None) for n, c in zip(names, cells, strict=True) if n}
                 kind = _kind(row)
@@ -172,7 +183,7 @@ class SalesforceParser(GroupingParser):
         except ParseError as exc:
             yield exc.failure(source.name)
         for group in groups.values():
-            yield self._convert(group, group.items[0][0], source, options)
+            yield self._convert_group(group, group.items[0][0], source, options)
 
     # -- conversion -----------------------------------------------------------------------------
 
@@ -245,7 +256,7 @@ def _entry_time(value: Any, millis: float | None, where: str) -> Any:
     try:
         when = parse_time(value)
     except ValueError:
-        raise ParseError(f"bad time: unrecognised time {str(value)[:60]!r}", f"{where}.EntryTime") from None
+        raise ParseError(f"bad time: unrecognised time {quoted(value, 60)}", f"{where}.EntryTime") from None
     if when is None or when.microsecond or not 0 <= millis < 1000:
         return when
     return when + timedelta(milliseconds=millis)
@@ -341,4 +352,4 @@ def _start_field(t: _Transcript, where: str) -> datetime | None:
     try:
         return parse_time(t.StartTime)
     except ValueError:
-        raise ParseError(f"bad time: unrecognised time {str(t.StartTime)[:60]!r}", f"{where}.StartTime") from None
+        raise ParseError(f"bad time: unrecognised time {quoted(t.StartTime, 60)}", f"{where}.StartTime") from None

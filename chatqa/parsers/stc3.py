@@ -31,6 +31,8 @@ class Stc3Parser(JsonParser):
     channel = Channel.SOCIAL
     name = "stc3"
     summary = "NTCIR-14 STC-3 customer-helpdesk dialogues JSON (no timestamps)"
+    channels = 'social'
+    example = '[{"id", "turns": [{"sender": "customer", "utterances": ["..."]}]}]'
     priority = 80
 
     def is_record(self, value: Any) -> bool:

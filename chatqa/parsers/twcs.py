@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,12 +10,14 @@ from ..errors import ParseError
 from ..model import Channel, Role
 from ..normalize import RawMessage
 from ..records import Conversation
+from ..saferegex import compile_regex
 from . import ParseOptions, RecordContext, Row, TableParser
 
 _COLUMNS = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")
 _INBOUND = {"true": True, "false": False, "1": True, "0": False}
 # Brand replies are signed with initials or a first name: "... DM us. ^HSB", "-Becky", "*TB".
-_SIGNATURE = re.compile(r"\s[\^*~\-–—]\s?([A-Z][A-Za-z.]{0,19})\s*(?:https?://\S+\s*)*$")
+# RE2: in `re` the trailing links, each "\S+\s*", can be split exponentially many ways.
+_SIGNATURE = compile_regex(r"\s[\^*~\-–—]\s?([A-Z][A-Za-z.]{0,19})\s*(?:https?://\S+\s*)*$")
 
 
 def signature(text: str) -> str | None:
@@ -45,6 +46,8 @@ class TwcsParser(TableParser):
     channel = Channel.SOCIAL
     name = "twcs"
     summary = "Customer Support on Twitter CSV (Kaggle TWCS columns)"
+    channels = 'social'
+    example = 'CSV: tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id'
     priority = 80
 
     def sniff_header(self, header: list[str], options: ParseOptions) -> bool:
@@ -63,12 +66,21 @@ class TwcsParser(TableParser):
         tid, parent_col = plan["tweet_id"], plan["in_response_to_tweet_id"]
         parents = {_tweet_id(r[tid]): _tweet_id(r[parent_col]) for _, r in rows}
 
+        roots: dict[str, str] = {}  # each tweet's root, once found (a chain is walked once, not once per tweet)
+
         def root(tweet: str) -> str:
-            seen = {tweet}
-            while (up := parents.get(tweet)) and up in parents and up not in seen:
-                seen.add(up)
+            path, seen = [], set()
+            while tweet not in roots:
+                path.append(tweet)
+                seen.add(tweet)
+                up = parents.get(tweet)
+                if not up or up not in parents or up in seen:  # the top of the chain (or a cycle closes)
+                    break
                 tweet = up
-            return tweet
+            top = roots.get(tweet, tweet)
+            for t in path:
+                roots[t] = top
+            return top
 
         threads: dict[str, list[Row]] = {}
         for row in rows:

@@ -69,6 +69,8 @@ class ZendeskChatParser(JsonParser):
 
     name = "zendesk-chat"
     summary = "Zendesk Chat (Zopim) chats with history[] and offline messages"
+    channels = 'chat'
+    example = '{"chats": [{"id", "visitor", "history": [{"type": "chat.msg", "nick": "visitor", "msg", "timestamp"}]}]}'
     priority = 75
 
     envelope = "chats"

@@ -147,7 +147,15 @@ class ZendeskSupportParser(GroupingParser):
 
     name = "zendesk-support"
     summary = "Zendesk Support ticket comments, tickets, audits, ticket events (users sideloaded)"
+    channels = 'email; chat, messaging, voice, social from via.channel'
+    example = ('{"comments": [{"id", "author_id", "public", "plain_body", "created_at", "via"}], '
+               '"users": [{"id", "role"}]}')
     priority = 72
+    envelopes = ("comments", "audits", "ticket_events", "events", "conversation_log", "tickets")
+
+    def is_page(self, siblings: dict[str, Any]) -> bool:
+        """A ticket holding a long ``comments`` list is one conversation, not a page."""
+        return not _is_ticket(siblings)
 
     def looks_like(self, value: Any) -> bool:
         """A comments / tickets / audits / ticket events response, a ticket, or a connector row."""

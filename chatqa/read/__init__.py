@@ -3,8 +3,8 @@
 
 from .csv import csv_rows
 from .files import Skipped, iter_files
-from .json import Record, decode, json_records
+from .json import Page, Record, decode, json_records
 from .source import GZIP_MAGIC, InputFile, LineRange, Syntax, split_lines
 
-__all__ = ["GZIP_MAGIC", "InputFile", "LineRange", "Record", "Skipped", "Syntax", "csv_rows", "decode", "iter_files",
-           "json_records", "split_lines"]
+__all__ = ["GZIP_MAGIC", "InputFile", "LineRange", "Page", "Record", "Skipped", "Syntax", "csv_rows", "decode",
+           "iter_files", "json_records", "split_lines"]

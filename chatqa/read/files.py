@@ -19,6 +19,9 @@ _DOC_SUFFIXES = frozenset(".md .markdown .rst .pdf .png .jpg .jpeg .gif .svg .ic
 _DOC_STEMS = frozenset("readme license licence notice copying authors changelog".split())
 
 
+MACOS_FOLDER = "__MACOSX"  # resource forks an archive made on a Mac carries: skipped like hidden files
+
+
 class Skipped(NamedTuple):
     """A file inside a walked folder that is documentation, not an export."""
 
@@ -28,7 +31,7 @@ class Skipped(NamedTuple):
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Failure | Skipped]:
     """Yield every file under `paths` (folders walked recursively, in name order).
 
-    Hidden files and folders inside a walked folder are skipped, and documentation
+    Hidden files and folders (and ``__MACOSX``) inside a walked folder are skipped, and documentation
     (README, LICENSE, ``*.md``, images...) is yielded as Skipped; a missing path, an
     unreadable folder or a symlink loop is yielded as a Failure.
     """
@@ -61,7 +64,7 @@ def _walk(folder: Path, seen: set[str]) -> Iterator[Path | Failure | Skipped]:
         yield Failure(source=str(folder), reason=f"cannot read folder: {exc.strerror or exc}")
         return
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name == MACOS_FOLDER:
             continue
         path = Path(entry.path)
         try:
@@ -72,11 +75,16 @@ def _walk(folder: Path, seen: set[str]) -> Iterator[Path | Failure | Skipped]:
         if stat.S_ISDIR(mode):
             yield from _walk(path, seen)
         elif stat.S_ISREG(mode):
-            doc = path.suffix.lower() in _DOC_SUFFIXES or path.name.split(".")[0].lower() in _DOC_STEMS
-            yield Skipped(path) if doc else path
+            yield Skipped(path) if is_documentation(path.name) else path
         else:
             yield Failure(source=str(path), reason=_special(mode))
     seen.discard(real)
+
+
+def is_documentation(name: str) -> bool:
+    """README, LICENSE, Markdown, images... beside the exports (skipped inside folders and archives)."""
+    suffix = name[name.rfind("."):].lower() if "." in name[1:] else ""
+    return suffix in _DOC_SUFFIXES or name.split(".")[0].lower() in _DOC_STEMS
 
 
 def _stat_reason(exc: OSError) -> str:

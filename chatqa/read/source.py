@@ -12,11 +12,13 @@ import zlib
 from collections.abc import Iterator
 from functools import cached_property, partial
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import IO, Any, Literal, NamedTuple, cast
 
 import orjson
 
 from ..errors import ParseError
+from ..redact import mask_cards
+from .archive import ArchiveError, Member, located, member_size, open_member
 
 HEAD_BYTES = 64 * 1024
 MAX_JSON_DOCUMENT = 128 * 1024 * 1024
@@ -29,7 +31,7 @@ CHUNK = 1024 * 1024
 SNIFF_RECORDS = 1000
 GZIP_MAGIC = b"\x1f\x8b"
 _OTHER_ARCHIVES = {
-    b"PK\x03\x04": "a ZIP archive: unzip it first",
+    b"PK\x03\x04": "a ZIP archive inside a ZIP archive: extract the inner one first",
     b"BZh": "a bzip2 file: decompress it first",
     b"\xfd7zXZ": "an xz file: decompress it first",
     b"%PDF": "a PDF document, not a transcript export",
@@ -51,26 +53,34 @@ class InputFile:
     With `lines`, only that part of a (plain) JSON Lines file is read as records; the
     format is still judged from the start of the file. `envelopes` are the keys under which
     API responses hold their records (a big response is read element by element from there).
+    With `member`, the file is that member of the ZIP archive at `path`, named
+    ``archive.zip!member``.
     """
 
     def __init__(self, path: str | os.PathLike[str], lines: LineRange | None = None,
-                 envelopes: frozenset[str] = frozenset()) -> None:
+                 envelopes: frozenset[str] = frozenset(), member: Member | None = None) -> None:
         self.path = Path(path)
-        self.name = str(path)
+        self.member = member
+        # the name shown in sources and failures (a card number in a file name masked)
+        self.name = mask_cards(str(path) if member is None else located(path, member.name))
         self.lines = lines
         self.envelopes = envelopes  # keys of API responses holding records in an array (streamed when big)
 
-    def open(self) -> io.BufferedReader | _GuardedGzip:
+    def open(self) -> io.BufferedIOBase:
         """Open the (decompressed) content for binary reading."""
         try:
-            raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
+            raw: io.BufferedIOBase = open(self.path, "rb") if self.member is None \
+                else open_member(self.path, self.member)  # noqa: SIM115 - returned to the caller
         except OSError as exc:
-            raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
-        if raw.read(2) == GZIP_MAGIC:
+            raise ParseError(f"cannot read {'file' if self.member is None else 'archive'}: {exc.strerror or exc}"
+                             ) from None
+        try:
+            gzipped = raw.read(2) == GZIP_MAGIC
             raw.seek(0)
-            return _GuardedGzip(raw)
-        raw.seek(0)
-        return raw
+        except OSError as exc:
+            raw.close()
+            raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
+        return _GuardedGzip(raw) if gzipped else raw
 
     def read_bytes(self) -> bytes:
         """The whole decompressed content."""
@@ -119,6 +129,8 @@ class InputFile:
             head = head.decode("utf-16", errors="ignore").encode()
         for magic, what in _OTHER_ARCHIVES.items():
             if head.startswith(magic):
+                if magic == b"PK\x03\x04" and self.member is None:
+                    what = "a ZIP archive (its members are read when it is given as an input, not as one file)"
                 raise ParseError(f"this is {what}")
         if b"\x00" in head:
             raise ParseError("binary file, not a transcript export")
@@ -148,10 +160,21 @@ class InputFile:
         """True for a JSON document too big to parse at once: a top-level array, or an API
         response holding the records in an array (``{"chats": [...]}``), read element by element."""
         try:
-            size = self.path.stat().st_size
+            size = self.path.stat().st_size if self.member is None else member_size(self.path, self.member)
         except OSError:
             return False
-        return size > STREAM_JSON_ABOVE or (_is_gzip(self.path) and size > STREAM_JSON_ABOVE // 10)
+        return size > STREAM_JSON_ABOVE or (self.gzipped and size > STREAM_JSON_ABOVE // 10)
+
+    @cached_property
+    def gzipped(self) -> bool:
+        """True when the content (the file, or the archive member) is gzip-compressed."""
+        if self.member is None:
+            return _is_gzip(self.path)
+        try:
+            with open_member(self.path, self.member) as stream:
+                return stream.read(2) == GZIP_MAGIC
+        except OSError:
+            return False
 
     def read_limited(self, limit: int) -> bytes:
         """The whole decompressed content, or ParseError when it is larger than `limit` bytes."""
@@ -185,7 +208,7 @@ class InputFile:
 
     def text_lines(self) -> Iterator[str]:
         """Decoded lines split on LF only, so a bare CR stays inside its line."""
-        stream = io.TextIOWrapper(self.open(), encoding="utf-8-sig" if self.encoding == "utf-8"
+        stream = io.TextIOWrapper(cast(IO[bytes], self.open()), encoding="utf-8-sig" if self.encoding == "utf-8"
                                   else "utf-16", newline="\n")
         with stream:
             lineno = 0
@@ -200,7 +223,7 @@ class InputFile:
 
 
 class _GuardedGzip(gzip.GzipFile):
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: io.BufferedIOBase) -> None:
         super().__init__(fileobj=raw, mode="rb")
         self._raw = raw
 
@@ -223,6 +246,8 @@ def read_guarded(read: Any) -> bytes:
     try:
         return read()
     except (OSError, EOFError, zlib.error) as exc:
+        if isinstance(exc, ArchiveError):
+            raise ParseError(str(exc)) from None
         if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
             raise ParseError(f"corrupt or truncated gzip data ({exc})") from None
         raise ParseError(f"cannot read file: {exc.strerror or exc}") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -83,13 +84,16 @@ def for_suffix(path: str | os.PathLike[str]) -> str | None:
 def atomic_output(path: str | os.PathLike[str] | None, stdout: IO[bytes]) -> Iterator[IO[bytes]]:
     """Write to `path` through a temporary file renamed into place on success (stdout if None).
 
-    An error or Ctrl-C leaves no half-written file behind.
+    An error or Ctrl-C leaves no half-written file behind. ValueError when `path` exists and is
+    not a regular file (a FIFO, a device, a folder): it is never replaced.
     """
     if path is None:
         yield stdout
         stdout.flush()
         return
-    target = Path(path)
+    target = Path(os.path.realpath(path))  # through a symlink: the link stays, its file is replaced
+    if os.path.lexists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        raise ValueError(f"{path}: not a regular file (outputs are written only over regular files)")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
         with os.fdopen(fd, "wb") as stream:

@@ -9,6 +9,8 @@ from typing import IO, TYPE_CHECKING, Any
 from ..redact import redact, redact_pieces
 from ..results import Result, Summary
 from ..stats import RunStats, human_seconds
+from ..terminal import console as terminal_console
+from ..terminal import shown
 from . import Options, Writer
 
 if TYPE_CHECKING:
@@ -41,12 +43,11 @@ class TableWriter(Writer):
 
     def close(self, summary: Summary) -> None:
         """Print the table, the worst conversations' findings and the summary."""
-        from rich.console import Console
         from rich.table import Table
 
         text = io.TextIOWrapper(self.stream, encoding="utf-8", write_through=True)
-        console = Console(file=text, force_terminal=self.color, no_color=not self.color,
-                          width=None if self.color else 160, highlight=False, soft_wrap=False)
+        console = terminal_console(file=text, force_terminal=self.color, no_color=not self.color,
+                                   width=None if self.color else 160, soft_wrap=False)
         rows = self.stats.worst()
         table = Table(title="chatqa: conversations (worst first)", header_style="bold", expand=False)
         columns: tuple[tuple[str, JustifyMethod], ...] = (
@@ -60,8 +61,8 @@ class TableWriter(Writer):
             codes = ", ".join(f"{c}×{n}" if n > 1 else c for c, n in Counter(f.code for f in r.findings).items())
             style = "" if r.score is None or r.score >= 80 else ("yellow" if r.score >= 50 else "red")
             table.add_row(
-                r.id, r.vendor, f"{m.customer_messages}/{m.agent_messages}/{m.bot_messages}",
-                ", ".join(r.agents) or "–", human_seconds(m.first_response_s), human_seconds(m.avg_response_s),
+                shown(r.id), shown(r.vendor), f"{m.customer_messages}/{m.agent_messages}/{m.bot_messages}",
+                shown(", ".join(r.agents)) or "–", human_seconds(m.first_response_s), human_seconds(m.avg_response_s),
                 human_seconds(m.duration_s), "–" if r.score is None else f"{r.score:.0f}", codes or "–",
                 style=style,
             )
@@ -79,12 +80,12 @@ class TableWriter(Writer):
         from rich.text import Text
 
         for r in worst:
-            console.print(Text(f"\n{r.id}  ({r.vendor}, score {r.score:g})  {r.source}",
+            console.print(Text(f"\n{shown(r.id)}  ({shown(r.vendor)}, score {r.score:g})  {shown(r.source)}",
                                style="bold"))
             for f in r.findings:
                 head = Text(f"  {f.code} {f.rule} ", style="bold")
                 head.append(f"[{f.level.value}] ", style={"error": "red", "warning": "yellow"}.get(f.level.value, ""))
-                head.append(f.message)
+                head.append(shown(f.message))
                 console.print(head)
                 if f.message_index is not None:
                     console.print(self._line(r.transcript.messages[f.message_index], f.span))
@@ -101,28 +102,30 @@ class TableWriter(Writer):
         author = message.author_name or message.author_id
         if author and message.role.value == "customer":
             author = redact(author, personal=self.redact_personal)
-        line = Text(f"      #{message.index} {message.role.value}" + (f" ({author})" if author else "") + ": ",
-                    style="dim")
+        line = Text(f"      #{message.index} {message.role.value}" + (f" ({shown(author)})" if author else "")
+                    + ": ", style="dim")
         for part, style in ((left, ""), (hit, "bold red"), (right, "")):
-            line.append(part, style=style)
+            line.append(shown(part), style=style)
         return line
 
     def _summary(self, console: Any, summary: Summary) -> None:
         stats = self.stats
         lines = [
             f"files: {summary.files}   conversations: {summary.conversations}   "
-            f"parse failures: {len(summary.failures)}   records in: {summary.records_in}"
+            f"parse failures: {len(summary.failures)}   "
+            + (f"duplicates (counted once): {summary.duplicates}   " if summary.duplicates else "")
+            + f"records in: {summary.records_in}"
             + (f"   skipped (not exports): {len(summary.skipped)}" if summary.skipped else "")
         ]
         if stats.seen:
             dist = "  ".join(f"{band}: {n}" for band, n in stats.score_bands().items())
             lines.append(f"scores: median {stats.median_score():.0f}   {dist}")
         if stats.rule_findings:
-            top = ", ".join(f"{c} {stats.rule_names[c]} ×{n}" for c, n in stats.rule_findings.most_common(5))
+            top = ", ".join(f"{c} {shown(stats.rule_names[c])} ×{n}" for c, n in stats.rule_findings.most_common(5))
             lines.append(f"top rules: {top}")
         agents = stats.agent_rows(limit=5)
         if agents:
-            parts = [f"{a['agent']} {a['conversations']} conv, median score {a['median_score']:.0f}"
+            parts = [f"{shown(a['agent'])} {a['conversations']} conv, median score {a['median_score']:.0f}"
                      + (f", median first reply {human_seconds(a['median_first_reply'])}"
                         if a["median_first_reply"] is not None else "") for a in agents]
             lines.append("agents: " + "; ".join(parts))

@@ -81,7 +81,18 @@ class ParquetWriter(Writer):
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list):
-        return ";".join(map(str, value))
+        return spreadsheet_safe(";".join(map(str, value)))
     if hasattr(value, "isoformat"):
         return iso(value)
+    return spreadsheet_safe(value)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # (and fullwidth forms)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet cannot read as a formula: one starting with ``= + - @``, tab or
+    CR gets a leading ``'`` (the OWASP advice against CSV injection). Other values unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     return value
