@@ -223,3 +223,26 @@ def test_a_fifo_named_like_a_config_is_skipped_when_discovering(tmp_path, monkey
     os.mkfifo(tmp_path / "sub" / "pyproject.toml")
     (tmp_path / "chatqa.toml").write_text("select = ['ALL']\n")
     assert find_config(tmp_path / "sub") == tmp_path / "chatqa.toml"
+
+
+@pytest.mark.parametrize(("patterns", "reason"), [
+    ('["please *100000 hold"]', "gap *100000 in 'please *100000 hold' is wider than *12"),
+    ("[\"" + " ".join(["(a|b|c)"] * 12) + "\"]", "spells out more than 20,000 word sequences"),
+    ("[\"" + " ".join(["w"] * 30) + "\"]", "has 30 slots (at most 24)"),
+    ("[\"" + "x" * 3000 + "\"]", "pattern is 3,000 characters long"),
+    ('[[{"LOWER": "a", "OP": "*"}, {"LOWER": "b", "OP": "*"}, {"LOWER": "c", "OP": "+"}]]',
+     "more than 2 '*' or '+' operators"),
+    ('[[{"LOWER": "a"}, {"IS_ALPHA": true, "OP": "{0,1000000}"}, {"LOWER": "b"}]]',
+     "operator {0,1000000} repeats more than 12 times"),
+    ("[" + ", ".join(['{"LOWER": "a"}'] * 30).join(["[", "]"]) + "]", "30 token patterns (at most 24)"),
+])
+def test_patterns_that_could_explode_are_refused_at_load(project, patterns, reason):
+    path = rule_file(project, GOOD_RULE.replace('["(try|use) globex"]', patterns))
+    result = check(project)
+    one_config_error(result, path, reason)
+    assert "patterns[0]" in result.stderr
+
+
+def test_patterns_within_the_bounds_load(project):
+    rule_file(project, GOOD_RULE.replace('["(try|use) globex"]', '["(try|use) *12 globex", "(a|b) (c|d)? globex"]'))
+    assert check(project).exit_code == 0

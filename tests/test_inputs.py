@@ -208,3 +208,27 @@ def test_card_numbers_never_reach_error_messages(tmp_path):
     data = [{"id": "c", "messages": [{"role": "customer", "time": "4111 1111 1111 1111", "text": "x"}]}]
     _, bad = run(write(tmp_path, "a.json", json.dumps(data)))
     assert "4111 1111 1111 1111" not in str(bad[0]) and "**** **** **** 1111" in str(bad[0])
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_bad_byte_late_in_a_csv_loses_only_its_row(tmp_path, gzipped):
+    import gzip
+
+    import chatqa
+
+    rows = ["conversation,role,time,text"]
+    for i in range(300):
+        rows += [f"c{i},customer,2026-03-01T10:00:00Z,hi {i}", f"c{i},agent,2026-03-01T10:01:00Z,hello {i}"]
+    data = ("\n".join(rows) + "\n").encode()
+    at = data.index(b"hello 250")
+    data = data[:at] + b"\xff\xfe" + data[at:]
+    path = tmp_path / ("export.csv.gz" if gzipped else "export.csv")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    loader = chatqa.load(path, vendor="csv", errors="collect",
+                         columns={"conversation": "conversation", "role": "role", "time": "time", "text": "text"})
+    transcripts = list(loader)
+    assert len(transcripts) == 300  # c250 keeps its customer message
+    assert [(f.locator, f.reason) for f in loader.failures] == [
+        (f"line {2 + 2 * 250 + 1}", "not valid UTF-8 text; re-save the export as UTF-8")]
+    assert next(t for t in transcripts if t.id == "c250").messages[0].text == "hi 250"
+    assert len(next(t for t in transcripts if t.id == "c250").messages) == 1

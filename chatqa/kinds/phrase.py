@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -33,7 +34,31 @@ def validate_patterns(patterns: list[Pattern]) -> list[Pattern]:
                 check_token_pattern(pattern)  # regexes run on RE2: no backtracking constructs
             except ValueError as exc:
                 raise ValueError(f"[{i}]{exc}") from None
+            problem = raw_pattern_problem(pattern)
+            if problem:
+                raise ValueError(f"[{i}]: {problem}")
     return patterns
+
+
+MAX_RAW_TOKENS = 24  # token dicts in one raw pattern
+MAX_OPEN_OPS = 2  # "*" and "+" operators in one raw pattern (each multiplies the Matcher's states)
+MAX_REPEAT = 12  # the largest count of a "{n,m}" operator
+_REPEAT = re.compile(r"\{(\d*),?(\d*)\}")
+
+
+def raw_pattern_problem(pattern: list[dict[str, Any]]) -> str | None:
+    """Why a raw spaCy token pattern could make matching explode (None when it cannot): too
+    many tokens, too many open-ended operators, or a repeat count that is too large."""
+    if len(pattern) > MAX_RAW_TOKENS:
+        return f"{len(pattern)} token patterns (at most {MAX_RAW_TOKENS})"
+    ops = [str(token.get("OP", "")) for token in pattern if isinstance(token, dict)]
+    if sum(op in ("*", "+") for op in ops) > MAX_OPEN_OPS:
+        return f"more than {MAX_OPEN_OPS} '*' or '+' operators; use a bounded gap such as {{0,3}}"
+    for op in ops:
+        repeat = _REPEAT.fullmatch(op)
+        if repeat and max((int(n) for n in repeat.groups() if n), default=0) > MAX_REPEAT:
+            return f"operator {op} repeats more than {MAX_REPEAT} times"
+    return None
 
 
 class PhraseRule(Rule):

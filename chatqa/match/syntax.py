@@ -30,6 +30,14 @@ Pattern = str | list[dict[str, Any]]
 
 _SLOT = re.compile(r"\([^()]*\)\??|\S+")
 
+# Bounds on one pattern, so that no rule file can make loading or matching explode: its length,
+# its slots, the widest gap (``*N``) and the number of word sequences its alternatives and
+# optional slots spell out (``(a|b|c) (a|b|c) ...`` multiplies).
+MAX_CHARS = 2_000
+MAX_SLOTS = 24
+MAX_GAP = 12
+MAX_SPELLINGS = 20_000
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -46,7 +54,10 @@ class Slot:
 
 
 def parse_pattern(text: str) -> list[Slot]:
-    """Parse the compact pattern syntax into slots (ValueError on a malformed pattern)."""
+    """Parse the compact pattern syntax into slots (ValueError on a malformed pattern, or on one
+    beyond the bounds above)."""
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"pattern is {len(text):,} characters long (at most {MAX_CHARS:,})")
     slots = []
     for raw in _SLOT.findall(text.strip()):
         optional = raw.endswith("?") and len(raw) > 1
@@ -66,6 +77,20 @@ def parse_pattern(text: str) -> list[Slot]:
             slots.append(Slot(((body,),), optional))
     if not slots:
         raise ValueError("empty pattern")
+    _check_bounds(text, slots)
     if all(s.optional or s.special.startswith("*") for s in slots):
         raise ValueError(f"pattern {text!r} has no required word")
     return slots
+
+
+def _check_bounds(text: str, slots: list[Slot]) -> None:
+    if len(slots) > MAX_SLOTS:
+        raise ValueError(f"pattern {text[:60]!r} has {len(slots)} slots (at most {MAX_SLOTS})")
+    spellings = 1
+    for slot in slots:
+        if slot.gap is not None and slot.gap > MAX_GAP:
+            raise ValueError(f"gap *{slot.gap} in {text[:60]!r} is wider than *{MAX_GAP}")
+        spellings *= max(1, len(slot.words)) + (1 if slot.optional else 0)
+        if spellings > MAX_SPELLINGS:
+            raise ValueError(f"pattern {text[:60]!r} spells out more than {MAX_SPELLINGS:,} word sequences; "
+                             "split it into several patterns")

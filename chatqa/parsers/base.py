@@ -20,7 +20,7 @@ from ..duplicates import Duplicate
 from ..errors import Failure, ParseError, join_locator, quoted
 from ..model import Channel, Role
 from ..normalize import normalise
-from ..read import InputFile, Record, Syntax, csv_rows, decode, json_records
+from ..read import UNDECODABLE, InputFile, Record, Syntax, csv_rows, decode, json_records
 from ..records import Conversation, Line
 from .envelopes import PAGE_KEYS, PROBE, unwrap
 
@@ -312,7 +312,9 @@ class TableParser(Parser):
         seen: set[tuple[str, ...]] = set()
         try:
             for line, fields in reader:
-                if len(fields) != len(header):
+                if fields is None:
+                    yield Failure(source=source.name, locator=f"line {line}", reason=UNDECODABLE)
+                elif len(fields) != len(header):
                     yield Failure(source=source.name, locator=f"line {line}",
                                   reason=f"expected {len(header)} fields, found {len(fields)}")
                 elif first_row(fields, seen):

@@ -16,7 +16,7 @@ from ..duplicates import Duplicate
 from ..errors import Failure, ParseError, quoted
 from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage, html_to_text, parse_time
-from ..read import InputFile, Syntax, csv_rows
+from ..read import UNDECODABLE, InputFile, Syntax, csv_rows
 from ..records import Conversation, RawLine
 from . import ParseOptions, RecordContext, VendorModel, not_a_record
 from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate
@@ -169,6 +169,9 @@ class SalesforceParser(GroupingParser):
         try:
             for line, cells in reader:
                 where = f"line {line}"
+                if cells is None:
+                    yield Failure(source=source.name, locator=where, reason=UNDECODABLE)
+                    continue
                 if len(cells) != len(header):
                     yield Failure(source=source.name, locator=where,
                                   reason=f"expected {len(header)} fields, found {len(cells)}")

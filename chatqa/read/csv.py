@@ -11,15 +11,19 @@ from .source import InputFile
 csv.field_size_limit(64 * 1024 * 1024)
 
 _CR_MARK = "\ue000"
+_BAD_MARK = "\ue001"  # stands for a line that is not UTF-8
+UNDECODABLE = "not valid UTF-8 text; re-save the export as UTF-8"
 
 
-def csv_rows(source: InputFile) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """Return a CSV file's header and an iterator of (line number, row) pairs.
+def csv_rows(source: InputFile) -> tuple[list[str], Iterator[tuple[int, list[str] | None]]]:
+    """Return a CSV file's header and an iterator of (line number, row) pairs; the row is None
+    when its lines are not valid UTF-8 (report it as `UNDECODABLE`: the rows after it are
+    still read, with their own line numbers).
 
     Lines are split on LF only and bare CRs inside a line are kept as line breaks within
     their field, so an unquoted field holding a CR does not split its row.
     """
-    lines = source.text_lines()
+    lines = source.text_lines(undecodable=_BAD_MARK)
 
     def fixed() -> Iterator[str]:
         for line in lines:
@@ -31,12 +35,14 @@ def csv_rows(source: InputFile) -> tuple[list[str], Iterator[tuple[int, list[str
     reader = csv.reader(fixed())
     try:
         header = next(reader)
+        if any(_BAD_MARK in h for h in header):
+            raise ParseError(UNDECODABLE, "line 1")
     except StopIteration:
         raise ParseError("empty file") from None
     except csv.Error as exc:
         raise ParseError(f"malformed CSV header: {exc}", "line 1") from None
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Iterator[tuple[int, list[str] | None]]:
         start = reader.line_num + 1
         while True:
             try:
@@ -45,7 +51,9 @@ def csv_rows(source: InputFile) -> tuple[list[str], Iterator[tuple[int, list[str
                 return
             except csv.Error as exc:
                 raise ParseError(f"malformed CSV: {exc}", f"line {start}") from None
-            if any(row):
+            if any(_BAD_MARK in f for f in row):
+                yield start, None
+            elif any(row):
                 yield start, [f.replace(_CR_MARK, "\n") if _CR_MARK in f else f for f in row]
             start = reader.line_num + 1
 

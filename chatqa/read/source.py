@@ -206,8 +206,13 @@ class InputFile:
 
         return first_value(self)
 
-    def text_lines(self) -> Iterator[str]:
-        """Decoded lines split on LF only, so a bare CR stays inside its line."""
+    def text_lines(self, undecodable: str | None = None) -> Iterator[str]:
+        """Decoded lines split on LF only, so a bare CR stays inside its line. A UTF-8 line that
+        does not decode is `undecodable` (with its line end) when given, so the lines after it
+        are still read (else ParseError)."""
+        if self.encoding == "utf-8" and undecodable is not None:
+            yield from self._utf8_lines(undecodable)
+            return
         stream = io.TextIOWrapper(cast(IO[bytes], self.open()), encoding="utf-8-sig" if self.encoding == "utf-8"
                                   else "utf-16", newline="\n")
         with stream:
@@ -218,6 +223,21 @@ class InputFile:
             except UnicodeDecodeError:
                 raise ParseError("not valid UTF-8 text; re-save the export as UTF-8",
                                  f"line {lineno + 1}") from None
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ParseError(f"corrupt compressed data: {exc}", f"line {lineno + 1}") from None
+
+
+    def _utf8_lines(self, undecodable: str) -> Iterator[str]:
+        with self.open() as raw:
+            lineno = 0
+            try:
+                for lineno, data in enumerate(raw, 1):
+                    if lineno == 1 and data.startswith(b"\xef\xbb\xbf"):
+                        data = data[3:]
+                    try:
+                        yield data.decode("utf-8")
+                    except UnicodeDecodeError:
+                        yield undecodable + ("\n" if data.endswith(b"\n") else "")
             except (OSError, EOFError, zlib.error) as exc:
                 raise ParseError(f"corrupt compressed data: {exc}", f"line {lineno + 1}") from None
 
