@@ -31,12 +31,13 @@ Pattern = str | list[dict[str, Any]]
 _SLOT = re.compile(r"\([^()]*\)\??|\S+")
 
 # Bounds on one pattern, so that no rule file can make loading or matching explode: its length,
-# its slots, the widest gap (``*N``) and the number of word sequences its alternatives and
-# optional slots spell out (``(a|b|c) (a|b|c) ...`` multiplies).
+# its slots, the widest gap (``*N``) and the number of Matcher patterns it compiles to (each
+# slot's single words are one token; several-word alternatives and optional slots branch, and
+# branches multiply: ``(a b|c d) (e f|g h) ...``).
 MAX_CHARS = 2_000
 MAX_SLOTS = 24
 MAX_GAP = 12
-MAX_SPELLINGS = 20_000
+MAX_BRANCHES = 2_000
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,13 @@ def parse_pattern(text: str) -> list[Slot]:
 def _check_bounds(text: str, slots: list[Slot]) -> None:
     if len(slots) > MAX_SLOTS:
         raise ValueError(f"pattern {text[:60]!r} has {len(slots)} slots (at most {MAX_SLOTS})")
-    spellings = 1
+    total = 1
     for slot in slots:
         if slot.gap is not None and slot.gap > MAX_GAP:
             raise ValueError(f"gap *{slot.gap} in {text[:60]!r} is wider than *{MAX_GAP}")
-        spellings *= max(1, len(slot.words)) + (1 if slot.optional else 0)
-        if spellings > MAX_SPELLINGS:
-            raise ValueError(f"pattern {text[:60]!r} spells out more than {MAX_SPELLINGS:,} word sequences; "
+        several = sum(1 for words in slot.words if len(words) > 1 or "'" in words[0])  # contractions split too
+        branches = several + (1 if len(slot.words) > several or slot.special else 0)
+        total *= branches + (1 if slot.optional and branches > 1 else 0)
+        if total > MAX_BRANCHES:
+            raise ValueError(f"pattern {text[:60]!r} compiles to more than {MAX_BRANCHES:,} token patterns; "
                              "split it into several patterns")
