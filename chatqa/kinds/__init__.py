@@ -131,6 +131,12 @@ class Context:
             return []
         return self.scan.candidates(key, scope, include_internal)
 
+    def candidates_among(self, key: str, messages: list[Line]) -> list[Line]:
+        """The messages of `messages` (a few) where phrase key `key` may match, in order."""
+        if self.index is None:
+            return []
+        return self.scan.among(key, messages)
+
     def may_match(self, key: str, messages: list[Line]) -> list[Line]:
         """The messages of `messages` where phrase key `key` may match at all."""
         found = {m.index for m in self.candidates(key, "any", include_internal=True)}

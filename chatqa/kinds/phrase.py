@@ -118,11 +118,9 @@ class PhraseRule(Rule):
     def candidates(self, ctx: Context) -> list[Line]:
         """The messages of `scoped` where the patterns may match, in order (found without reading
         the others)."""
-        found = ctx.candidates(self.key, self.scope, self.include_internal)
-        if found and (self.within or self.last_turn):
-            read = {m.index for m in self.scoped(ctx)}
-            found = [m for m in found if m.index in read]
-        return found
+        if self.within or self.last_turn:  # a few messages: searched one by one
+            return ctx.candidates_among(self.key, self.scoped(ctx))
+        return ctx.candidates(self.key, self.scope, self.include_internal)
 
     def hits(self, ctx: Context, message: Line) -> list[tuple[int, int]]:
         """Pattern spans in `message` that no exception overlaps."""

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..model import Kind, Role
 from ..records import Line
 
 # A word written in capitals (an apostrophe inside, as in DON'T); handles, hashtags and links are not words.
@@ -22,7 +23,7 @@ def last_turn(lines: list[Line], scoped: list[Line]) -> list[Line]:
     if not scoped:
         return []
     chosen = {m.index for m in scoped}
-    between = [m for m in lines if m.kind.value == "message" and not m.internal and m.role.value != "system"]
+    between = [m for m in lines if m.kind is Kind.MESSAGE and not m.internal and m.role is not Role.SYSTEM]
     turn: list[Line] = []
     for m in reversed(between):
         if m.index > scoped[-1].index:

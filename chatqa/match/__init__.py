@@ -38,6 +38,7 @@ class _Key(NamedTuple):
     pids: tuple[int, ...]
     needles: dict[bytes, tuple[int, ...]]
     loose: tuple[int, ...]
+    words: frozenset[bytes]  # the anchor words themselves (needles without their spaces)
 
 
 class PhraseIndex:
@@ -106,7 +107,8 @@ class PhraseIndex:
                 for w in self._anchors[pid]:
                     by_word.setdefault(b" " + w + b" ", []).append(pid)
             self._keys[key] = _Key(tuple(pids), {w: tuple(p) for w, p in sorted(by_word.items())},
-                                   tuple(pid for pid in pids if not self._anchors[pid]))
+                                   tuple(pid for pid in pids if not self._anchors[pid]),
+                                   frozenset(w.strip(b" ") for w in by_word))
         # Anchor words as literals (" word " in the text with every non-alphanumeric character a
         # space): the set's automaton stays small whatever the text, unlike one of the patterns.
         self._set = re2.Set.SearchSet(options)
@@ -179,6 +181,9 @@ class Scan:
         self._starts: list[int] = []
         self._indices: list[int] = []
         self._found: dict[bytes, dict[int, list[int]]] = {}  # anchor word -> line index -> offsets in the line
+        self._in_lines: dict[tuple[bytes, int], list[int]] = {}  # (anchor word, line index) -> offsets, line by line
+        self._lengths: dict[int, int] = {}  # line index -> its length
+        self._line_words: dict[int, frozenset[bytes]] = {}
         self._spaces: bytes | None = None
         self._located: dict[tuple[str, str, bool], list[Line]] = {}
         self._spans: dict[tuple[str, int], list[Span]] = {}
@@ -202,6 +207,46 @@ class Scan:
                     holding.update(self._occurrences(needle))
                 found = [line for line in lines if line.index in holding]
             self._located[ck] = found
+        return found
+
+    def among(self, key: str, lines: Sequence[Line]) -> list[Line]:
+        """The lines of `lines` (a few lines of one scope: a rule reading each author's first
+        messages, or the last turn) where `key` may match, in order: each line is searched on
+        its own instead of the whole text."""
+        if key not in self.keys:
+            return []
+        k = self.index._keys[key]
+        if k.loose:
+            return list(lines)
+        return [line for line in lines if not k.words.isdisjoint(self._words_of(line.index))]
+
+    def _words_of(self, index: int) -> frozenset[bytes]:
+        """The words of line `index` (as anchor words are spelled), computed once."""
+        found = self._line_words.get(index)
+        if found is None:
+            start = (self._offsets or self._line_offsets()).get(index)
+            found = frozenset() if start is None else \
+                frozenset(self.words[start + 1:start + 1 + self._lengths[index]].split())
+            self._line_words[index] = found
+        return found
+
+    def _in_line(self, needle: bytes, index: int) -> list[int]:
+        """Offsets in line `index` of an anchor word present in the text (see `_occurrences`),
+        from the whole text's occurrences when they are known, else from the line alone."""
+        known = self._found.get(needle)
+        if known is not None:
+            return known.get(index, [])
+        ck = (needle, index)
+        found = self._in_lines.get(ck)
+        if found is None:
+            start = (self._offsets or self._line_offsets()).get(index)
+            found = self._in_lines[ck] = []
+            if start is not None:
+                words, end = self.words, start + self._lengths[index] + 2  # (" w " ends one past the line)
+                pos = words.find(needle, start, end)
+                while pos >= 0:
+                    found.append(pos - start)
+                    pos = words.find(needle, pos + 1, end)
         return found
 
     def _occurrences(self, needle: bytes) -> dict[int, list[int]]:
@@ -228,6 +273,7 @@ class Scan:
                 self._indices.append(line.index)
                 at += len(line.text) + 1
             self._offsets = dict(zip(self._indices, self._starts, strict=True))
+            self._lengths = {line.index: len(line.text) for line in self._read}
         return self._offsets
 
     def spans(self, line: Line, key: str) -> list[Span]:
@@ -246,8 +292,9 @@ class Scan:
         # The candidate patterns: an anchor word in the line (or none to look for) and their
         # expression matching it; `positions` are where their matches must be.
         found: dict[int, list[int]] = {pid: [] for pid in k.loose}
-        for needle in self._present.intersection(k.needles):
-            offsets = self._occurrences(needle).get(line.index)
+        for word in k.words.intersection(self._words_of(line.index)):
+            needle = b" " + word + b" "
+            offsets = self._in_line(needle, line.index)
             if offsets:
                 for pid in k.needles[needle]:
                     found.setdefault(pid, []).extend(offsets)
