@@ -96,8 +96,9 @@ class Engine:
         ctx = Context(conversation, metrics, self.index, facts)
         findings: list[Finding] = []
         not_applicable: list[str] = []
+        channel = conversation.channel
         for rule in self.local_rules:
-            if rule.applies(ctx):
+            if rule.judges(channel) and rule.applies(ctx):
                 findings.extend(rule.check(ctx))
             else:
                 not_applicable.append(rule.code)
@@ -109,7 +110,7 @@ class Engine:
                         ended_at=c.ended_at, metrics=metrics, score=None, subscores={},
                         findings=tuple(self._redact(findings)), not_applicable=tuple(not_applicable),
                         tags=tuple(shown(t) for t in c.tags), words=facts.words)
-        notes = tuple(rule.note(ctx) for rule in self.corpus_rules)
+        notes = tuple(rule.note(ctx) if rule.judges(channel) else rule.no_note() for rule in self.corpus_rules)
         return Partial(result, notes, pickle.dumps(conversation, pickle.HIGHEST_PROTOCOL) if keep else None)
 
     def _shown(self, value: str) -> str:

@@ -322,3 +322,31 @@ def test_one_process_run_streams_a_file(tmp_path):
     engine.observe = lambda notes, states: seen.append(len(mapped)) or original_observe(notes, states)  # type: ignore[method-assign]
     assert len(list(Run([path], engine))) == 50
     assert seen == list(range(1, 51))  # the n-th fold right after the n-th check
+
+
+@pytest.mark.parametrize(("channel", "judged"), [
+    ("chat", True), ("messaging", True), ("social", False), ("email", False)])
+def test_rules_judge_only_their_channels(channel, judged):
+    import chatqa
+    from chatqa.testing import transcript
+
+    t = transcript([{"customer": "hi", "at": 0}, {"agent": "Hello, how can I help?", "at": 20},
+                    {"customer": "my order", "at": 40}, {"agent": "Done.", "at": 60}], channel=channel)
+    result = chatqa.check(t)
+    for code in ("CQ302", "CQ305"):
+        assert (code in result.not_applicable) is not judged, (code, channel)
+        assert any(f.code == code for f in result.findings) is judged, (code, channel)
+    assert ("CQ501" in result.not_applicable) is (channel != "chat")
+
+
+def test_a_config_widens_or_narrows_a_rules_channels(tmp_path):
+    import chatqa
+    from chatqa.testing import transcript
+
+    t = transcript([{"customer": "hi"}, {"agent": "Hello, how can I help?"}], channel="social")
+    wide = chatqa.check(t, {"rules": {"no-agent-introduction": {"channels": ["chat", "social"]}}})
+    assert "CQ302" in {f.code for f in wide.findings}
+    narrow = chatqa.check(t, {"rules": {"hold-request": {"channels": ["chat"]}}})
+    assert "CQ201" in narrow.not_applicable
+    with pytest.raises(ConfigError, match="channels"):
+        chatqa.check(t, {"rules": {"hold-request": {"channels": ["fax"]}}})

@@ -16,7 +16,7 @@ import msgspec
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..metrics import Facts, Metrics
-from ..model import Transcript
+from ..model import Channel, Transcript
 from ..records import Conversation, Line, in_scope
 from ..redact import mask_cards
 from ..registry import Registry
@@ -169,6 +169,7 @@ class Rule(BaseModel):
     description: str = Field(min_length=1)
     examples: Examples
     critical: bool = False
+    channels: list[Channel] | None = None  # the channels it judges (None: all); elsewhere not applicable
     name: str = Field(default="", exclude=True)  # from the file name
     group: str = Field(default="", exclude=True)  # from the folder
     path: str = Field(default="", exclude=True)
@@ -192,6 +193,14 @@ class Rule(BaseModel):
     def applies(self, ctx: Context) -> bool:
         """False when the rule cannot apply to this conversation (reported as not_applicable)."""
         return True
+
+    def judges(self, channel: Channel) -> bool:
+        """True when the rule judges conversations of `channel` (SPEC section 5, channels)."""
+        return self.channels is None or channel in self.channels
+
+    def no_note(self) -> Any:
+        """A run-level rule's note for a conversation it does not judge (it counts for nothing)."""
+        return None
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """Yield the findings for one conversation."""

@@ -199,6 +199,10 @@ class CannedRule(Rule):
         """The run's templates: texts seen in at least `min_conversations` conversations."""
         return frozenset(k for k, n in state.items() if n >= self.min_conversations)
 
+    def no_note(self) -> tuple[int | None, ...]:
+        """No agent lines: counts for no template, not applicable."""
+        return ()
+
     def conclude(self, note: tuple[int | None, ...], corpus: frozenset[int]) -> Outcome:
         """``canned_ratio`` (the share of agent lines that are canned); a finding when it is above
         `max_ratio`. Needs `min_agent_messages` agent lines."""
