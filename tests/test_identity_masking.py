@@ -98,3 +98,14 @@ def test_cq501_conversation_lists_are_masked(tmp_path):
     rows = [json.loads(line) for line in out.decode().splitlines()]
     listed = [c for r in rows for f in r["findings"] for c in f.get("conversations", [])]
     assert listed and all(EMAIL not in c and "**** **** **** 6467" in c for c in listed)
+
+
+def test_an_id_that_is_a_bare_number_is_kept(tmp_path):
+    """Status ids of social platforms are 16-19 digit numbers, and about one in ten passes a
+    card's checks: as the whole id they are ids, kept so that results join with the export."""
+    import chatqa
+    from chatqa.testing import transcript
+
+    for cid in ("3610580441278440", CARD_DIGITS, "07700900123"):
+        assert chatqa.check(transcript([{"customer": "hi"}], id=cid)).id == cid
+    assert chatqa.check(transcript([{"customer": "hi"}], id=f"card {CARD_DIGITS}")).id == "card **** **** **** 6467"
