@@ -131,6 +131,9 @@ class GroupingParser(JsonParser):
                 yield Failure(source=source.name, locator=top, reason=not_a_record(self))
                 continue
             for outer, inner in found:
+                if not isinstance(inner, dict):  # e.g. a page element that is not an object
+                    yield Failure(source=source.name, locator=join_locator(top, outer), reason=not_a_record(self))
+                    continue
                 for loc, key, item in self.split(inner, state):
                     loc = join_locator(outer, loc)
                     where = top + loc[len(relocate):] if relocate and loc.startswith(relocate) \

@@ -100,7 +100,7 @@ class NeutralParser(JsonParser):
         errors. Both end in the same normalisation, so they give the same conversation."""
         try:
             record = _DECODER.decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):  # (deep: the validating path says so)
             return None
         lines = record.messages
         if (not record.id or record.participants is not None or record.rating is not None
