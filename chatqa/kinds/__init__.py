@@ -137,11 +137,6 @@ class Context:
             return []
         return self.scan.among(key, messages)
 
-    def may_match(self, key: str, messages: list[Line]) -> list[Line]:
-        """The messages of `messages` where phrase key `key` may match at all."""
-        found = {m.index for m in self.candidates(key, "any", include_internal=True)}
-        return [m for m in messages if m.index in found]
-
     def matches(self, message: Line, key: str) -> list[tuple[int, int]]:
         """Spans of phrase key `key` in `message` that none of its exceptions overlaps."""
         if self.index is None:
