@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .business_hours import BusinessHours
 from .errors import ConfigError
 from .kinds import Rule
+from .model import Channel
 from .results import Level
 from .rulepack import error_key
 from .settings_files import is_regular, load_toml
@@ -83,6 +85,11 @@ class Config(BaseModel):
     """The team's canned-response library: a YAML list or one reply per line."""
     rules: dict[str, dict[str, Any]] = {}
     scorecard: Scorecard = Scorecard()
+    business_hours: BusinessHours | None = None
+    """The team's calendar (SPEC section 4): with one, waits are also measured in business hours
+    and the timing rules judge those."""
+    channel: Channel | None = None
+    """Judge every conversation as this channel (``--channel``), whatever its export says."""
     bots: list[str] = []
     timezone: str = "UTC"
     csv: CsvOptions = CsvOptions()
@@ -98,7 +105,16 @@ class Config(BaseModel):
             return "--" + key.replace("_", "-")
         return f"{self.source}: error: {key}" if self.source else key
 
-    @field_validator("scorecard", "csv", mode="before")
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _known_channel(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in set(Channel):
+            return value.strip().lower()
+        if value is None or isinstance(value, Channel):
+            return value
+        raise ValueError(f"unknown channel {value!r} (channels: {', '.join(Channel)})")
+
+    @field_validator("scorecard", "csv", "business_hours", mode="before")
     @classmethod
     def _snake_tables(cls, value: Any) -> Any:
         return _snake(value)

@@ -21,7 +21,7 @@ from .kinds import Context, Rule
 from .kinds.corpus import CannedRule
 from .match import PhraseIndex
 from .match.lexicon import load_lexicon
-from .metrics import Facts, compute
+from .metrics import Facts, business_waits, compute
 from .model import Transcript
 from .records import Conversation
 from .redact import mask_cards, redact
@@ -75,6 +75,7 @@ class Engine:
         self.local_rules = [r for r in self.rules if not r.corpus]
         self._order = {r.code: i for i, r in enumerate(self.rules)}
         self.scorer = Scorer(config.scorecard, self.rules)
+        self.calendar = config.business_hours.calendar() if config.business_hours is not None else None
         self._typed = [r.note_type is not None for r in self.corpus_rules]
         note_types = tuple(r.note_type if r.note_type is not None else bytes for r in self.corpus_rules)
         # A Partial whose notes are typed as the corpus rules declare them (a struct built at run time).
@@ -90,13 +91,16 @@ class Engine:
         """Check `conversation` with every rule except the run-level ones, which take notes;
         with `keep`, the result will carry the conversation."""
         self.index.refresh()
+        channel = self.config.channel or conversation.channel
+        if channel is not conversation.channel:  # --channel: the run judges every conversation as this channel
+            conversation = msgspec.structs.replace(conversation, channel=channel)
         lines = conversation.lines
         facts = Facts(lines)
-        metrics = compute(conversation, facts)
-        ctx = Context(conversation, metrics, self.index, facts)
+        business = business_waits(facts.replies, self.calendar) if self.calendar is not None else None
+        metrics = compute(conversation, facts, business)
+        ctx = Context(conversation, metrics, self.index, facts, business)
         findings: list[Finding] = []
         not_applicable: list[str] = []
-        channel = conversation.channel
         for rule in self.local_rules:
             if rule.judges(channel) and rule.applies(ctx):
                 findings.extend(rule.check(ctx))

@@ -27,7 +27,10 @@ CONVERSATION_COLUMNS: dict[str, str] = {
     **dict.fromkeys(GROUPS, "float64"),
     "messages": "int64", "customer_messages": "int64", "agent_messages": "int64", "bot_messages": "int64",
     "first_response_s": "float64", "avg_response_s": "float64", "median_response_s": "float64",
-    "max_response_s": "float64", "duration_s": "float64", "canned_ratio": "float64", "max_concurrency": "Int64",
+    "max_response_s": "float64",
+    # business hours (SPEC section 4): NaN without a calendar (the JSON leaves them out then)
+    "first_response_bh_s": "float64", "avg_response_bh_s": "float64", "max_response_bh_s": "float64",
+    "duration_s": "float64", "canned_ratio": "float64", "max_concurrency": "Int64",
     "words": "int64", "tags": "list", "n_findings": "int64", "codes": "list",
 }
 FINDING_COLUMNS: dict[str, str] = {
@@ -51,7 +54,7 @@ def conversation_row(result: Result) -> dict[str, Any]:
     }
     for group in GROUPS:
         row[group] = result.subscores.get(group)
-    row.update(msgspec.structs.asdict(result.metrics))
+    row.update({k: None if v is msgspec.UNSET else v for k, v in msgspec.structs.asdict(result.metrics).items()})
     row.update({"words": result.words, "tags": list(r.tags), "n_findings": len(result.findings),
                 "codes": result.codes})
     for group, value in result.subscores.items():

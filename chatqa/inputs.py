@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar
 
+import msgspec
+
 from .duplicates import Duplicate, Key, Seen, conflict_reason, conversation_key
 from .errors import Failure, ParseError
 from .model import Transcript
@@ -122,8 +124,12 @@ def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure |
     elif isinstance(unit, Records):
         yield from _records(unit, options)
     else:
+        channel = options.channel
         for item in unit.conversations:
-            yield Conversation.of(item) if isinstance(item, Transcript) else item
+            conversation = Conversation.of(item) if isinstance(item, Transcript) else item
+            if channel is not None and conversation.channel is not channel:
+                conversation = msgspec.structs.replace(conversation, channel=channel)
+            yield conversation
 
 
 def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:

@@ -2,19 +2,30 @@
 
 Only visible messages of kind ``message`` count. A reply is a visible message by a human
 agent; bots, system events and internal notes never answer a customer. Agent messages
-before the first customer message (proactive greetings) start no clock.
+before the first customer message (proactive greetings) start no clock. Visible files
+(attachments without text, kind ``file``) take part in the clock like messages: a customer's
+starts it, a human agent's answers it; they count in no ``*_messages`` count.
+
+With a business-hours calendar (`chatqa.business_hours`), every wait is also measured in the
+team's open time only: the ``*_bh_s`` metrics. Without one they are unset (left out of the JSON,
+null in the tables).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from statistics import median
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
 from .model import Kind, Role, Transcript
 from .records import Conversation, Line
+
+if TYPE_CHECKING:
+    from .business_hours import Calendar
+
+Unset = msgspec.UnsetType
 
 
 class Metrics(msgspec.Struct):
@@ -28,6 +39,10 @@ class Metrics(msgspec.Struct):
     avg_response_s: float | None = None
     median_response_s: float | None = None
     max_response_s: float | None = None
+    # Business hours only (SPEC section 4): unset without a calendar, None when not computable.
+    first_response_bh_s: float | None | Unset = msgspec.UNSET
+    avg_response_bh_s: float | None | Unset = msgspec.UNSET
+    max_response_bh_s: float | None | Unset = msgspec.UNSET
     duration_s: float | None = None
     canned_ratio: float | None = None
     max_concurrency: int | None = None
@@ -46,9 +61,10 @@ class Facts:
 
     `counts`: visible chat lines per role; `lines`: the visible chat lines of each role but
     system, and of all of them (``"any"``), in order; `replies`: every agent reply paired with the
-    earliest customer message not yet answered, as ``(customer, agent, seconds)`` (see `Reply`);
+    earliest customer message not yet answered, as ``(customer, agent, seconds)`` (see `Reply`;
+    visible files take part: a customer's starts the clock, a human agent's answers it);
     `agents`: human agents who wrote visible lines, by id (or name), in order of appearance;
-    `last_agent`: the index of the last visible agent line (-1 without one); `window`: first and
+    `last_agent`: the index of the last visible agent line or file (-1 without one); `window`: first and
     last time of a visible entry (None without times); `timed`: whether any entry, internal ones
     included, has a time. `words` (words in the customers' and agents' visible lines) is counted
     on first use.
@@ -61,13 +77,14 @@ class Facts:
         found: dict[str, None] = {}
         pending: Line | None = None
         pending_at = first = last = None
-        message, customer, agent, bot = Kind.MESSAGE, Role.CUSTOMER, Role.AGENT, Role.BOT
+        message, customer, agent, bot, file = Kind.MESSAGE, Role.CUSTOMER, Role.AGENT, Role.BOT, Kind.FILE
         customers: list[Line] = []
         agents: list[Line] = []
         bots: list[Line] = []
         every: list[Line] = []
         system = 0
         timed = False
+        last_agent = -1
         for m in lines:
             when = m.sent_at
             if when is not None:
@@ -77,7 +94,17 @@ class Facts:
                         first = when
                     if last is None or when > last:
                         last = when
-            if m.internal or m.kind is not message:
+            if m.internal:
+                continue
+            if m.kind is not message:
+                if m.kind is file:  # a file takes part in the clock, and in nothing else
+                    if m.role is customer and pending is None:
+                        pending, pending_at = m, when
+                    elif m.role is agent:
+                        last_agent = m.index
+                        if pending is not None:
+                            pairs.append((pending, m, _wait(pending_at, when)))
+                            pending = None
                 continue
             role = m.role
             if role is customer:
@@ -88,12 +115,12 @@ class Facts:
             elif role is agent:
                 agents.append(m)
                 every.append(m)
+                last_agent = m.index
                 key = m.author_id or m.author_name
                 if key:
                     found[key] = None
                 if pending is not None:
-                    pairs.append((pending, m, (when - pending_at).total_seconds()
-                                  if when is not None and pending_at is not None else None))
+                    pairs.append((pending, m, _wait(pending_at, when)))
                     pending = None
             elif role is bot:
                 bots.append(m)
@@ -104,7 +131,7 @@ class Facts:
         self.lines = {"customer": customers, "agent": agents, "bot": bots, "any": every}
         self.replies = pairs
         self.agents = list(found)
-        self.last_agent = agents[-1].index if agents else -1
+        self.last_agent = last_agent
         self.window: tuple[datetime, datetime] | None = (
             (first, last) if first is not None and last is not None else None)
         self.timed = timed
@@ -119,6 +146,16 @@ class Facts:
             texts = [m.text for m in self.lines["customer"]] + [m.text for m in self.lines["agent"]]
             self._words = (b" " + fold(" ".join(texts)).translate(SPACES)).count(b" x")
         return self._words
+
+
+def _wait(start: datetime | None, end: datetime | None) -> float | None:
+    return (end - start).total_seconds() if end is not None and start is not None else None
+
+
+def business_waits(replies: list[tuple[Line, Line, float | None]], calendar: Calendar) -> list[float | None]:
+    """Each reply's wait in the calendar's open time (None where a time is missing)."""
+    return [None if seconds is None or c.sent_at is None or a.sent_at is None
+            else calendar.open_seconds(c.sent_at, a.sent_at) for c, a, seconds in replies]
 
 
 def _lines(conversation: Conversation | Transcript) -> list[Line]:
@@ -137,12 +174,15 @@ def agents(conversation: Conversation | Transcript) -> list[str]:
     return Facts(_lines(conversation)).agents
 
 
-def compute(conversation: Conversation | Transcript, facts: Facts | None = None) -> Metrics:
-    """Compute the SPEC section 4 metrics (canned_ratio and max_concurrency are run-level: None here)."""
+def compute(conversation: Conversation | Transcript, facts: Facts | None = None,
+            business: list[float | None] | None = None) -> Metrics:
+    """Compute the SPEC section 4 metrics (canned_ratio and max_concurrency are run-level: None
+    here); `business` holds each reply's wait in business hours (`business_waits`), when a
+    calendar is set."""
     facts = facts or Facts(_lines(conversation))
     counts, window = facts.counts, facts.window
     times = [p[2] for p in facts.replies if p[2] is not None]
-    return Metrics(
+    metrics = Metrics(
         messages=counts[Role.CUSTOMER] + counts[Role.AGENT] + counts[Role.BOT] + counts[Role.SYSTEM],
         customer_messages=counts[Role.CUSTOMER],
         agent_messages=counts[Role.AGENT],
@@ -153,6 +193,12 @@ def compute(conversation: Conversation | Transcript, facts: Facts | None = None)
         max_response_s=max(times) if times else None,
         duration_s=(window[1] - window[0]).total_seconds() if window else None,
     )
+    if business is not None:
+        waits = [w for w in business if w is not None]
+        metrics.first_response_bh_s = business[0] if business else None
+        metrics.avg_response_bh_s = _us(sum(waits) / len(waits)) if waits else None
+        metrics.max_response_bh_s = max(waits) if waits else None
+    return metrics
 
 
 def _us(seconds: float) -> float:

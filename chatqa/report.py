@@ -117,6 +117,8 @@ def analyze(inputs: Inputs, config: Config | str | os.PathLike[str] | dict[str, 
     engine = engine_for(as_config(config))
     if isinstance(inputs, str | os.PathLike | Transcript):
         inputs = [inputs]
+    if engine.config.channel is not None:  # the config's channel, unless the parse options name one
+        options = {"channel": engine.config.channel, **options}
     run = Run(inputs, engine, vendor=vendor, options=ParseOptions(**options), keep=keep_transcripts)
     results = list(run)
     return Report(results, run.summary, engine)

@@ -76,7 +76,7 @@ def validation_message(exc: ValidationError) -> str:
     key = error_key(err["loc"])
     if not key and ": " in msg:  # model-level checks name their key themselves
         return msg
-    if key and msg.startswith("["):  # list validators report the item: "[2]: ..."
+    if key and msg.startswith(("[", ".")):  # validators of lists and tables report the item: "[2]: ..."
         return key + msg
     return f"{key}: {msg}" if key else msg
 
@@ -113,9 +113,15 @@ def build_rule(cls: type[Rule], data: dict[str, Any], *, name: str, group: str, 
 def with_options(rule: Rule, options: dict[str, Any], where: str) -> Rule:
     """The rule with config overrides applied and re-validated.
 
-    `where` names the config table in errors (``FILE: error: rules``).
+    `where` names the config table in errors (``FILE: error: rules``). A table given for one of
+    the kind's `merged_tables` (thresholds by channel) changes the entries it names and keeps
+    the others.
     """
-    data = {**rule.model_dump(exclude={"name", "group", "path"}), **options}
+    data = rule.model_dump(exclude={"name", "group", "path"})
+    for key, value in options.items():
+        current = data.get(key)
+        merged = key in rule.merged_tables and isinstance(value, dict) and isinstance(current, dict)
+        data[key] = {**current, **{str(k).strip().lower(): v for k, v in value.items()}} if merged else value
     prefix = f"{where}.{rule.name}"
     if "kind" in options and options["kind"] != rule.kind:
         raise ConfigError(f"{prefix}.kind: cannot change a rule's kind")

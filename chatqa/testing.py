@@ -16,7 +16,9 @@ either ``transcript`` (a list of rows, see `transcript`) with ``findings`` (the 
 expected, in order, each a partial finding: any of its JSON keys, or ``message_contains``), or
 ``transcripts`` (id -> rows) with ``findings`` (id -> list), for run-level rules. Optional:
 ``configs`` (the rule's options; a ``library`` path is relative to the case file),
-``not_applicable: true|false``, ``score``, ``metrics`` (id -> expected metric values).
+``channel`` (the conversations' channel, default chat), ``settings`` (top-level config keys,
+e.g. ``business_hours``), ``not_applicable: true|false``, ``score``, ``metrics`` (id -> expected
+metric values).
 """
 
 from __future__ import annotations
@@ -119,12 +121,14 @@ def run_case(case: Case) -> dict[str, Result]:
     options = dict(case.data.get("configs", {}))
     if "library" in options:
         options["library"] = str(case.path.parent / options["library"])
-    config = Config(select=[case.code], rules={case.code: options} if options else {},
-                    rulesets=[str(r) for r in case.rulesets])
+    config = Config.model_validate({**case.data.get("settings", {}), "select": [case.code],
+                                     "rules": {case.code: options} if options else {},
+                                     "rulesets": [str(r) for r in case.rulesets]})
+    channel = case.data.get("channel", Channel.CHAT)
     if "transcripts" in case.data:
-        transcripts = [transcript(rows, id=tid) for tid, rows in case.data["transcripts"].items()]
+        transcripts = [transcript(rows, id=tid, channel=channel) for tid, rows in case.data["transcripts"].items()]
     else:
-        transcripts = [transcript(case.data["transcript"])]
+        transcripts = [transcript(case.data["transcript"], channel=channel)]
     return {r.id: r for r in Run(transcripts, engine_for(config), keep=True)}
 
 

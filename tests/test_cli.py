@@ -351,7 +351,11 @@ def test_explain_a_rule_and_the_scoring():
     assert out.startswith("CQ201 hold-request  [wording, warning, kind phrase]")
     assert "Flags:\n  - Please hold while I check." in out and "Accepts:" in out and "patterns:" in out
     assert invoke("explain", "patience-after-urgency").stdout.startswith("CQ202 patience-after-urgency")
-    assert "max = 60.0" in invoke("explain", "cq101").stdout
+    cq101 = invoke("explain", "cq101").stdout
+    assert "Channels: all" in cq101 and "  chat       max 1m 00s, error above 2m 00s\n" in cq101
+    assert "  social     max 1h 00m, error above 4h 00m\n" in cq101
+    assert "  voice      not applicable (no max for it)\n" in cq101
+    assert "Channels: chat, messaging (elsewhere not applicable" in invoke("explain", "CQ302").stdout
     bad = invoke("explain", "CQ999")
     assert bad.exit_code == 2 and "unknown rule 'CQ999'" in bad.stderr
     scoring = invoke("explain", "--scoring").stdout

@@ -13,7 +13,9 @@ from chatqa.engine import Engine
 from chatqa.errors import ConfigError
 from chatqa.kinds import Rule, parse_duration
 from chatqa.kinds import registry as kinds
+from chatqa.model import Channel
 from chatqa.results import Finding, Level
+
 from chatqa.rulepack import load_catalogue
 from chatqa.scoring import Scorer
 
@@ -80,14 +82,35 @@ def test_per_rule_options_are_revalidated(tmp_path):
         error_above = "3m"
     """)
     rule = next(r for r in Engine(load_config(path)).rules if r.code == "CQ101")
-    assert (rule.max, rule.error_above) == (90, 180)
+    assert rule.max == dict.fromkeys(Channel, 90) and rule.error_above == dict.fromkeys(Channel, 180)
+
+
+def test_a_threshold_table_in_config_changes_the_channels_it_names(tmp_path):
+    path = write_config(tmp_path, """
+        [rules.slow-first-reply]
+        max = {chat = "45s", Social = "2h"}
+    """)
+    rule = next(r for r in Engine(load_config(path)).rules if r.code == "CQ101")
+    assert rule.max == {Channel.CHAT: 45, Channel.MESSAGING: 900, Channel.SOCIAL: 7200, Channel.EMAIL: 14400}
+    assert rule.error_above == {Channel.CHAT: 120, Channel.MESSAGING: 3600, Channel.SOCIAL: 14400,
+                                Channel.EMAIL: 86400}
+    assert not rule.judges(Channel.VOICE)
 
 
 @pytest.mark.parametrize(("toml", "message"), [
     ('[rules.slow-first-reply]\nmax = "soon"\n',
      "rules.slow-first-reply.max: expected a duration such as 90s, 2m or 1h30m, got 'soon'"),
     ('[rules.slow-first-reply]\nmaximum = 30\n', "rules.slow-first-reply.maximum: unknown key"),
-    ('[rules.CQ101]\nmax = "3m"\nerror_above = "1m"\n', "rules.slow-first-reply.error_above: must not be below max"),
+    ('[rules.CQ101]\nmax = "3m"\nerror_above = "1m"\n',
+     "rules.slow-first-reply.error_above: 1m 00s on chat is below max (3m 00s); raise error_above too"),
+    ('[rules.CQ101]\nmax = {social = "4h30m"}\n',
+     "rules.slow-first-reply.error_above: 4h 00m on social is below max (4h 30m); raise error_above too"),
+    ('[rules.CQ101]\nmax = {chat = "60s", sms = "1h"}\n',
+     "rules.slow-first-reply.max.sms: unknown channel 'sms' (channels: chat, messaging, social, email, voice)"),
+    ('[rules.CQ102]\nmax = {social = "soon"}\n',
+     "rules.slow-reply.max.social: expected a duration such as 90s, 2m or 1h30m, got 'soon'"),
+    ('[rules.CQ102]\nmax = {social = -5}\n',
+     "rules.slow-reply.max.social: a duration must be a non-negative number of seconds, got -5"),
     ('[rules.hold-request]\npatterns = ["(hold"]\n', "rules.hold-request.patterns[0]: unbalanced parentheses in '(hold'"),
     ('[rules.hold-request]\nlevel = "fatal"\n', "rules.hold-request.level: Input should be 'suggestion', 'warning' or 'error'"),
     ('[rules.no-such-rule]\nmax = 1\n', "rules.no-such-rule: unknown rule (see `chatqa rules`)"),
@@ -125,7 +148,7 @@ def test_config_discovery_and_kebab_keys(tmp_path, monkeypatch):
     assert config.source == str(tmp_path / "pyproject.toml") and config.fail_under == 70
     engine = Engine(config)
     assert [r.code for r in engine.rules] == ["CQ101", "CQ102"]
-    assert engine.rules[0].max == 120
+    assert engine.rules[0].max == dict.fromkeys(Channel, 120)
 
 
 def test_cli_style_overrides_replace_config(tmp_path):

@@ -46,6 +46,7 @@ def _parse_options(map_: tuple[str, ...], role_map: tuple[str, ...], bots: tuple
         return ParseOptions(
             columns=columns, roles=roles, time_format=time_format or (config.csv.time_format if config else None),
             timezone=timezone or (config.timezone if config else "UTC"), bot_ids=frozenset(bot_ids),
+            channel=config.channel if config else None,
         )
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]

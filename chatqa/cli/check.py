@@ -45,12 +45,16 @@ def _formats() -> list[str]:
               help="Exit 1 if any finding is at this level or above.")
 @click.option("--no-redact", is_flag=True,
               help="Keep emails and phone numbers in quotes (card numbers are always masked).")
+@click.option("--channel", type=click.Choice(["chat", "messaging", "social", "email", "voice"], case_sensitive=False),
+              help="Judge every conversation as this channel, whatever the export says (thresholds and rules "
+                   "follow the channel).")
 @click.option("--jobs", "-j", default="1", show_default=True, metavar="N",
               help="Worker processes (auto: one per CPU); results and their order are the same.")
 def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
           config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], fmt: str | None,
-          output: Path | None, fail_under: float | None, fail_on: str | None, no_redact: bool, jobs: str) -> None:
+          output: Path | None, fail_under: float | None, fail_on: str | None, no_redact: bool, channel: str | None,
+          jobs: str) -> None:
     """Check transcripts: metrics, findings and a score per conversation.
 
     Exit codes: 0 fine, 1 --fail-under/--fail-on triggered, 2 usage or config error,
@@ -66,7 +70,7 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     except ValueError:
         _fail(f"--jobs: expected a number of processes or auto, got {jobs!r}")
     config = _config(config_path, select, ignore, fail_under=fail_under, fail_on=fail_on,
-                     redact=False if no_redact else None)
+                     redact=False if no_redact else None, channel=channel.lower() if channel else None)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
     _check_output_path(output, paths, errors_file)
     fmt = fmt or (for_suffix(output) or "jsonl" if output is not None else "table" if sys.stdout.isatty() else "jsonl")

@@ -213,6 +213,7 @@ def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
     engine = engine_for(_config(config_path))
     if scoring:
         click.echo(engine.scorer.explain())
+        click.echo(_judged_figures(engine))
         return
     if not rule:
         _fail("give a rule code or name (see `chatqa rules`), or --scoring")
@@ -220,6 +221,20 @@ def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
     if found is None:
         _fail(f"unknown rule {rule!r} (see `chatqa rules`)")
     click.echo(_explain_rule(found, engine))
+
+
+def _judged_figures(engine: Any) -> str:
+    """Which response-time figures the timing rules judge under this configuration."""
+    from ..kinds.timing import LatencyRule
+
+    timing = [r for r in engine.rules if isinstance(r, LatencyRule)]
+    if not timing:
+        return ""
+    calendar = engine.calendar
+    head = ("\nResponse times: judged in business hours (" + calendar.describe() + "); the all-hours figures "
+            "stay in the output." if calendar is not None else
+            "\nResponse times: judged in all hours (no [tool.chatqa.business_hours] calendar).")
+    return "\n".join([head, *(f"  {r.code} {r.name}: {r.figure(calendar is not None)}" for r in timing)])
 
 
 def _explain_rule(rule: Any, engine: Any) -> str:
@@ -230,7 +245,13 @@ def _explain_rule(rule: Any, engine: Any) -> str:
            rule.description.strip(), "", "Flags:"]
     out += [f"  - {ex}" for ex in rule.examples.bad]
     out += ["Accepts:"] + [f"  - {ex}" for ex in rule.examples.good]
-    common = {"code", "kind", "level", "message", "description", "examples", "critical"}
+    if rule.channels is None:
+        out += ["", "Channels: all (set channels = [...] to judge only some)"]
+    else:
+        out += ["", f"Channels: {', '.join(c.value for c in rule.channels)} (elsewhere not applicable; "
+                    "override with channels = [...])"]
+    out += rule.describe()
+    common = {"code", "kind", "level", "message", "description", "examples", "critical", *rule.described}
     settings = {k: v for k, v in rule.model_dump(exclude=common).items()
                 if not isinstance(v, list) or len(v) <= 3}
     if settings:

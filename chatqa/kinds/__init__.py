@@ -81,15 +81,17 @@ class Examples(BaseModel, frozen=True, extra="forbid"):
 class Context:
     """Per-conversation state shared by all rules: the conversation's light record, metrics,
     replies, scoped messages and (computed on first use) phrase matches. `transcript` is the
-    public pydantic model, built only for a rule that asks for it."""
+    public pydantic model, built only for a rule that asks for it. `business` holds each
+    reply's wait in business hours when the run has a calendar (None without one)."""
 
     def __init__(self, conversation: Conversation, metrics: Metrics, index: PhraseIndex | None = None,
-                 facts: Facts | None = None) -> None:
+                 facts: Facts | None = None, business: list[float | None] | None = None) -> None:
         self.conversation = conversation
         self.lines = conversation.lines
         self.metrics = metrics
         self.index = index
         self.facts = facts or Facts(conversation.lines)
+        self.business = business
         self._scan: Scan | None = None
         self._transcript: Transcript | None = None
         self._scoped: dict[tuple[str, bool], list[Line]] = {}
@@ -105,6 +107,11 @@ class Context:
     def replies(self) -> list[tuple[Line, Line, float | None]]:
         """Agent replies paired with the customer messages they answer: (customer, agent, seconds)."""
         return self.facts.replies
+
+    @property
+    def channel(self) -> Channel:
+        """The conversation's channel (as the run judges it: ``--channel`` applied)."""
+        return self.conversation.channel
 
     def scoped(self, scope: str, include_internal: bool = False) -> list[Line]:
         """The conversation's chat lines by `scope` (see `in_scope`), computed once."""
@@ -170,6 +177,8 @@ class Rule(BaseModel):
     path: str = Field(default="", exclude=True)
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"quote"})
+    described: ClassVar[frozenset[str]] = frozenset()  # fields `describe` shows (explain leaves them out of Settings)
+    merged_tables: ClassVar[frozenset[str]] = frozenset()  # table fields a config table updates instead of replacing
     corpus: ClassVar[bool] = False  # needs a pass over the whole run first (observe/finish)
     note_type: ClassVar[Any] = None  # the type of `note` (msgspec-serialisable); None: notes are pickled
 
@@ -192,6 +201,10 @@ class Rule(BaseModel):
     def judges(self, channel: Channel) -> bool:
         """True when the rule judges conversations of `channel` (SPEC section 5, channels)."""
         return self.channels is None or channel in self.channels
+
+    def describe(self) -> list[str]:
+        """Kind-specific lines for ``chatqa explain`` (e.g. thresholds by channel)."""
+        return []
 
     def no_note(self) -> Any:
         """A run-level rule's note for a conversation it does not judge (it counts for nothing)."""

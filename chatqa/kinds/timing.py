@@ -5,47 +5,115 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from ..model import Role
+from ..model import Channel, Kind, Role
 from ..records import is_chat
 from ..results import Finding, Level
-from . import Context, Duration, Rule, human_duration
+from . import Context, Rule, human_duration, parse_duration
+
+
+def channel_durations(value: Any) -> Any:
+    """A threshold: one duration (every channel) or a table of durations by channel."""
+    if isinstance(value, dict):
+        out: dict[Channel, float] = {}
+        for key, item in value.items():
+            name = str(key).strip().lower()
+            if name not in _CHANNELS:
+                raise ValueError(f".{key}: unknown channel {str(key)!r} (channels: {', '.join(Channel)})")
+            try:
+                out[Channel(name)] = parse_duration(item)
+            except ValueError as exc:
+                raise ValueError(f".{name}: {exc}") from None
+        return out
+    if value is None:
+        return value
+    seconds = parse_duration(value)
+    return dict.fromkeys(Channel, seconds)
+
+
+_CHANNELS = frozenset(c.value for c in Channel)
+Thresholds = Annotated[dict[Channel, float], BeforeValidator(channel_durations)]
 
 
 class LatencyRule(Rule):
     """Flags agent replies slower than `max` (``measure: first`` for the first reply only,
-    ``later`` for every other reply); above `error_above` the finding is an error."""
+    ``later`` for every other reply); above `error_above` the finding is an error.
+
+    Each threshold is one duration or a table by channel (``{chat: 60s, social: 1h}``); a
+    channel the `max` table leaves out is not judged (not applicable), one `error_above` leaves
+    out gets warnings only. In config a table changes the channels it names and keeps the
+    others (`merged_tables`). With a business-hours calendar the rule judges each wait in
+    business hours (the all-hours figures stay in the metrics)."""
 
     kind: Literal["latency"] = "latency"
     measure: Literal["first", "later"]
-    max: Duration
-    error_above: Duration | None = None
+    max: Thresholds
+    error_above: Thresholds | None = None
 
-    placeholders: ClassVar[frozenset[str]] = frozenset({"seconds", "max", "error_above", "waited"})
+    placeholders: ClassVar[frozenset[str]] = frozenset({"seconds", "max", "error_above", "waited", "channel"})
+    described: ClassVar[frozenset[str]] = frozenset({"max", "error_above", "channels"})
+    merged_tables: ClassVar[frozenset[str]] = frozenset({"max", "error_above"})
 
     @model_validator(mode="after")
     def _ordered(self) -> LatencyRule:
-        if self.error_above is not None and self.error_above < self.max:
-            raise ValueError("error_above: must not be below max")
+        for channel, error in (self.error_above or {}).items():
+            limit = self.max.get(channel)
+            if limit is not None and error < limit:
+                raise ValueError(f"error_above: {human_duration(error)} on {channel} is below max "
+                                 f"({human_duration(limit)}); raise error_above too")
         return self
 
+    def judges(self, channel: Channel) -> bool:
+        """The rule's `channels` that its `max` gives a threshold for."""
+        return super().judges(channel) and channel in self.max
+
     def applies(self, ctx: Context) -> bool:
-        """Needs times and a customer message (and, for later replies, a second reply)."""
-        return ctx.facts.timed and ctx.metrics.customer_messages > 0
+        """Needs times and a customer message or file."""
+        if not ctx.facts.timed:
+            return False
+        return ctx.metrics.customer_messages > 0 or any(
+            m.role is Role.CUSTOMER and m.kind is Kind.FILE and not m.internal for m in ctx.lines)
+
+    def figure(self, business: bool) -> str:
+        """The metric this rule judges (with or without a business-hours calendar)."""
+        if self.measure == "first":
+            return "first_response_bh_s" if business else "first_response_s"
+        return "each later reply's wait in business hours" if business else "each later reply's wait"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding per slow reply, on the reply."""
-        pairs = ctx.replies[:1] if self.measure == "first" else ctx.replies[1:]
-        limit = self.max
-        for _, agent, seconds in pairs:
+        channel = ctx.channel
+        limit = self.max[channel]
+        error = self.error_above.get(channel) if self.error_above is not None else None
+        waits = [p[2] for p in ctx.replies] if ctx.business is None else ctx.business
+        suffix = "" if ctx.business is None else " of business hours"
+        pairs = zip(ctx.replies, waits, strict=True)
+        for i, ((_, agent, _), seconds) in enumerate(pairs):
+            if (i == 0) != (self.measure == "first"):
+                continue
             if seconds is None or seconds <= limit:
                 continue
-            level = Level.ERROR if self.error_above is not None and seconds > self.error_above else None
-            yield self.finding(agent, level=level, seconds=round(seconds), waited=human_duration(seconds),
-                               max=human_duration(limit), error_above=human_duration(self.error_above or limit))
+            level = Level.ERROR if error is not None and seconds > error else None
+            yield self.finding(agent, level=level, seconds=round(seconds), waited=human_duration(seconds) + suffix,
+                               max=human_duration(limit), error_above=human_duration(error or limit),
+                               channel=channel.value)
+
+    def describe(self) -> list[str]:
+        """The thresholds by channel."""
+        lines = [f"Thresholds by channel (override in [tool.chatqa.rules.{self.name}], e.g. "
+                 f'max = {{chat = "60s", social = "1h"}}):']
+        for channel in Channel:
+            if not self.judges(channel):
+                why = "not in channels" if not super().judges(channel) else "no max for it"
+                lines.append(f"  {channel.value:<10} not applicable ({why})")
+                continue
+            error = (self.error_above or {}).get(channel)
+            above = f", error above {human_duration(error)}" if error is not None else ""
+            lines.append(f"  {channel.value:<10} max {human_duration(self.max[channel])}{above}")
+        return lines
 
 
 _WORDS = re.compile(r"[a-z0-9]+")

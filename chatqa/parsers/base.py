@@ -43,6 +43,8 @@ class ParseOptions(BaseModel, frozen=True):
     """CSV: role value in the file -> chatqa role (case-insensitive)."""
     time_format: str | None = None
     """CSV: an explicit strptime format for the time column."""
+    channel: Channel | None = None
+    """Every conversation's channel, whatever the export says (``--channel``)."""
 
     @field_validator("timezone")
     @classmethod
@@ -124,6 +126,8 @@ class RecordContext:
         channel, source and options."""
         opts = self.options
         fields.setdefault("vendor", self.parser.name)
+        if opts.channel is not None:
+            fields["channel"] = opts.channel
         fields.setdefault("channel", self.parser.channel)
         return normalise(source=self.ref, lines=messages, tz=opts.tz, time_format=opts.time_format,
                          bot_ids=opts.bot_ids, **fields)
