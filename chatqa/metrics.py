@@ -40,9 +40,9 @@ class Metrics(msgspec.Struct):
     median_response_s: float | None = None
     max_response_s: float | None = None
     # Business hours only (SPEC section 4): unset without a calendar, None when not computable.
-    first_response_bh_s: float | None | Unset = msgspec.UNSET
-    avg_response_bh_s: float | None | Unset = msgspec.UNSET
-    max_response_bh_s: float | None | Unset = msgspec.UNSET
+    first_response_bh_s: float | Unset | None = msgspec.UNSET
+    avg_response_bh_s: float | Unset | None = msgspec.UNSET
+    max_response_bh_s: float | Unset | None = msgspec.UNSET
     duration_s: float | None = None
     canned_ratio: float | None = None
     max_concurrency: int | None = None

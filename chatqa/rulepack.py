@@ -120,8 +120,9 @@ def with_options(rule: Rule, options: dict[str, Any], where: str) -> Rule:
     data = rule.model_dump(exclude={"name", "group", "path"})
     for key, value in options.items():
         current = data.get(key)
-        merged = key in rule.merged_tables and isinstance(value, dict) and isinstance(current, dict)
-        data[key] = {**current, **{str(k).strip().lower(): v for k, v in value.items()}} if merged else value
+        if key in rule.merged_tables and isinstance(value, dict) and isinstance(current, dict):
+            value = {**current, **{str(k).strip().lower(): v for k, v in value.items()}}
+        data[key] = value
     prefix = f"{where}.{rule.name}"
     if "kind" in options and options["kind"] != rule.kind:
         raise ConfigError(f"{prefix}.kind: cannot change a rule's kind")
