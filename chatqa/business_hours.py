@@ -31,6 +31,15 @@ _EXAMPLE = "09:00-17:00, a list of them, or closed"
 Opening = tuple[int, int]  # minutes after the day's midnight: start, end (end up to 48h for overnight ones)
 
 
+def known_zone(value: str) -> str:
+    """`value` when it names an IANA time zone (ValueError otherwise)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/London)") from None
+    return value
+
+
 def _minutes(hours: str, minutes: str, text: str, end: bool) -> int:
     h, m = int(hours), int(minutes)
     if m > 59 or h > 24 or (h == 24 and (m or not end)):
@@ -93,14 +102,7 @@ class BusinessHours(BaseModel):
     hours: dict[str, Openings]
     holidays: list[Holiday] = []
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/London)") from None
-        return value
+    _known_zone = field_validator("timezone")(lambda cls, value: known_zone(value))
 
     @field_validator("hours", mode="before")
     @classmethod

@@ -213,7 +213,8 @@ def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
     engine = engine_for(_config(config_path))
     if scoring:
         click.echo(engine.scorer.explain())
-        click.echo(_judged_figures(engine))
+        if figures := _judged_figures(engine):
+            click.echo(figures)
         return
     if not rule:
         _fail("give a rule code or name (see `chatqa rules`), or --scoring")

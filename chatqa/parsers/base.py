@@ -12,10 +12,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import tzinfo
 from functools import cached_property
 from typing import Any, ClassVar, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..business_hours import known_zone
 from ..duplicates import Duplicate
 from ..errors import Failure, ParseError, join_locator, quoted
 from ..model import Channel, Role
@@ -46,14 +47,7 @@ class ParseOptions(BaseModel, frozen=True):
     channel: Channel | None = None
     """Every conversation's channel, whatever the export says (``--channel``)."""
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+    _known_zone = field_validator("timezone")(lambda cls, value: known_zone(value))
 
     @cached_property
     def tz(self) -> tzinfo:
