@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import make_transcript
 
@@ -119,3 +121,20 @@ def test_duration_ignores_internal_notes_after_the_chat():
 ])
 def test_agents_are_humans_with_visible_messages(rows, expected):
     assert agents(make_transcript(rows)) == expected
+
+
+def test_vendor_files_start_and_answer_the_clock():
+    """Parsers give attachments kind file; a customer's starts the clock and counts in no message count."""
+    import chatqa
+
+    root = Path(__file__).parent.parent / "sample_transcripts"
+    zendesk = next(t for t in chatqa.load(root / "zendesk_chat.json") if any(m.kind.value == "file" for m in t.messages))
+    pairs = [(c.kind.value, a.sent_at.strftime("%H:%M:%S"), s) for c, a, s in replies(zendesk)]
+    # 11:03:30 the customer sends card-error.png, 11:04:10 writes about it: the agent's 11:04:30 answer waited 60 s
+    assert pairs == [("message", "11:02:10", 130.0), ("message", "11:03:05", 25.0), ("file", "11:04:30", 60.0)]
+    metrics = compute(zendesk)
+    assert (metrics.customer_messages, metrics.max_response_s) == (4, 130.0)
+    livechat = next(t for t in chatqa.load(root / "livechat_chats.jsonl") if t.id == "SU0A4K7TRE")
+    # the customer's photo after the agent's first message is answered about 25 s later
+    assert [s for _, _, s in replies(livechat)] == [28.469, 24.681]
+    assert compute(livechat).customer_messages == 1
