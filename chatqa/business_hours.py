@@ -15,6 +15,7 @@ DST change skips opens at the change; a closing time that happens twice closes a
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -131,6 +132,40 @@ class BusinessHours(BaseModel):
         return Calendar(self)
 
 
+_ONE_DAY = timedelta(days=1)
+
+
+class _Day:
+    """One local day from `begin` to `finish` (POSIX seconds): its open spans (merged) and the
+    open time before each."""
+
+    __slots__ = ("before", "begin", "day", "ends", "finish", "starts", "total")
+
+    def __init__(self, day: date, begin: float, finish: float, spans: list[tuple[float, float]]) -> None:
+        self.day, self.begin, self.finish = day, begin, finish
+        merged: list[list[float]] = []
+        for s, e in sorted(spans):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        self.starts = [s for s, _ in merged]
+        self.ends = [e for _, e in merged]
+        self.before: list[float] = []
+        total = 0.0
+        for s, e in merged:
+            self.before.append(total)
+            total += e - s
+        self.total = total
+
+    def until(self, instant: float) -> float:
+        """Open seconds of this day before `instant` (an instant of this day)."""
+        i = bisect_right(self.starts, instant) - 1
+        if i < 0:
+            return 0.0
+        return self.before[i] + min(instant, self.ends[i]) - self.starts[i]
+
+
 class Calendar:
     """Open time between two instants under `BusinessHours` (built once per run)."""
 
@@ -140,25 +175,44 @@ class Calendar:
         self.week = tuple(tuple(hours.hours.get(day, ())) for day in DAYS)
         self.holidays = frozenset(hours.holidays)
         self._days: dict[date, tuple[tuple[float, float], ...]] = {}
+        self._profiles: dict[date, _Day] = {}
+        self._last: _Day | None = None
 
     def open_seconds(self, start: datetime, end: datetime) -> float:
         """Seconds the team was open between `start` and `end` (0 when `end` is not after `start`)."""
         a, b = start.timestamp(), end.timestamp()
         if b <= a:
             return 0.0
-        day = datetime.fromtimestamp(a, self.tz).date() - timedelta(days=1)  # yesterday's overnight opening
-        last = datetime.fromtimestamp(b, self.tz).date()
-        spans: list[tuple[float, float]] = []
-        while day <= last:
-            spans.extend(self._day(day))
-            day += timedelta(days=1)
-        total, reach = 0.0, a  # spans of consecutive days may overlap (an overnight one): count once
-        for s, e in sorted(spans):
-            s, e = max(s, reach), min(e, b)
-            if e > s:
-                total += e - s
-                reach = e
+        head = self._at(a)
+        if b < head.finish:
+            return round(head.until(b) - head.until(a), 6)
+        tail = self._at(b)
+        total = head.total - head.until(a) + tail.until(b)
+        day = head.day + _ONE_DAY
+        while day < tail.day:  # whole days between (cached totals)
+            total += self._local(day).total
+            day += _ONE_DAY
         return round(total, 6)
+
+    def _at(self, instant: float) -> _Day:
+        """The local day holding `instant` (the last one asked for, most of the time)."""
+        last = self._last
+        if last is not None and last.begin <= instant < last.finish:
+            return last
+        self._last = found = self._local(datetime.fromtimestamp(instant, self.tz).date())
+        return found
+
+    def _local(self, day: date) -> _Day:
+        """The open time within local date `day` (from midnight to midnight), cached."""
+        found = self._profiles.get(day)
+        if found is None:
+            if len(self._profiles) > 50_000:
+                self._profiles.clear()
+            begin, finish = self._instant(day, 0, fold=0), self._instant(day + _ONE_DAY, 0, fold=0)
+            spans = [(max(s, begin), min(e, finish)) for d in (day - 2 * _ONE_DAY, day - _ONE_DAY, day)
+                     for s, e in self._day(d) if min(e, finish) > max(s, begin)]  # overnight ones reach in
+            found = self._profiles[day] = _Day(day, begin, finish, spans)
+        return found
 
     def _day(self, day: date) -> tuple[tuple[float, float], ...]:
         """The openings that start on local date `day`, as POSIX seconds (cached)."""

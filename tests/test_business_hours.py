@@ -111,17 +111,20 @@ def test_long_waits_are_exact():
 
 
 OPENINGS = st.lists(st.tuples(st.integers(3 * 60, 22 * 60), st.integers(10, 6 * 60)), max_size=3)
+NIGHTS = st.sampled_from([None, "22:00-04:00", "23:30-05:00", "20:00-06:00"])
 
 
-@settings(max_examples=60, deadline=None)
-@given(zone=st.sampled_from(["Europe/London", "America/New_York", "UTC", "Asia/Kolkata"]),
-       week=st.lists(OPENINGS, min_size=7, max_size=7),
-       start=st.integers(0, 400 * 24 * 60), length=st.integers(0, 3 * 24 * 60), holiday=st.integers(0, 3))
+@settings(max_examples=80, deadline=None)
+@given(zone=st.sampled_from(["Europe/London", "America/New_York", "UTC", "Asia/Kolkata", "Australia/Sydney"]),
+       week=st.lists(st.tuples(OPENINGS, NIGHTS), min_size=7, max_size=7),
+       start=st.integers(0, 400 * 24 * 60), length=st.integers(0, 3 * 24 * 60), holiday=st.integers(-1, 3))
 def test_same_as_counting_minutes(zone, week, start, length, holiday):
-    """The interval arithmetic equals a minute-by-minute count (openings away from DST's small hours)."""
-    hours = {day: [f"{s // 60:02d}:{s % 60:02d}-{min(s + n, 24 * 60) // 60:02d}:{min(s + n, 24 * 60) % 60:02d}"
-                   for s, n in openings if min(s + n, 24 * 60) > s]
-             for day, openings in zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), week, strict=True)}
+    """The interval arithmetic equals a minute-by-minute count, overnight openings, holidays and DST
+    changes included (openings start and end away from the small hours DST moves)."""
+    hours = {}
+    for day, (openings, night) in zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), week, strict=True):
+        hours[day] = [f"{s // 60:02d}:{s % 60:02d}-{min(s + n, 1440) // 60:02d}:{min(s + n, 1440) % 60:02d}"
+                      for s, n in openings if min(s + n, 1440) > s] + ([night] if night else [])
     if not any(hours.values()):
         hours["mon"] = ["09:00-17:00"]
     a = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=start)
@@ -133,7 +136,9 @@ def test_same_as_counting_minutes(zone, week, start, length, holiday):
     for i in range(length):
         local = (a + timedelta(minutes=i)).astimezone(tz)
         minute = local.hour * 60 + local.minute
-        if local.date() != off and any(s <= minute < e for s, e in cal.week[local.weekday()]):
+        today, yesterday = local.date(), local.date() - timedelta(days=1)
+        if (today != off and any(s <= minute < e for s, e in cal.week[today.weekday()])) or (
+                yesterday != off and any(s <= minute + 1440 < e for s, e in cal.week[yesterday.weekday()])):
             expected += 60
     assert cal.open_seconds(a, b) == expected
 
