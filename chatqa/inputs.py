@@ -4,8 +4,9 @@ A unit is a file (or a member of a ZIP archive, read like a file in a folder), a
 JSON Lines file (cut at line ends, so that processes can share one file), a batch of raw records
 in memory (a Dask bag partition) or a batch of
 conversations given as objects. `read` turns one unit into conversations and failures;
-`Accounting` counts them so that ``records_in == conversations + failures + duplicates`` (a
-conversation read again is counted once: `chatqa.duplicates`). `Loader` is `chatqa.load`:
+`Accounting` counts them so that ``records_in == conversations + failure_count + duplicates`` (a
+conversation read again is counted once: `chatqa.duplicates`; the first `MAX_LISTED_FAILURES`
+failures are kept, every one is counted and passed on as it is met). `Loader` is `chatqa.load`:
 transcripts streamed from paths.
 """
 
@@ -31,6 +32,11 @@ from .results import Summary
 
 PART_BYTES = 4 << 20  # a JSON Lines file is cut into parts of about this size (~1,000 chats)
 BATCH = 1_000  # conversations or records per in-memory unit
+MAX_LISTED_FAILURES = 10_000
+"""Failures a run keeps (in `Summary.failures`); the rest are counted and passed on, not held."""
+GIVE_UP_AFTER = 10_000
+"""A file that has given this many failures, more than its conversations, is not read further
+(one more failure says so): a file of garbage lines would otherwise run for hours."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[Li
 def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
     """The conversations and failures of one unit, in order."""
     if isinstance(unit, File):
-        yield from parse_file(unit.path, unit.vendor, options, lines=unit.lines, member=unit.member)
+        yield from _given_up(parse_file(unit.path, unit.vendor, options, lines=unit.lines, member=unit.member))
     elif isinstance(unit, Records):
         yield from _records(unit, options)
     else:
@@ -130,6 +136,24 @@ def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure |
             if channel is not None and conversation.channel is not channel:
                 conversation = msgspec.structs.replace(conversation, channel=channel)
             yield conversation
+
+
+def _given_up(items: Iterator[Conversation | Failure | Duplicate]) -> Iterator[Conversation | Failure | Duplicate]:
+    """`items`, up to the failure that makes the file hopeless (`GIVE_UP_AFTER`)."""
+    failed = read = 0
+    for item in items:
+        yield item
+        if type(item) is not Failure:
+            read += 1
+            continue
+        failed += 1
+        if failed >= GIVE_UP_AFTER and failed > read:
+            yield Failure(source=item.source, locator=item.locator,
+                          reason=f"{failed:,} records of this file could not be read, more than it has "
+                                 "conversations: the rest of the file is not read")
+            if hasattr(items, "close"):
+                items.close()
+            return
 
 
 def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
@@ -179,7 +203,8 @@ class Identity(NamedTuple):
 
 class Accounting:
     """What a run read: files, conversations, failures, duplicates and skipped files, so that
-    ``records_in == conversations + len(failures) + duplicates``. A conversation read again is
+    ``records_in == conversations + failure_count + duplicates`` (`failures` keeps the first
+    `MAX_LISTED_FAILURES`). A conversation read again is
     counted once (`chatqa.duplicates`). `on_failure` (if set) is called with each failure as it
     is met; with ``errors="raise"`` the first failure raises ParseError."""
 
@@ -190,6 +215,7 @@ class Accounting:
         self.conversations = 0
         self.duplicates = 0
         self.failures: list[Failure] = []
+        self.failure_count = 0
         self.skipped: list[str] = []
         self.on_failure = on_failure
         self.seen = Seen()
@@ -197,12 +223,13 @@ class Accounting:
     @property
     def records_in(self) -> int:
         """Records read so far: conversations, failures and duplicates."""
-        return self.conversations + len(self.failures) + self.duplicates
+        return self.conversations + self.failure_count + self.duplicates
 
     def summary(self) -> Summary:
         """The counts as the JSON output's summary."""
         return Summary(files=self.files, records_in=self.records_in, conversations=self.conversations,
-                       duplicates=self.duplicates, failures=self.failures, skipped=self.skipped)
+                       duplicates=self.duplicates, failures=self.failures, failure_count=self.failure_count,
+                       skipped=self.skipped)
 
     def unit(self, unit: Unit | Failure | Skipped) -> Unit | None:
         """Count a planned item: the unit to read, or None for a failure or a skipped file."""
@@ -242,7 +269,9 @@ class Accounting:
 
     def fail(self, failure: Failure) -> None:
         """Count (and report) one failure."""
-        self.failures.append(failure)
+        self.failure_count += 1
+        if len(self.failures) < MAX_LISTED_FAILURES:
+            self.failures.append(failure)
         if self.on_failure is not None:
             self.on_failure(failure)
         if self.errors == "raise":
@@ -255,7 +284,7 @@ class Loader(Accounting):
     With ``errors="raise"`` the first failure raises ParseError; with ``errors="collect"``
     failures are kept in `failures` and the stream goes on. A conversation read again is
     yielded once (`duplicates` counts the repeats). After iteration,
-    ``records_in == conversations + len(failures) + duplicates``.
+    ``records_in == conversations + failure_count + duplicates``.
     """
 
     def __init__(self, paths: PathArg | Iterable[PathArg], vendor: str = "auto", options: ParseOptions | None = None,

@@ -21,6 +21,12 @@ from .records import Conversation, Line, RawLine, RawMessage
 __all__ = ["RawMessage", "clean_text", "html_to_text", "iso", "normalise", "parse_time"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_MESSAGES = 10_000
+"""A conversation with more messages than this is refused (real ones have tens, long email
+threads a few hundred): memory and the per-conversation rules stay bounded."""
+MAX_METADATA_DEPTH = 64
+"""Vendor extras nested deeper than this are refused: every output writes them, and JSON writers
+and pickling stop at a few hundred levels."""
 _NULLS = frozenset({"", "null", "none", "undefined", "nan", "-1"})
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d+)?")
 _TWITTER = "%a %b %d %H:%M:%S %z %Y"
@@ -262,6 +268,10 @@ def normalise(
     """
     if id is None or (isinstance(id, str) and not id.strip()) or isinstance(id, bool | dict | list):
         raise ParseError("conversation has no id")
+    if len(lines) > MAX_MESSAGES:
+        raise ParseError(f"conversation has {len(lines):,} messages, more than the {MAX_MESSAGES:,} chatqa reads")
+    if metadata and _deeper_than(metadata, MAX_METADATA_DEPTH):
+        raise ParseError(f"conversation data nested more than {MAX_METADATA_DEPTH} levels deep")
     raw = bool(lines) and isinstance(lines[0], RawLine)  # else no line has a `seq` or HTML
     ordered = _times(lines, raw, tz, time_format)
     if not ordered:
@@ -293,6 +303,17 @@ def normalise(
         tags=tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))), rating=rating,
         participants=people, metadata=metadata or {}, text=text,
     )
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True when lists and dicts nest more than `limit` levels inside `value`."""
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        level = [v for item in level for v in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(v, dict | list)]
+        if not level:
+            return False
+    return True
 
 
 _PRINTABLE = bytes(range(32, 127)) + b"\n"

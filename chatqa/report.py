@@ -79,7 +79,7 @@ class Report:
     def __repr__(self) -> str:
         s = self.summary
         findings = sum(len(r.findings) for r in self.results)
-        return f"<Report {s.conversations} conversations, {findings} findings, {len(s.failures)} failures>"
+        return f"<Report {s.conversations} conversations, {findings} findings, {s.failure_count} failures>"
 
 
 def writer_options(engine: Engine, color: bool = False) -> Any:

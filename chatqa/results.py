@@ -104,7 +104,7 @@ _JSON = msgspec.json.Encoder().encode
 
 class Summary(BaseModel):
     """Counts for a whole run: every record read is a conversation, a failure or a duplicate
-    (``records_in == conversations + len(failures) + duplicates``)."""
+    (``records_in == conversations + failure_count + duplicates``)."""
 
     files: int = 0
     records_in: int = 0
@@ -112,11 +112,15 @@ class Summary(BaseModel):
     duplicates: int = 0
     """Records that repeat a conversation (or a CSV row) read before in the run: counted once."""
     failures: list[Failure] = Field(default_factory=list)
+    """The first 10,000 failures (every one is printed and written to ``--errors`` as it is met)."""
+    failure_count: int = 0
+    """Every failure of the run."""
     skipped: list[str] = Field(default_factory=list)
 
     def record(self) -> dict[str, Any]:
         """The JSON summary object."""
         return {
             "files": self.files, "records_in": self.records_in, "conversations": self.conversations,
-            "duplicates": self.duplicates, "failures": [f.model_dump() for f in self.failures], "skipped": self.skipped,
+            "duplicates": self.duplicates, "failures": [f.model_dump() for f in self.failures],
+            "failure_count": self.failure_count, "skipped": self.skipped,
         }

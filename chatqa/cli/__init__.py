@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -186,12 +187,12 @@ def _config(config_path: Path | None, select: tuple[str, ...] = (), ignore: tupl
     return load_config(config_path, select=_split(select), ignore=_split(ignore), **overrides)
 
 
-def _loader(paths: tuple[str, ...], vendor: str, options: Any) -> Any:
-    """A Loader that prints each parse failure on stderr as it is met, and goes on."""
+def _loader(paths: tuple[str, ...], vendor: str, options: Any, log: FailureLog) -> Any:
+    """A Loader that hands each parse failure to `log` as it is met, and goes on."""
     from ..inputs import Loader
 
     loader = Loader(paths, vendor=vendor, options=options, errors="collect")
-    loader.on_failure = _echo
+    loader.on_failure = log
     return loader
 
 
@@ -208,16 +209,46 @@ def _output(output: Path | None) -> Any:
     return atomic_output(output, sys.stdout.buffer)
 
 
-def _finish(loader: Any, errors_file: Path | None) -> None:
-    if errors_file is not None:
-        import orjson
+class FailureLog:
+    """Where parse failures go as they are met: a line each on stderr and, with ``--errors``, a
+    JSONL line each in that file (written atomically at the end), so a run holds none of them."""
 
-        from ..write import atomic_output
+    def __init__(self, errors_file: Path | None) -> None:
+        self.errors_file = errors_file
+        self.count = 0
+        self._stack = contextlib.ExitStack()
+        self._stream: Any = None
 
-        with atomic_output(errors_file, sys.stdout.buffer) as stream:
-            for failure in loader.failures:
-                stream.write(orjson.dumps(failure.model_dump()) + b"\n")
-    if loader.failures:
+    def __enter__(self) -> FailureLog:
+        if self.errors_file is not None:
+            from ..write import atomic_output
+
+            self._stream = self._stack.enter_context(atomic_output(self.errors_file, sys.stdout.buffer))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
+
+    def __call__(self, failure: Any) -> None:
+        self.count += 1
+        _echo(failure)
+        if self._stream is not None:
+            import orjson
+
+            self._stream.write(orjson.dumps(failure.model_dump()) + b"\n")
+
+    def replay(self, summary: Any) -> None:
+        """The failures of a finished run (its listed ones, and a line for those not listed)."""
+        for failure in summary.failures:
+            self(failure)
+        unlisted = summary.failure_count - len(summary.failures)
+        if unlisted > 0:
+            self.count += unlisted
+            click.echo(f"chatqa: {unlisted:,} more parse failures are counted but not listed", err=True)
+
+
+def _finish(log: FailureLog) -> None:
+    if log.count:
         sys.exit(EXIT_PARSE)
 
 

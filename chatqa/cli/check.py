@@ -13,9 +13,9 @@ import click
 
 from . import (
     EXIT_FAILED_CHECK,
+    FailureLog,
     _check_output_path,
     _config,
-    _echo,
     _fail,
     _finish,
     _input_options,
@@ -81,9 +81,10 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     executor: Any = Processes(workers, config, options, keep) if workers > 1 else Serial()
     with contextlib.ExitStack() as stack:
         stack.enter_context(executor)  # workers are forked before the progress line starts its thread
+        log = stack.enter_context(FailureLog(errors_file))
         progress = stack.enter_context(_Progress(enabled=fmt != "jsonl" or output is not None))
         gate = _Gate(config.fail_under, config.fail_on)
-        run = Run(paths, engine, executor, vendor=vendor, options=options, keep=keep, on_failure=_echo)
+        run = Run(paths, engine, executor, vendor=vendor, options=options, keep=keep, on_failure=log)
         with _output(output) as stream:
             writer = writer_class(stream, writer_options(engine, color=output is None and sys.stdout.isatty()))
             for result in progress.track(run, "checking"):
@@ -91,7 +92,7 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
                 writer.write(result)
             progress.stop()
             writer.close(run.summary)
-    _finish(run.accounting, errors_file)
+    _finish(log)
     if gate.triggered:
         click.echo(f"chatqa: {gate.triggered}", err=True)
         sys.exit(EXIT_FAILED_CHECK)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from . import (
+    FailureLog,
     _check_output_path,
     _config,
     _fail,
@@ -39,21 +40,21 @@ def export(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
 
     options = _parse_options(map_, role_map, bots, timezone, time_format)
     _check_output_path(output, paths, errors_file)
-    loader = _loader(paths, vendor, options)
-    with _output(output) as stream:
-        for transcript in loader:
+    with FailureLog(errors_file) as log, _output(output) as stream:
+        for transcript in _loader(paths, vendor, options, log):
             stream.write(orjson.dumps(to_neutral(transcript, redact_personal=not no_redact)) + b"\n")
-    _finish(loader, errors_file)
+    _finish(log)
 
 
-def _report(paths: tuple[str, ...], vendor: str, options: Any, config: Any) -> Any:
-    """Analyze the inputs into a Report, printing parse failures on stderr."""
+def _report(paths: tuple[str, ...], vendor: str, options: Any, config: Any, errors_file: Path | None
+            ) -> tuple[Any, FailureLog]:
+    """Analyze the inputs into a Report, its parse failures on stderr (and in `errors_file`)."""
     from ..report import analyze
 
     report = analyze(list(paths), config, vendor, **options.model_dump(exclude_defaults=True))
-    for failure in report.failures:
-        click.echo(str(failure), err=True)
-    return report
+    with FailureLog(errors_file) as log:
+        log.replay(report.summary)
+    return report, log
 
 
 @main.command()
@@ -88,7 +89,7 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
     _check_output_path(output, paths, errors_file)
     critical = frozenset(engine_for(config).scorer.critical)
-    report = _report(paths, vendor, options, config)
+    report, log = _report(paths, vendor, options, config, errors_file)
     try:
         queue = pick(report.conversations, count, strategy, by=by, per_agent=per_agent, seed=seed,  # type: ignore[arg-type]
                      min_words=min_words, both_sides=both_sides, allocation=allocation,  # type: ignore[arg-type]
@@ -107,7 +108,7 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
     if len(queue) < count:
         click.echo(f"chatqa: picked {len(queue)} of {count}: {queue.attrs['eligible']} conversations are eligible"
                    + (f" and at most {per_agent} per agent" if per_agent else ""), err=True)
-    _finish(_Failures(report), errors_file)
+    _finish(log)
 
 
 @main.command()
@@ -128,7 +129,7 @@ def agree(paths: tuple[str, ...], labels: Path, vendor: str, map_: tuple[str, ..
     config = _config(config_path, select, ignore)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
     _check_output_path(None, paths, errors_file)
-    report = _report(paths, vendor, options, config)
+    report, log = _report(paths, vendor, options, config, errors_file)
     result = agreement(report, labels)
     for problem in result["problems"]:
         click.echo(problem, err=True)
@@ -136,7 +137,7 @@ def agree(paths: tuple[str, ...], labels: Path, vendor: str, map_: tuple[str, ..
         sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     else:
         _agreement_table(result)
-    _finish(_Failures(report), errors_file)
+    _finish(log)
 
 
 def _agreement_table(result: dict[str, Any]) -> None:
@@ -166,12 +167,6 @@ def _agreement_table(result: dict[str, Any]) -> None:
     console.print(f"conversations without labels: {missing['conversations_without_labels']}; "
                   f"rules without labels: {', '.join(missing['rules_without_labels']) or 'none'}")
 
-
-class _Failures:
-    """A Report seen as a loader by `_finish` (its failures)."""
-
-    def __init__(self, report: Any) -> None:
-        self.failures = report.failures
 
 
 @main.command()

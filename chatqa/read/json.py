@@ -13,7 +13,7 @@ from ..errors import Failure, ParseError
 from . import source as limits  # sizes read at call time (tests lower them)
 from .pages import PAGE_KEYS, Page, empty_page, envelope_records
 from .reader import Reader, Record, Stop
-from .source import BROKEN, SNIFF_RECORDS, InputFile, json_reason, utf8
+from .source import BROKEN, SNIFF_RECORDS, InputFile, compressed_reason, json_reason, too_many_values, utf8
 
 __all__ = ["PAGE_KEYS", "Page", "Record", "decode", "first_value", "json_records"]
 
@@ -97,7 +97,10 @@ def _jsonl_records(source: InputFile) -> Iterator[Record | Failure]:
                 size = len(line)
                 if lineno == 1:
                     line = utf8(line, source.encoding)
-                if line.strip():
+                refused = too_many_values(line)
+                if refused is not None:
+                    yield Failure(source=source.name, locator=f"line {lineno}", reason=refused)
+                elif line.strip():
                     yield f"line {lineno}", line
                 if left >= 0:
                     left -= size
@@ -105,7 +108,7 @@ def _jsonl_records(source: InputFile) -> Iterator[Record | Failure]:
                         break
         except (OSError, EOFError, zlib.error) as exc:
             yield Failure(source=source.name, locator=f"line {lineno + 1}",
-                          reason=f"corrupt or truncated compressed data ({exc})")
+                          reason=compressed_reason(exc))
 
 
 def decode(name: str, locator: str, raw: Any) -> Any:

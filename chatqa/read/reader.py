@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +14,12 @@ import orjson
 
 from ..errors import Failure, ParseError
 from . import source as limits  # sizes read at call time (tests lower them)
-from .source import InputFile, json_reason, read_guarded
+from .source import InputFile, json_reason, read_guarded, too_many_values
 
 Record = tuple[str, Any]
+_SKIPPER = json.JSONDecoder(object_pairs_hook=lambda pairs: None, parse_int=lambda text: None,
+                            parse_float=lambda text: None, parse_constant=lambda text: None)
+_STRUCTURE = re.compile(r'["\\\[\]{}]')  # what counting brackets outside strings looks at
 
 
 class Text:
@@ -108,13 +112,18 @@ class Reader:
         text = self.text
         if self.char() is None:
             raise self.fail(f"truncated: {self.rest}", f"{loc}, {text.place(self.pos)}")
-        size = limits.CHUNK
+        size, decoder = limits.CHUNK, self.decoder
         while True:
             try:
-                _, end = self.decoder.raw_decode(text.buf, self.pos)
+                _, end = decoder.raw_decode(text.buf, self.pos)
                 start, self.pos = self.pos, end
                 return start, end
-            except (json.JSONDecodeError, RecursionError) as exc:
+            except RecursionError:
+                return self.skip(loc)  # deeper than the decoder goes: the caller's decoder says so
+            except json.JSONDecodeError as exc:
+                if decoder is self.decoder and too_many_values(text.buf[self.pos:]) is not None:
+                    decoder = _SKIPPER  # `record` refuses it: find its end, keeping nothing
+                    continue
                 if len(text.buf) - self.pos <= limits.MAX_RECORD and not text.eof:
                     self.pos -= text.more(self.pos, size) or 0  # the value may go on past what was read
                     size *= 2
@@ -122,16 +131,50 @@ class Reader:
                 where = f"{loc}, {text.place(self.pos)}"
                 if len(text.buf) - self.pos > limits.MAX_RECORD:
                     raise self.fail(f"record is larger than {limits.MAX_RECORD // (1024 * 1024)} MiB", where) from None
-                if isinstance(exc, RecursionError):
-                    raise self.fail(f"invalid JSON: nested too deeply; {self.rest}", where) from None
                 cut = exc.pos >= len(text.buf.rstrip()) or exc.msg.startswith("Unterminated string")
                 what = "truncated" if cut else "invalid JSON"
                 raise self.fail(f"{what}: {self.rest}", f"{loc}, {text.place(exc.pos)}") from None
+
+    def skip(self, loc: str) -> tuple[int, int]:
+        """(start, end) of the array or object at the current position, which it consumes, found
+        by counting brackets outside strings (for a value nested too deeply to decode)."""
+        text, start = self.text, self.pos
+        i, depth, in_string = start, 0, False
+        while True:
+            found = _STRUCTURE.search(text.buf, i)
+            if found is None or (in_string and found.group() == "\\" and found.end() >= len(text.buf)):
+                if len(text.buf) - start > limits.MAX_RECORD:
+                    raise self.fail(f"record is larger than {limits.MAX_RECORD // (1024 * 1024)} MiB",
+                                    f"{loc}, {text.place(start)}")
+                keep = i if found is None else found.start()
+                shift = text.more(start)
+                if shift is None:
+                    raise self.fail(f"truncated: {self.rest}", f"{loc}, {text.place(start)}")
+                start, i = start - shift, keep - shift
+                continue
+            char, i = found.group(), found.end()
+            if in_string:
+                if char == "\\":
+                    i += 1  # the escaped character
+                elif char == '"':
+                    in_string = False
+            elif char == '"':
+                in_string = True
+            elif char in "[{":
+                depth += 1
+            else:
+                depth -= 1
+                if depth <= 0:
+                    self.pos = i
+                    return start, i
 
     def record(self, loc: str) -> Record | Failure:
         """The value at the current position as a record (orjson decides what a value is, as for
         every other file: NaN or a lone surrogate fails this record alone)."""
         start, end = self.value(loc)
+        refused = too_many_values(self.text.buf[start:end]) if end - start > limits.MAX_VALUES else None
+        if refused is not None:
+            return Failure(source=self.name, locator=f"{loc}, {self.text.place(start)}", reason=refused)
         try:
             return loc, orjson.loads(self.text.buf[start:end].encode("utf-8", "surrogatepass"))
         except orjson.JSONDecodeError as exc:

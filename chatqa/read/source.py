@@ -18,7 +18,7 @@ import orjson
 
 from ..errors import ParseError
 from ..redact import mask_cards
-from .archive import ArchiveError, Member, located, member_size, open_member
+from .archive import MAX_RATIO, ArchiveError, Member, located, member_size, open_member
 
 HEAD_BYTES = 64 * 1024
 MAX_JSON_DOCUMENT = 128 * 1024 * 1024
@@ -27,7 +27,13 @@ STREAM_JSON_ABOVE = 16 * 1024 * 1024
 """A top-level JSON array larger than this is read element by element (bounded memory)."""
 MAX_RECORD = 64 * 1024 * 1024
 """A single record (array element or JSONL line) larger than this is refused."""
+MAX_VALUES = 500_000
+"""A record holding more JSON values than this is refused before it is decoded (a conversation
+of 10,000 messages holds about 200,000; decoded, 500,000 tiny values take about 200 MB)."""
 CHUNK = 1024 * 1024
+GZIP_RATIO_ABOVE = 2 * 1024 * 1024
+"""gzip content that has given more than this, at over `MAX_RATIO` times the compressed bytes read,
+is a decompression bomb (a few kilobytes of whitespace or broken lines that would run for minutes)."""
 SNIFF_RECORDS = 1000
 GZIP_MAGIC = b"\x1f\x8b"
 _OTHER_ARCHIVES = {
@@ -80,7 +86,7 @@ class InputFile:
         except OSError as exc:
             raw.close()
             raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
-        return _GuardedGzip(raw) if gzipped else raw
+        return io.BufferedReader(_GzipContent(raw), CHUNK) if gzipped else raw
 
     def read_bytes(self) -> bytes:
         """The whole decompressed content."""
@@ -190,6 +196,10 @@ class InputFile:
     def json_document(self) -> Any:
         """The parsed JSON document (syntax "json"), or a marker for a broken top-level array."""
         data = utf8(self.read_limited(MAX_JSON_DOCUMENT), self.encoding)
+        refused = too_many_values(data, 4 * MAX_VALUES)
+        if refused is not None:
+            raise ParseError(refused.replace("record", "JSON document", 1) + "; give it as JSON Lines or a top-level "
+                             "JSON array, which chatqa reads record by record")
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -224,7 +234,7 @@ class InputFile:
                 raise ParseError("not valid UTF-8 text; re-save the export as UTF-8",
                                  f"line {lineno + 1}") from None
             except (OSError, EOFError, zlib.error) as exc:
-                raise ParseError(f"corrupt compressed data: {exc}", f"line {lineno + 1}") from None
+                raise ParseError(compressed_reason(exc), f"line {lineno + 1}") from None
 
 
     def _utf8_lines(self, undecodable: str) -> Iterator[str]:
@@ -239,19 +249,37 @@ class InputFile:
                     except UnicodeDecodeError:
                         yield undecodable + ("\n" if data.endswith(b"\n") else "")
             except (OSError, EOFError, zlib.error) as exc:
-                raise ParseError(f"corrupt compressed data: {exc}", f"line {lineno + 1}") from None
+                raise ParseError(compressed_reason(exc), f"line {lineno + 1}") from None
 
 
-class _GuardedGzip(gzip.GzipFile):
+class _GzipContent(io.RawIOBase):
+    """The decompressed content of gzip data, which refuses to go on once it looks like a
+    decompression bomb (checked per chunk; a BufferedReader on top keeps readline in C)."""
+
     def __init__(self, raw: io.BufferedIOBase) -> None:
-        super().__init__(fileobj=raw, mode="rb")
         self._raw = raw
+        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._gzip.read1(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self._given += size
+        if self._given > GZIP_RATIO_ABOVE and self._given > MAX_RATIO * max(self._raw.tell(), 1):
+            raise ArchiveError(f"the gzip data decompresses to more than {MAX_RATIO} times its size "
+                               "(a decompression bomb?): the rest of the file is not read")
+        return size
 
     def close(self) -> None:
         try:
-            super().close()
+            self._gzip.close()
         finally:
             self._raw.close()
+            super().close()
 
 
 def _is_gzip(path: Path) -> bool:
@@ -260,6 +288,24 @@ def _is_gzip(path: Path) -> bool:
             return raw.read(2) == GZIP_MAGIC
     except OSError:
         return False
+
+
+def too_many_values(data: bytes | str, limit: int | None = None) -> str | None:
+    """Why JSON text `data` is refused before decoding (more values than `limit`, by default
+    `MAX_VALUES`), or None. Counts brackets and commas, so it is cheap and errs on the safe side."""
+    limit = MAX_VALUES if limit is None else limit
+    if len(data) <= limit:
+        return None
+    if isinstance(data, bytes):
+        count = data.count(b",") + data.count(b"[") + data.count(b"{")
+    else:
+        count = data.count(",") + data.count("[") + data.count("{")
+    return f"record holds more than {limit:,} JSON values" if count > limit else None
+
+
+def compressed_reason(exc: BaseException) -> str:
+    """Why compressed content could not be read on (`exc` raised while reading it)."""
+    return str(exc) if isinstance(exc, ArchiveError) else f"corrupt or truncated compressed data ({exc})"
 
 
 def read_guarded(read: Any) -> bytes:

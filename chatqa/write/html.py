@@ -61,7 +61,7 @@ class HtmlWriter(Writer):
             groups=[{**g, "median": "–" if g["median"] is None else f"{g['median']:g}"} for g in stats.group_rows()],
             worst_experience=[self._conversation(r) for r in stats.worst_experience()[:WORST_EXPERIENCE]],
             failures=[str(f) for f in summary.failures[:MAX_FAILURES]],
-            more_failures=max(0, len(summary.failures) - MAX_FAILURES), redacted=self.redact_personal,
+            more_failures=max(0, summary.failure_count - MAX_FAILURES), redacted=self.redact_personal,
         )
         self.stream.write(html.encode("utf-8"))
 

@@ -112,7 +112,7 @@ class TableWriter(Writer):
         stats = self.stats
         lines = [
             f"files: {summary.files}   conversations: {summary.conversations}   "
-            f"parse failures: {len(summary.failures)}   "
+            f"parse failures: {summary.failure_count}   "
             + (f"duplicates (counted once): {summary.duplicates}   " if summary.duplicates else "")
             + f"records in: {summary.records_in}"
             + (f"   skipped (not exports): {len(summary.skipped)}" if summary.skipped else "")

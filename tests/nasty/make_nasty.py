@@ -1,4 +1,5 @@
-"""Regenerate the nasty input files of this folder (run from anywhere: python tests/nasty/make_nasty.py).
+"""Regenerate the nasty input files of this folder (run from anywhere: python tests/nasty/make_nasty.py
+[NAME ...]).
 
 Each file is one way an export goes wrong in the wild; expected.yaml holds the exact stderr lines
 and exit code `chatqa check FILE` gives for it (tests/test_nasty.py; CHATQA_UPDATE_NASTY=1 rewrites it).
@@ -78,6 +79,20 @@ FILES: dict[str, bytes] = {
     "array-of-scalars.json": b'[1, "two", null, true, {"id": "x"}]',
     "trailing-garbage.json": json.dumps([conv(1)]).encode() + b" garbage",
 }
+_DEEP = b"[" * 5000 + b"]" * 5000
+_TINY = b'{"role": "customer", "text": "a"}'
+FILES.update({
+    # memory and time bounded (SPEC 8): refused, capped or skipped, the rest read
+    "deep-element-in-an-array.json": (b"[" + json.dumps(conv(1)).encode() + b', {"id": "n-2", "metadata": ' + _DEEP
+                                      + b', "messages": []}, ' + json.dumps(conv(3)).encode() + b"]"),
+    "deep-metadata.jsonl": lines(conv(1)) + json.dumps(
+        {**conv(2), "metadata": {"x": json.loads("[" * 300 + "]" * 300)}}).encode() + b"\n" + lines(conv(3)),
+    "whitespace-bomb.jsonl.gz": gzip.compress(lines(conv(1)) + b"\n" * (6 << 20) + lines(conv(2)), mtime=0),
+    "too-many-values.jsonl.gz": gzip.compress(lines(conv(1)) + b'{"id": "n-2", "messages": [], "metadata": [' + b"[],"
+                                              * 510_000 + b"[]]}\n" + lines(conv(3)), mtime=0),
+    "too-many-messages.jsonl.gz": gzip.compress(lines(conv(1)) + b'{"id": "n-2", "messages": ['
+                                                + b", ".join([_TINY] * 10_001) + b"]}\n", mtime=0),
+})
 buffer = io.BytesIO()
 with zipfile.ZipFile(buffer, "w") as z:
     z.writestr("export.json", json.dumps([conv(1)]))
@@ -85,6 +100,10 @@ FILES["zip-named.json"] = buffer.getvalue()
 
 
 if __name__ == "__main__":
+    import sys
+
     for name, content in FILES.items():
+        if sys.argv[1:] and name not in sys.argv[1:]:
+            continue  # only the files named (gzip and ZIP bytes differ between library versions)
         (HERE / name).write_bytes(content)
     print(f"wrote {len(FILES)} files to {HERE}")
