@@ -1,7 +1,8 @@
 """Every built-in regex and text walk runs in linear time (SPEC section 8): on adversarial text,
 four times the input takes about four times as long. The bound is generous (a quadratic pass
-would take 16x, an exponential one far more) and each size is timed as the best of a few runs,
-so a noisy machine does not fail it."""
+would take 16x, an exponential one far more); each size is timed in CPU time of this process
+(time other processes take on a busy machine does not count), as the best of a few runs taken
+in turns."""
 
 from __future__ import annotations
 
@@ -16,17 +17,18 @@ from chatqa.redact import find_cards, redact
 BOUND = 9.0
 
 
-def best_time(func: Callable[[str], object], text: str, runs: int = 5) -> float:
-    best = float("inf")
+def cpu_time(func: Callable[[str], object], text: str) -> float:
+    start = time.process_time()
+    func(text)
+    return time.process_time() - start
+
+
+def growth(func: Callable[[str], object], make: Callable[[int], str], n: int, runs: int = 5) -> float:
+    small_text, large_text = make(n), make(4 * n)
+    small = large = float("inf")
     for _ in range(runs):
-        start = time.perf_counter()
-        func(text)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def growth(func: Callable[[str], object], make: Callable[[int], str], n: int) -> float:
-    small, large = best_time(func, make(n)), best_time(func, make(4 * n))
+        small = min(small, cpu_time(func, small_text))
+        large = min(large, cpu_time(func, large_text))
     return large / max(small, 1e-6)
 
 
