@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 import random
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,56 @@ def test_sample_lists_the_failures_it_kept_and_counts_the_others(tmp_path, monke
     lines = result.stderr.splitlines()
     assert sum(": error: " in x for x in lines) == 5
     assert "chatqa: 7 more parse failures are counted but not listed" in lines
+
+
+# --- big CSV exports ---------------------------------------------------------------------------
+
+def _csv_export(path: Path, conversations: int, repeat_every: int = 0) -> None:
+    rows = io.StringIO()
+    writer = csv.writer(rows)
+    writer.writerow(["conversation_id", "role", "time", "text"])
+    rng = random.Random(3)
+    order = [(c, m) for c in range(conversations) for m in range(4)]
+    rng.shuffle(order)  # an export sorted by time, not by conversation
+    for n, (c, m) in enumerate(sorted(order, key=lambda cm: cm[1])):
+        row = [f"t-{c}", "customer" if m % 2 == 0 else "agent", 1772359200 + 60 * m + c, f"message {m} of {c}"]
+        writer.writerow(row)
+        if repeat_every and n % repeat_every == 0:
+            writer.writerow(row)  # the same row twice: a duplicate
+    path.write_text(rows.getvalue())
+
+
+@pytest.mark.parametrize("vendor", ["csv", "salesforce"])
+def test_a_csv_bigger_than_memory_allows_is_grouped_through_bucket_files(tmp_path, monkeypatch, vendor):
+    from chatqa.read import groups
+
+    path = tmp_path / "big.csv"
+    if vendor == "csv":
+        _csv_export(path, 300, repeat_every=37)
+    else:
+        rows = ["Id,ChatKey,Body"] + [
+            f"570x{i},k{i},\"<p>Chat Started</p><p>( 1s ) Ann: my order {i} is late</p><p>( 30s ) Sam: I'm Sam</p>\""
+            for i in range(300)]
+        path.write_text("\n".join(rows + rows[1:40:7]) + "\n")  # a few rows repeated
+    whole = ids(path, "--vendor", vendor)
+    _, _, whole_summary = check(str(path), "--vendor", vendor)
+    monkeypatch.setattr(groups, "SPILL_ABOVE", 50)
+    spilled = ids(path, "--vendor", vendor)
+    _, _, spilled_summary = check(str(path), "--vendor", vendor)
+    assert len(whole) == 300 and sorted(spilled) == sorted(whole)
+    assert spilled == ids(path, "--vendor", vendor)  # the same order every run
+    assert spilled_summary == whole_summary and whole_summary["duplicates"] > 0
+    assert not list(Path(tempfile.gettempdir()).glob("chatqa-rows-*"))  # bucket files removed
+
+
+def test_the_same_results_whether_a_csv_spills_or_not(tmp_path, monkeypatch):
+    from chatqa.read import groups
+
+    path = tmp_path / "a.csv"
+    _csv_export(path, 120)
+    first = {json.loads(r)["id"]: json.loads(r) for r in CliRunner().invoke(
+        main, ["check", str(path), "--format", "jsonl"]).stdout.splitlines()}
+    monkeypatch.setattr(groups, "SPILL_ABOVE", 30)
+    second = {json.loads(r)["id"]: json.loads(r) for r in CliRunner().invoke(
+        main, ["check", str(path), "--format", "jsonl"]).stdout.splitlines()}
+    assert first == second and len(first) == 120

@@ -22,6 +22,7 @@ from ..errors import Failure, ParseError, join_locator, quoted
 from ..model import Channel, Role
 from ..normalize import normalise
 from ..read import UNDECODABLE, InputFile, Record, Syntax, csv_rows, decode, json_records
+from ..read.groups import Grouped, Repeat
 from ..records import Conversation, Line
 from .envelopes import PAGE_KEYS, PROBE, unwrap
 
@@ -295,8 +296,13 @@ class TableParser(Parser):
         raise NotImplementedError
 
     def group(self, rows: list[Row], plan: Any) -> Iterator[tuple[str, list[Row]]]:
-        """Yield (conversation id, rows) per conversation, in file order."""
+        """Yield (conversation id, rows) per conversation, in file order (see `key`)."""
         raise NotImplementedError
+
+    def key(self, fields: list[str], plan: Any) -> str | None:
+        """The conversation a row belongs to, for formats that name it in a column (their rows
+        are then grouped in bounded memory, `chatqa.read.groups`); None: `group` sees all rows."""
+        return None
 
     def convert(self, key: str, rows: list[Row], plan: Any, ctx: RecordContext) -> Conversation:
         """Turn one conversation's rows (id `key`) into a Conversation."""
@@ -306,7 +312,9 @@ class TableParser(Parser):
         """Read all rows, group them into conversations and convert each one."""
         header, reader = csv_rows(source)
         plan = self.plan(header, options)
+        keyed = type(self).key is not TableParser.key
         rows: list[Row] = []
+        grouped = Grouped()
         seen: set[tuple[str, ...]] = set()
         try:
             for line, fields in reader:
@@ -315,13 +323,22 @@ class TableParser(Parser):
                 elif len(fields) != len(header):
                     yield Failure(source=source.name, locator=f"line {line}",
                                   reason=f"expected {len(header)} fields, found {len(fields)}")
+                elif keyed:
+                    if not grouped.add(self.key(fields, plan) or "", f"line {line}", (line, fields), tuple(fields)):
+                        yield Duplicate(source.name, f"line {line}")
                 elif first_row(fields, seen):
                     rows.append((line, fields))
                 else:
                     yield Duplicate(source.name, f"line {line}")
         except ParseError as exc:  # the CSV reader cannot go on; keep what was read
             yield exc.failure(source.name)
-        for key, members in self.group(rows, plan):
+        groups = ((g if isinstance(g, Repeat) else (g.key, [row for _, row in g.items])) for g in grouped) \
+            if keyed else self.group(rows, plan)
+        for group in groups:
+            if isinstance(group, Repeat):
+                yield Duplicate(source.name, group.where)
+                continue
+            key, members = group
             where = f"line {members[0][0]}"
             try:
                 yield self.convert(key, members, plan, RecordContext(self, source, where, options))

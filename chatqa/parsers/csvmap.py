@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import ParseError, quoted
@@ -92,13 +91,9 @@ class CsvParser(TableParser):
         roles = {**ROLE_VALUES, **{k.strip().lower(): v for k, v in options.roles.items()}}
         return _Plan(columns, roles)
 
-    def group(self, rows: list[Row], plan: _Plan) -> Iterator[tuple[str, list[Row]]]:
-        """Rows sharing a conversation id, in order of first appearance."""
-        col = plan.columns["conversation"]
-        groups: dict[str, list[Row]] = {}
-        for row in rows:
-            groups.setdefault(row[1][col].strip(), []).append(row)
-        yield from groups.items()
+    def key(self, fields: list[str], plan: _Plan) -> str:
+        """The conversation id column (rows sharing it are one conversation)."""
+        return fields[plan.columns["conversation"]].strip()
 
     def convert(self, key: str, rows: list[Row], plan: _Plan, ctx: RecordContext) -> Conversation:
         """Map each row to a message."""

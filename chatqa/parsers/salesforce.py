@@ -17,10 +17,10 @@ from ..errors import Failure, ParseError, quoted
 from ..model import Channel, Kind, Participant, Role
 from ..normalize import RawMessage, html_to_text, parse_time
 from ..read import UNDECODABLE, InputFile, Syntax, csv_rows
+from ..read.groups import Grouped, Repeat
 from ..records import Conversation, RawLine
 from . import ParseOptions, RecordContext, VendorModel, not_a_record
 from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate
-from .base import first_row
 
 _ACTORS = {"enduser": Role.CUSTOMER, "agent": Role.AGENT, "supervisor": Role.AGENT, "bot": Role.BOT,
            "chatbot": Role.BOT, "system": Role.SYSTEM}
@@ -164,8 +164,7 @@ class SalesforceParser(GroupingParser):
         header, reader = csv_rows(source)
         names = [_CANONICAL.get(h.strip().lower()) for h in header]
         state: dict[str, Any] = {"source": source.name}
-        groups: dict[str, Group] = {}
-        seen: set[tuple[str, ...]] = set()
+        grouped = Grouped()
         try:
             for line, cells in reader:
                 where = f"line {line}"
@@ -176,17 +175,18 @@ class SalesforceParser(GroupingParser):
                     yield Failure(source=source.name, locator=where,
                                   reason=f"expected {len(header)} fields, found {len(cells)}")
                     continue
-                if not first_row(cells, seen):
-                    yield Duplicate(source.name, where)
-                    continue
                 row = {n: (c if c.strip() else None) for n, c in zip(names, cells, strict=True) if n}
                 kind = _kind(row)
-                key = _key(row, kind) if kind else None
-                groups.setdefault(key or "\0file", Group(key or "\0file", [], state)).items.append((where, row))
+                key = (_key(row, kind) if kind else None) or "\0file"
+                if not grouped.add(key, where, row, tuple(cells)):
+                    yield Duplicate(source.name, where)
         except ParseError as exc:
             yield exc.failure(source.name)
-        for group in groups.values():
-            yield self._convert_group(group, group.items[0][0], source, options)
+        for found in grouped:
+            if isinstance(found, Repeat):
+                yield Duplicate(source.name, found.where)
+            else:
+                yield self._convert_group(Group(found.key, found.items, state), found.items[0][0], source, options)
 
     # -- conversion -----------------------------------------------------------------------------
 
