@@ -48,7 +48,7 @@ def parse_time(value: Any, *, tz: tzinfo = UTC, fmt: str | None = None) -> datet
         except ValueError:
             pass
     if isinstance(value, datetime):
-        return (value.replace(tzinfo=tz) if value.tzinfo is None else value).astimezone(UTC)
+        return _utc(value.replace(tzinfo=tz) if value.tzinfo is None else value)
     if isinstance(value, bool):
         raise ValueError(f"not a time: {value!r}")
     if isinstance(value, int | float):
@@ -70,7 +70,14 @@ def parse_time(value: Any, *, tz: tzinfo = UTC, fmt: str | None = None) -> datet
         parsed = _parse_text_time(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    return _utc(parsed)
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 9999 with a negative offset, year 1 with a positive one
+        raise ValueError(f"time out of range: {value.isoformat()}") from None
 
 
 def _parse_text_time(text: str) -> datetime:

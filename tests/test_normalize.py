@@ -159,3 +159,10 @@ def test_bot_ids_relabel_agents():
     ])
     assert [m.role for m in t.messages] == [Role.BOT, Role.AGENT]
     assert {p.id: p.role for p in t.participants} == {"helperbot": Role.BOT, "sam": Role.AGENT}
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+05:00",
+                                   "Fri Dec 31 23:59:59 -2359 9999"])
+def test_a_time_that_overflows_in_utc_is_a_bad_time_not_a_crash(value):
+    with pytest.raises(ValueError, match="out of range"):
+        parse_time(value)
