@@ -23,7 +23,7 @@ from .match import PhraseIndex
 from .match.lexicon import load_lexicon
 from .metrics import Facts, business_waits, compute
 from .model import Transcript
-from .records import Conversation
+from .records import Conversation, mark_bystanders
 from .redact import mask_cards, redact
 from .results import Finding, Result
 from .rulepack import load_catalogue, pack_folders, with_options
@@ -94,6 +94,7 @@ class Engine:
         channel = self.config.channel or conversation.channel
         if channel is not conversation.channel:  # --channel: the run judges every conversation as this channel
             conversation = msgspec.structs.replace(conversation, channel=channel)
+            mark_bystanders(conversation.lines, channel)  # who is a bystander depends on the channel
         lines = conversation.lines
         facts = Facts(lines)
         business = business_waits(facts.replies, self.calendar) if self.calendar is not None else None

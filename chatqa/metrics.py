@@ -60,7 +60,8 @@ class Facts:
     """What metrics and rules read about a conversation, gathered in one pass over its lines.
 
     `counts`: visible chat lines per role; `lines`: the visible chat lines of each role but
-    system, and of all of them (``"any"``), in order; `replies`: every agent reply paired with the
+    system, and of all of them (``"any"``), in order; bystanders' lines (SPEC section 2) are only
+    among ``"any"`` and counted apart, in `bystanders`; `replies`: every agent reply paired with the
     earliest customer message not yet answered, as ``(customer, agent, seconds)`` (see `Reply`;
     visible files take part: a customer's starts the clock, a human agent's answers it);
     `agents`: human agents who wrote visible lines, by id (or name), in order of appearance;
@@ -70,7 +71,7 @@ class Facts:
     on first use.
     """
 
-    __slots__ = ("_words", "agents", "counts", "last_agent", "lines", "replies", "timed", "window")
+    __slots__ = ("_words", "agents", "bystanders", "counts", "last_agent", "lines", "replies", "timed", "window")
 
     def __init__(self, lines: list[Line]) -> None:
         pairs: list[tuple[Line, Line, float | None]] = []
@@ -82,7 +83,7 @@ class Facts:
         agents: list[Line] = []
         bots: list[Line] = []
         every: list[Line] = []
-        system = 0
+        system = others = 0
         timed = False
         last_agent = -1
         for m in lines:
@@ -98,7 +99,7 @@ class Facts:
                 continue
             if m.kind is not message:
                 if m.kind is file:  # a file takes part in the clock, and in nothing else
-                    if m.role is customer and pending is None:
+                    if m.role is customer and pending is None and not m.bystander:
                         pending, pending_at = m, when
                     elif m.role is agent:
                         last_agent = m.index
@@ -108,8 +109,11 @@ class Facts:
                 continue
             role = m.role
             if role is customer:
-                customers.append(m)
                 every.append(m)
+                if m.bystander:  # someone else on a public thread: not the customer, starts no clock
+                    others += 1
+                    continue
+                customers.append(m)
                 if pending is None:
                     pending, pending_at = m, when
             elif role is agent:
@@ -128,6 +132,7 @@ class Facts:
             else:
                 system += 1
         self.counts = {customer: len(customers), agent: len(agents), bot: len(bots), Role.SYSTEM: system}
+        self.bystanders = others
         self.lines = {"customer": customers, "agent": agents, "bot": bots, "any": every}
         self.replies = pairs
         self.agents = list(found)
@@ -183,7 +188,8 @@ def compute(conversation: Conversation | Transcript, facts: Facts | None = None,
     counts, window = facts.counts, facts.window
     times = [p[2] for p in facts.replies if p[2] is not None]
     metrics = Metrics(
-        messages=counts[Role.CUSTOMER] + counts[Role.AGENT] + counts[Role.BOT] + counts[Role.SYSTEM],
+        messages=counts[Role.CUSTOMER] + counts[Role.AGENT] + counts[Role.BOT] + counts[Role.SYSTEM]
+        + facts.bystanders,
         customer_messages=counts[Role.CUSTOMER],
         agent_messages=counts[Role.AGENT],
         bot_messages=counts[Role.BOT],

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Role(StrEnum):
@@ -37,8 +37,23 @@ class Channel(StrEnum):
     VOICE = "voice"  # call transcripts
 
 
-class Participant(BaseModel, frozen=True):
-    """A person or bot taking part in a conversation."""
+class _MaybeBystander(BaseModel, frozen=True):
+    """`bystander` (SPEC section 2) appears in dumps only when True, so that the output of
+    conversations without bystanders keeps its shape."""
+
+    bystander: bool = False
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.bystander:
+            data.pop("bystander", None)
+        return data
+
+
+class Participant(_MaybeBystander, frozen=True):
+    """A person or bot taking part in a conversation. `bystander`: on a public thread (the
+    social channel), a customer other than the one who opened the conversation."""
 
     id: str
     name: str | None = None
@@ -58,8 +73,9 @@ class Rating(BaseModel, frozen=True):
     comment: str | None = None
 
 
-class Message(BaseModel, frozen=True):
-    """One entry of a transcript, in export order after a stable sort by time."""
+class Message(_MaybeBystander, frozen=True):
+    """One entry of a transcript, in export order after a stable sort by time. `bystander`: a
+    customer message by someone other than the conversation's customer, on a public thread."""
 
     index: int
     role: Role
@@ -101,9 +117,9 @@ class Transcript(BaseModel, frozen=True):
 def pack_transcript(t: Transcript) -> tuple[Any, ...]:
     """A compact, picklable form of a transcript (plain tuples), for spill files."""
     return (
-        t.id, t.vendor, t.source, tuple((p.id, p.name, p.role.value) for p in t.participants),
-        tuple((m.role.value, m.author_id, m.author_name, m.sent_at, m.text, m.kind.value, m.internal, m.event)
-              for m in t.messages),
+        t.id, t.vendor, t.source, tuple((p.id, p.name, p.role.value, p.bystander) for p in t.participants),
+        tuple((m.role.value, m.author_id, m.author_name, m.sent_at, m.text, m.kind.value, m.internal, m.event,
+               m.bystander) for m in t.messages),
         t.started_at, t.ended_at, t.tags, t.rating.model_dump() if t.rating else None, t.channel.value, t.metadata,
     )
 
@@ -113,9 +129,10 @@ def unpack_transcript(packed: tuple[Any, ...]) -> Transcript:
     tid, vendor, source, people, messages, started, ended, tags, rating, channel, metadata = packed
     return Transcript.model_validate({
         "id": tid, "vendor": vendor, "source": source,
-        "participants": [{"id": i, "name": n, "role": r} for i, n, r in people],
+        "participants": [{"id": i, "name": n, "role": r, "bystander": b} for i, n, r, b in people],
         "messages": [{"index": i, "role": m[0], "author_id": m[1], "author_name": m[2], "sent_at": m[3],
-                      "text": m[4], "kind": m[5], "internal": m[6], "event": m[7]} for i, m in enumerate(messages)],
+                      "text": m[4], "kind": m[5], "internal": m[6], "event": m[7], "bystander": m[8]}
+                     for i, m in enumerate(messages)],
         "started_at": started, "ended_at": ended, "tags": tags, "rating": rating, "channel": channel,
         "metadata": metadata,
     })

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ParseError, quoted
 from .model import Channel, Participant, Rating, Role
-from .records import Conversation, Line, RawLine, RawMessage
+from .records import Conversation, Line, RawLine, RawMessage, mark_bystanders
 
 __all__ = ["RawMessage", "clean_text", "html_to_text", "iso", "normalise", "parse_time"]
 
@@ -304,8 +304,11 @@ def normalise(
         times = [line.sent_at for line in lines if line.sent_at is not None]
         if times:
             start, end = (times[0], times[-1]) if ordered else (min(times), max(times))
+    listed = lines if isinstance(lines, list) else list(lines)
+    if channel == Channel.SOCIAL:
+        mark_bystanders(listed, Channel.SOCIAL)
     return Conversation(
-        id=str(id), vendor=vendor, source=source, lines=lines if isinstance(lines, list) else list(lines),
+        id=str(id), vendor=vendor, source=source, lines=listed,
         channel=Channel(channel), started_at=start, ended_at=end,
         tags=tuple(dict.fromkeys(str(t) for t in tags if t not in (None, ""))), rating=rating,
         participants=people, metadata=metadata or {}, text=text,

@@ -34,6 +34,7 @@ class Line(msgspec.Struct, gc=False):
     internal: bool = False
     event: str | None = None
     index: int = 0
+    bystander: bool = False  # a customer line by someone other than the conversation's customer
 
     @property
     def visible(self) -> bool:
@@ -96,14 +97,17 @@ class Conversation(msgspec.Struct):
         An id seen both as a bot and as a human agent is listed as the agent (an admin whose
         automated message was sent on their behalf)."""
         people: dict[str, dict[str, Any]] = {}
+        bystanders = {line.author_id or line.author_name for line in self.lines if line.bystander}
         for p in self.participants:
-            people.setdefault(p.id, {"id": p.id, "name": p.name, "role": p.role})
+            people.setdefault(p.id, {"id": p.id, "name": p.name, "role": p.role,
+                                     "bystander": p.role is Role.CUSTOMER and p.id in bystanders})
         for line in self.lines:
             key = line.author_id or line.author_name
             if key and line.role is not Role.SYSTEM:
                 known = people.get(key)
                 if known is None:
-                    people[key] = {"id": key, "name": line.author_name, "role": line.role}
+                    people[key] = {"id": key, "name": line.author_name, "role": line.role,
+                                   "bystander": line.bystander}
                 elif line.role is Role.AGENT and known["role"] is Role.BOT:
                     known["role"] = Role.AGENT
         return [Participant.model_validate(p) for p in people.values()]
@@ -115,7 +119,7 @@ class Conversation(msgspec.Struct):
             "participants": self.people(),
             "messages": [{"index": m.index, "role": m.role, "author_id": m.author_id, "author_name": m.author_name,
                           "sent_at": m.sent_at, "text": m.text, "kind": m.kind, "internal": m.internal,
-                          "event": m.event} for m in self.lines],
+                          "event": m.event, "bystander": m.bystander} for m in self.lines],
             "started_at": self.started_at, "ended_at": self.ended_at, "tags": self.tags, "rating": self.rating,
             "metadata": self.metadata,
         })
@@ -129,19 +133,38 @@ class Conversation(msgspec.Struct):
             ended_at=t.ended_at, tags=t.tags, rating=t.rating, participants=list(t.participants),
             metadata=t.metadata,
             lines=[Line(role=m.role, text=m.text, sent_at=m.sent_at, author_id=m.author_id,
-                        author_name=m.author_name, kind=m.kind, internal=m.internal, event=m.event, index=m.index)
+                        author_name=m.author_name, kind=m.kind, internal=m.internal, event=m.event, index=m.index,
+                        bystander=m.bystander)
                    for m in t.messages],
         )
 
 
+def mark_bystanders(lines: list[Line], channel: Channel) -> None:
+    """On the social channel, mark the customer lines written by anyone but the conversation's
+    customer (the author of its first visible customer message or file) as bystanders' (SPEC
+    section 2). Elsewhere, or when that first line names no author, nobody is a bystander."""
+    customer = ""
+    if channel is Channel.SOCIAL:
+        for line in lines:
+            if line.role is Role.CUSTOMER and line.kind in _SAYS and not line.internal:
+                customer = line.author_id or line.author_name or ""
+                break
+    for line in lines:
+        line.bystander = bool(customer) and line.role is Role.CUSTOMER and (
+            line.author_id or line.author_name or customer) != customer
+
+
+_SAYS = (Kind.MESSAGE, Kind.FILE)
+
+
 def is_chat(line: Line | Message, role: Role) -> bool:
-    """A visible chat line (kind message) written by `role`."""
-    return line.role is role and line.kind is Kind.MESSAGE and not line.internal
+    """A visible chat line (kind message) written by `role` (a bystander's is not the customer's)."""
+    return line.role is role and line.kind is Kind.MESSAGE and not line.internal and not line.bystander
 
 
 def in_scope(message: Line | Message, scope: str, include_internal: bool = False) -> bool:
     """A chat line by the scope's role (customer, agent, bot, or "any" of them): visible lines
-    only, unless internal ones (notes included) are asked for."""
+    only, unless internal ones (notes included) are asked for. Bystanders are not the customer."""
     if message.kind is Kind.MESSAGE:
         if message.internal and not include_internal:
             return False
@@ -149,4 +172,6 @@ def in_scope(message: Line | Message, scope: str, include_internal: bool = False
         return False
     if message.role is Role.SYSTEM:
         return False
-    return scope == "any" or message.role.value == scope
+    if scope == "any":
+        return True
+    return message.role.value == scope and not message.bystander

@@ -37,13 +37,16 @@ def test_ibm_twitter(corpora):
     transcripts, loader = load(corpora / "ibm-twitter-cdp")
     assert loader.failures == [] and len(transcripts) == 1025
     assert loader.skipped  # LICENSE and SOURCE.md are not exports
-    # the final agent turn (agentURL) is appended; its time is start + duration unless the day count was cut off
-    assert all(t.messages[-1].role.value == "agent" or t.messages[-1].sent_at is not None for t in transcripts)
-    cut = [t for t in transcripts if any(m.sent_at is None for m in t.messages)]
-    assert len(cut) == 38  # 39 durations hold a "-": 38 lost their day count, "6-01:08:11" is 6 days
-    assert max(compute(t).duration_s or 0 for t in transcripts) >= 6 * 86400
+    # the final agent turn (agentURL) is appended at start + duration, the day count the export cut off
+    # restored from its tweet id: every one is timed, and sorts last, after the turns it follows
+    assert all(t.messages[-1].role.value == "agent" and t.messages[-1].sent_at is not None for t in transcripts)
+    days = sorted(compute(t).duration_s or 0 for t in transcripts)
+    assert sum(d >= 86400 for d in days) == 186  # 147 of them looked shorter than a day
+    assert 146 * 86400 < days[-1] < 147 * 86400  # "6-01:08:11" is 146 days 01:08:11, not 6 days
     first = transcripts[0]
     assert compute(first).first_response_s == 5215.0  # 17:31:32 + 01:26:55
+    # a second customer handle ("client1") joining a thread is a bystander
+    assert sum(any(m.bystander for m in t.messages) for t in transcripts) == 32
 
 
 def test_stc3(corpora):

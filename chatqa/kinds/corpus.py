@@ -8,9 +8,9 @@ import zlib
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..errors import ConfigError
 from ..records import Conversation, in_scope
@@ -18,8 +18,13 @@ from ..redact import find_cards, may_hold_card
 from ..results import Finding
 from ..saferegex import compile_regex
 from ..settings_files import parse_yaml, read_text
-from . import Context, Outcome, Rule, Scope
+from . import Context, Outcome, Pattern, Rule, Scope
+from .cards import Issuer, issued, labelled
 from .intervals import Interval, Intervals, Peaks
+from .phrase import validate_patterns
+
+if TYPE_CHECKING:
+    from ..match import PhraseIndex
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = compile_regex(r"\S+@\S+\.\w+")  # RE2: `re` takes cubic time on "a@a@a@..."
@@ -230,13 +235,30 @@ def _prune(counts: dict[int, int], capacity: int) -> None:
 
 class DetectorRule(Rule):
     """Flags payment card numbers (Luhn-valid, 13-19 digits, spaces or dashes allowed) in any
-    message, internal notes and form answers included; the quote is masked."""
+    message, internal notes and form answers included; the quote is masked. A number no network
+    in `issuers` issues, or that the conversation labels as something else (`labels`, unless a
+    `card_words` phrase is closer; or the customer's reply to an agent asking for a labelled
+    number), is no finding (see `chatqa.kinds.cards`); masking still hides it."""
 
     kind: Literal["detector"] = "detector"
     detect: Literal["card_number"] = "card_number"
     scope: Scope = "any"
+    issuers: dict[str, Issuer] = {}
+    labels: list[Pattern] = []
+    card_words: list[Pattern] = []
+    label_before: int = Field(default=40, ge=0)  # characters between a label and the number it names
+    label_after: int = Field(default=25, ge=0)
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"quote", "role"})
+
+    _check_patterns = field_validator("labels", "card_words")(validate_patterns)
+
+    def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
+        """Register the labels and the card words."""
+        if self.labels:
+            index.add(self.code + "#", self.labels)
+        if self.card_words:
+            index.add(self.code + "#$", self.card_words)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding per message holding a card number."""
@@ -245,7 +267,12 @@ class DetectorRule(Rule):
         for m in ctx.lines:
             if self.scope != "any" and not in_scope(m, self.scope, include_internal=True):
                 continue
-            for start, end, _ in find_cards(m.text):
+            for start, end, digits in find_cards(m.text):
+                if not issued(self.issuers, digits):
+                    continue
+                if self.labels and labelled(ctx, m, (start, end), self.code + "#", self.label_before,
+                                            self.label_after):
+                    continue
                 yield self.finding(m, (start, end), role=m.role.value)
                 break
 

@@ -55,7 +55,7 @@ class ClosingRule(Rule):
         agents = ctx.scoped("agent")
         last_agent = agents[-1]
         after = [m for m in ctx.lines if m.index > last_agent.index and not m.internal]
-        if any(m.role is Role.CUSTOMER and m.kind is Kind.MESSAGE for m in after):
+        if any(m.role is Role.CUSTOMER and m.kind is Kind.MESSAGE and not m.bystander for m in after):
             return  # the customer wrote last: the agent never had the next turn
         if self._handoff(ctx, last_agent, after) or self._event(ctx, after, self.code + "<", self.departures):
             return

@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..model import Channel, Kind, Role
-from ..records import is_chat
+from ..records import Line, is_chat
 from ..results import Finding, Level
-from . import Context, Rule, human_duration, parse_duration
+from . import Context, Pattern, Rule, human_duration, parse_duration
+from .phrase import validate_patterns
+
+if TYPE_CHECKING:
+    from ..match import PhraseIndex
 
 
 def channel_durations(value: Any) -> Any:
@@ -120,37 +124,67 @@ _WORDS = re.compile(r"[a-z0-9]+")
 _HANDLE = re.compile(r"@\w+")
 
 
+def _words(text: str) -> set[str]:
+    """The words of a message as `UnansweredRule` compares them: lowercase, apostrophes dropped,
+    handles left out, single letters other than "i" ignored."""
+    found = _WORDS.findall(_HANDLE.sub(" ", text.lower()).replace("'", "").replace("’", ""))
+    return {w for w in found if len(w) > 1 or w == "i" or w.isdigit()}
+
+
 class UnansweredRule(Rule):
-    """Flags a conversation that ends on customer messages no human agent answered (or that
-    no agent ever answered), unless those last messages only close the chat: no question
-    mark, and either nothing but `closing_words` (emoji allowed) or a `thanks_words` word
-    with none of the `unresolved_words` ("thanks, but it still fails")."""
+    """Flags a conversation that ends on messages of its customer (bystanders on a public thread
+    do not count) that no human agent answered, or that no agent ever answered, unless those last
+    messages only close the chat. A message closes it when it has no question mark, asks for
+    nothing (`requests`: "please call me", "can you check"), and either holds nothing but
+    `closing_words` (emoji allowed), or holds a `closings` phrase (exceptions veto: "that worked",
+    "the problem has been resolved", "DM sent") with none of the `contrast_words` after it ("that
+    worked but ..."), or holds a `thanks_words` word with none of the `unresolved_words` ("thanks,
+    but it still fails")."""
 
     kind: Literal["unanswered"] = "unanswered"
     closing_words: list[str] = Field(min_length=1)
     thanks_words: list[str] = []
     unresolved_words: list[str] = []
+    closings: list[Pattern] = []
+    closing_exceptions: list[Pattern] = []
+    contrast_words: list[str] = []
+    requests: list[Pattern] = []
+    request_exceptions: list[Pattern] = []
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"quote", "count"})
+
+    _check_patterns = field_validator("closings", "closing_exceptions", "requests",
+                                      "request_exceptions")(validate_patterns)
+
+    def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
+        """Register the wording of a closing (a solved problem...) and of a request."""
+        if self.closings:
+            index.add(self.code + "+", self.closings, self.closing_exceptions)
+        if self.requests:
+            index.add(self.code + "?", self.requests, self.request_exceptions)
 
     def applies(self, ctx: Context) -> bool:
         """Needs a customer message."""
         return ctx.metrics.customer_messages > 0
 
-    def closes(self, text: str) -> bool:
+    def closes(self, ctx: Context, message: Line) -> bool:
         """True when a customer message only closes the conversation."""
-        if "?" in text:
+        text = message.text
+        if "?" in text or (self.requests and ctx.matches(message, self.code + "?")):
             return False
-        words = set(_WORDS.findall(_HANDLE.sub(" ", text.lower()).replace("'", "").replace("’", "")))
-        if words <= self._closing:
+        words = _words(text)
+        if words <= self._closing:  # (letters alone are no words: emoji that were not kept leave "h")
             return True
+        closing = ctx.matches(message, self.code + "+") if self.closings else []
+        if closing:  # no contrast after the last closing phrase ("that worked but ...")
+            return not _words(text[closing[-1][1]:]) & self._contrast
         return bool(words & self._thanks) and not words & self._unresolved
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding on the first unanswered customer message."""
         last_agent = ctx.facts.last_agent
         trailing = [m for m in ctx.lines[last_agent + 1:] if is_chat(m, Role.CUSTOMER)]
-        if trailing and not all(self.closes(m.text) for m in trailing):
+        if trailing and not all(self.closes(ctx, m) for m in trailing):
             yield self.finding(trailing[0], count=len(trailing))
 
     @cached_property
@@ -164,3 +198,7 @@ class UnansweredRule(Rule):
     @cached_property
     def _unresolved(self) -> frozenset[str]:
         return frozenset(w.lower().replace("'", "") for w in self.unresolved_words)
+
+    @cached_property
+    def _contrast(self) -> frozenset[str]:
+        return frozenset(w.lower().replace("'", "") for w in self.contrast_words)

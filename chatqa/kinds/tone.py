@@ -23,7 +23,8 @@ def last_turn(lines: list[Line], scoped: list[Line]) -> list[Line]:
     if not scoped:
         return []
     chosen = {m.index for m in scoped}
-    between = [m for m in lines if m.kind is Kind.MESSAGE and not m.internal and m.role is not Role.SYSTEM]
+    between = [m for m in lines
+               if m.kind is Kind.MESSAGE and not m.internal and m.role is not Role.SYSTEM and not m.bystander]
     turn: list[Line] = []
     for m in reversed(between):
         if m.index > scoped[-1].index:

@@ -147,8 +147,8 @@ def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[
         out["rating"] = redact_data(transcript.rating.model_dump(exclude_none=True), personal=redact_personal)
     if transcript.metadata:
         out["metadata"] = redact_data(transcript.metadata, personal=redact_personal)
-    out["participants"] = [_person(p.model_dump(mode="json", exclude_none=True), redact_personal)
-                           for p in transcript.participants]
+    out["participants"] = [_person(p.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+                                   redact_personal) for p in transcript.participants]
     out["messages"] = [_message(m, redact_personal) for m in transcript.messages]
     return out
 
