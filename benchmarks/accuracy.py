@@ -4,7 +4,8 @@ For each corpus (TWCS sample, IBM Twitter CDP, NTCIR-14 STC-3 English) this runs
 rules and prints how many conversations each rule flags, then a seeded random sample of
 findings with the quoted text and its message, to read and judge (docs/accuracy.md says how).
 ``--misses CODE`` prints instead a sample of customer (or agent) messages that hold a word
-from the rule's theme but gave no finding, for estimating recall.
+from the rule's theme but gave no finding, for estimating recall (for CQ103: the conversations
+ending on the customer that the rule took for a closing).
 
     CHATQA_CORPORA=/path/to/corpora python benchmarks/accuracy.py [--rules CQ601,CQ602] [--n 30] [--seed 1]
     CHATQA_CORPORA=... python benchmarks/accuracy.py --misses CQ601 --n 40
@@ -36,7 +37,11 @@ THEMES = {
     "CQ206": ("agent", r"should have|as i|like i|already|calm|fault|nothing (i|we)|problem|told you|read"),
     "CQ304": ("customer", r"upset|frustrat|worried|stress|angry|ruin|disappoint|annoy"),
     "CQ305": ("agent", r"anything else|let (me|us) know|hope|help|glad|feel free|question"),
+    "CQ401": ("any", r"\d(?:[ -]?\d){12,18}"),
+    "CQ402": ("agent", r"card|cvv|cvc|security code|password|passcode|pin\b"),
 }
+# CQ103's misses are read differently: conversations that end on the customer's message and that
+# the rule took for a closing (``--misses CQ103`` prints their last customer message).
 
 
 def corpora() -> Path:
@@ -62,13 +67,15 @@ def run(folder: Path, codes: list[str]) -> dict[str, list[tuple[object, object]]
 
 
 def show(text: str, span: tuple[int, int] | None, width: int = 220) -> str:
-    """A message on one line, the quote in [brackets], cut around it."""
+    """A message on one line, the quote in [brackets], cut around it (card numbers masked)."""
+    from chatqa.redact import mask_cards
+
     text = text.replace("\n", " ")
     if span is None:
-        return text[:width]
+        return mask_cards(text[:width])
     a, b = span
     lo = max(0, a - width // 2)
-    return ("…" if lo else "") + text[lo:a] + "[" + text[a:b] + "]" + text[b:b + width // 2]
+    return mask_cards(("…" if lo else "") + text[lo:a] + "[" + text[a:b] + "]" + text[b:b + width // 2])
 
 
 def main() -> None:
@@ -100,6 +107,12 @@ def main() -> None:
                 else:
                     m = t.messages[f.message_index]  # type: ignore[attr-defined]
                     print(f"   {t.id}#{f.message_index}: {show(m.text, f.span)}")  # type: ignore[attr-defined]
+                    if code in ("CQ101", "CQ102"):  # the customer message the reply answers, and the wait
+                        from chatqa.metrics import replies
+
+                        for c, a, secs in replies(t):  # type: ignore[arg-type]
+                            if a.index == f.message_index and secs is not None:
+                                print(f"      after {secs / 3600:.1f} h, customer: {show(c.text, None, 160)}")
                     if code == "CQ304":  # the agent's next messages, to judge the missing acknowledgement
                         later = [x for x in t.messages[f.message_index + 1:]  # type: ignore[attr-defined]
                                  if x.role.value == "agent"][:2]
@@ -107,7 +120,26 @@ def main() -> None:
                             print(f"      agent: {show(x.text, None, 160)}")
 
 
+def _closed(name: str, pairs: list[tuple[object, object]], n: int, seed: int) -> None:
+    """CQ103: the conversations ending on a customer message (not a bystander's) that the rule
+    took for a closing, with that message."""
+    closed = []
+    for r, t in pairs:
+        if any(f.code == "CQ103" for f in r.findings):  # type: ignore[attr-defined]
+            continue
+        chat = [m for m in t.messages if m.kind.value == "message" and not m.internal  # type: ignore[attr-defined]
+                and m.role.value in ("customer", "agent") and not m.bystander]
+        if chat and chat[-1].role.value == "customer":
+            closed.append((t.id, chat[-1]))  # type: ignore[attr-defined]
+    print(f"== {name}: {len(closed)} conversations end on the customer and were taken for a closing; a sample:")
+    for cid, m in random.Random(seed).sample(closed, min(n, len(closed))):
+        print(f"   {cid}#{m.index}: {show(m.text, None)}")
+
+
 def _misses(name: str, pairs: list[tuple[object, object]], code: str, n: int, seed: int) -> None:
+    if code == "CQ103":
+        _closed(name, pairs, n, seed)
+        return
     role, theme = THEMES[code]
     rx = re.compile(theme, re.I)
     misses = []
@@ -115,7 +147,7 @@ def _misses(name: str, pairs: list[tuple[object, object]], code: str, n: int, se
         flagged = {f.message_index for f in r.findings}  # type: ignore[attr-defined]
         if code == "CQ305" and r.findings:  # type: ignore[attr-defined]
             continue
-        messages = [m for m in t.messages if m.role.value == role]  # type: ignore[attr-defined]
+        messages = [m for m in t.messages if role == "any" or m.role.value == role]  # type: ignore[attr-defined]
         if code == "CQ602":  # the rule reads how the customer ended: their last message
             messages = messages[-1:]
         for m in messages:

@@ -116,3 +116,22 @@ def test_channel_option_decides_who_is_a_bystander():
     assert judged_social.metrics.max_response_s == 300  # --channel social: the second author is a bystander
     judged_chat = chatqa.check(thread(rows), config={"channel": "chat"})
     assert judged_chat.metrics.max_response_s == 3600  # --channel chat: nobody is
+
+
+def test_the_report_says_who_is_a_bystander(tmp_path):
+    from click.testing import CliRunner
+
+    from chatqa.cli import main
+
+    path = tmp_path / "thread.jsonl"
+    path.write_text(json.dumps({"id": "x1", "channel": "social", "messages": [
+        {"role": "customer", "author": "ann", "time": "2026-03-01T10:00:00Z", "text": "@Brand app down?"},
+        {"role": "customer", "author": "bob", "time": "2026-03-01T10:01:00Z",
+         "text": "@Brand same, my card is 4111 1111 1111 1111"},
+        {"role": "agent", "author": "Brand", "time": "2026-03-01T10:30:00Z", "text": "@ann looking into it"},
+    ]}) + "\n")
+    out = CliRunner().invoke(main, ["check", str(path), "--format", "table", "--fail-under", "0"]).stdout
+    assert "customer, bystander" in out and "4111 1111 1111 1111" not in out
+    html = tmp_path / "report.html"
+    CliRunner().invoke(main, ["check", str(path), "--format", "html", "-o", str(html), "--fail-under", "0"])
+    assert "customer (bystander)" in html.read_text()

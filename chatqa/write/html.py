@@ -107,7 +107,8 @@ class HtmlWriter(Writer):
             if author and m.role.value == "customer":
                 author = self._redact(author)
             messages.append({
-                "index": m.index, "role": m.role.value, "author": author, "internal": m.internal,
+                "index": m.index, "role": m.role.value + (" (bystander)" if m.bystander else ""),
+                "author": author, "internal": m.internal,
                 "time": m.sent_at.strftime("%Y-%m-%d %H:%M:%S") if m.sent_at else "",
                 "classes": " ".join(c for c in ("flagged" if found else "", "internal" if m.internal else "",
                                                  "event" if m.kind.value == "event" else "") if c),

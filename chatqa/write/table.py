@@ -102,7 +102,8 @@ class TableWriter(Writer):
         author = message.author_name or message.author_id
         if author and message.role.value == "customer":
             author = redact(author, personal=self.redact_personal)
-        line = Text(f"      #{message.index} {message.role.value}" + (f" ({shown(author)})" if author else "")
+        role = message.role.value + (", bystander" if message.bystander else "")
+        line = Text(f"      #{message.index} {role}" + (f" ({shown(author)})" if author else "")
                     + ": ", style="dim")
         for part, style in ((left, ""), (hit, "bold red"), (right, "")):
             line.append(shown(part), style=style)
