@@ -141,7 +141,7 @@ class Conversation(msgspec.Struct):
 
 def mark_bystanders(lines: list[Line], channel: Channel) -> None:
     """On the social channel, mark the customer lines written by anyone but the conversation's
-    customer (the author of its first visible customer message or file) as bystanders' (SPEC
+    customer (the author of its first visible customer message or file) as bystanders (SPEC
     section 2). Elsewhere, or when that first line names no author, nobody is a bystander."""
     customer = ""
     if channel is Channel.SOCIAL:
