@@ -8,6 +8,7 @@ re-validated against the rule's kind.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,8 @@ class CsvOptions(BaseModel):
     columns: dict[str, str] = {}
     roles: dict[str, str] = {}
     time_format: str | None = None
+    delimiter: str | None = None
+    """The field separator (default: told from the header line)."""
 
 
 class Config(BaseModel):
@@ -79,6 +82,12 @@ class Config(BaseModel):
 
     select: list[str] = ["ALL"]
     ignore: list[str] = []
+    extend_select: list[str] = []
+    """Rules turned on in addition to `select` (ruff's extend-select)."""
+    extend_ignore: list[str] = []
+    """Rules turned off in addition to `ignore`."""
+    exclude: list[str] = []
+    """Glob patterns of paths a folder walk leaves out (``archive/**``, ``*.bak.json``)."""
     rulesets: list[str] = []
     """Extra rule folders (paths, relative to the config file) or installed pack names."""
     canned_library: str | None = None
@@ -98,6 +107,7 @@ class Config(BaseModel):
     redact: bool = True
     source: str = Field(default="", exclude=True)
     overridden: frozenset[str] = Field(default=frozenset(), exclude=True)  # keys set by CLI flags
+    table: str = Field(default="", exclude=True)  # the TOML table the file's settings sit in ("" top level)
 
     def where(self, key: str) -> str:
         """How to name `key` in an error: the CLI flag, or ``FILE: error: key``."""
@@ -145,38 +155,103 @@ def find_config(start: Path | None = None) -> Path | None:
 
 
 def load_config(path: Path | None = None, *, discover: bool = True, **overrides: Any) -> Config:
-    """Read a config file (or the nearest one) and apply `overrides` (CLI flags, None = unset)."""
+    """Read a config file (or the nearest one) and apply `overrides` (CLI flags, None = unset).
+
+    Every problem found is reported at once: one ConfigError whose lines are each
+    ``FILE: error: KEY: REASON`` (or ``--flag: REASON`` for a command-line value)."""
     if path is None and discover:
         path = find_config()
     data: dict[str, Any] = {}
+    problems: list[str] = []
+    table = ""
     source = "<defaults>"
     if path is not None:
         source = str(path)
-        doc = load_toml(path)
-        if Path(path).name == "pyproject.toml":
-            doc = doc.get("tool", {}).get("chatqa", {})
-        elif "chatqa" in doc and isinstance(doc["chatqa"], dict) and len(doc) == 1:
-            doc = doc["chatqa"]
-        data = _snake(doc)
-        if "redact" in data:  # masking is the user's call on this run, never a file's (SPEC section 8)
-            raise ConfigError(f"{source}: error: redact: a config file cannot turn masking off; "
-                              "use --no-redact (or redact=False in the library) for the run that needs it")
-        base = Path(path).resolve().parent
-        if isinstance(data.get("canned_library"), str):
-            data["canned_library"] = str(base / data["canned_library"])
-        if isinstance(data.get("rulesets"), list):
-            data["rulesets"] = [r if not isinstance(r, str) or not (base / r).exists() else str(base / r)
-                                for r in data["rulesets"]]
+        data, table = _file_settings(Path(path), problems)
     given = {k: v for k, v in overrides.items() if v is not None}
+    _extend(data, given)
     data.update(given)
+    config: Config | None = None
     try:
-        return Config.model_validate({**data, "source": source if path else "", "overridden": frozenset(given)})
+        config = Config.model_validate({**data, "source": source if path else "", "overridden": frozenset(given),
+                                        "table": table})
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-        key = error_key(err["loc"])
-        where = f"--{key.split('.')[0].replace('_', '-')}" if key.split(".")[0] in given else f"{source}: error: {key}"
-        raise ConfigError(f"{where}: {msg}") from None
+        for err in exc.errors(include_url=False):
+            key = error_key(err["loc"])
+            where = f"--{key.split('.')[0].replace('_', '-')}" if key.split(".")[0] in given \
+                else f"{source}: error: {key}"
+            problems.append(f"{where}: {_reason(err)}")
+    if problems or config is None:
+        raise ConfigError("\n".join(problems))
+    return config
+
+
+def _file_settings(path: Path, problems: list[str]) -> tuple[dict[str, Any], str]:
+    """The settings a config file holds (keys in snake case, paths made absolute) and the TOML
+    table they sit in (``tool.chatqa``, ``chatqa`` or "" for top-level keys); problems found are
+    appended to `problems`."""
+    doc = load_toml(path)
+    table = ""
+    if path.name == "pyproject.toml":
+        doc, table = doc.get("tool", {}).get("chatqa", {}), "tool.chatqa"
+    elif isinstance(doc.get("tool"), dict) and "chatqa" in doc["tool"]:  # the README's [tool.chatqa] shape
+        rest = [k for k in doc if k != "tool"] + [f"tool.{k}" for k in doc["tool"] if k != "chatqa"]
+        problems += [f"{path}: error: {k}: outside [tool.chatqa] (this file puts its settings in [tool.chatqa]: "
+                     "use one shape, top-level keys or that table)" for k in rest]
+        doc, table = doc["tool"]["chatqa"], "tool.chatqa"
+    elif "chatqa" in doc and isinstance(doc["chatqa"], dict) and len(doc) == 1:
+        doc, table = doc["chatqa"], "chatqa"
+    if not isinstance(doc, dict):
+        problems.append(f"{path}: error: {table}: expected a table of settings")
+        return {}, table
+    data: dict[str, Any] = _snake(doc)
+    if "redact" in data:  # masking is the user's call on this run, never a file's (SPEC section 8)
+        problems.append(f"{path}: error: redact: a config file cannot turn masking off; "
+                        "use --no-redact (or redact=False in the library) for the run that needs it")
+        del data["redact"]
+    base = path.resolve().parent
+    if isinstance(data.get("canned_library"), str):
+        data["canned_library"] = str(base / data["canned_library"])
+    if isinstance(data.get("exclude"), list):  # patterns with a folder are relative to the config file's
+        data["exclude"] = [anchored(p, base) for p in data["exclude"]]
+    if isinstance(data.get("rulesets"), list):
+        data["rulesets"] = [r if not isinstance(r, str) or not (base / r).exists() else str(base / r)
+                            for r in data["rulesets"]]
+    return data, table
+
+
+def anchored(pattern: Any, base: Path) -> Any:
+    """An exclude pattern naming a folder (``old/*``) made absolute from `base`; a bare name
+    (``*.bak.json``) matches anywhere and stays as it is."""
+    if not isinstance(pattern, str) or "/" not in pattern.replace("\\", "/") or Path(pattern).is_absolute():
+        return pattern
+    return os.path.normpath(base / pattern)
+
+
+def _extend(data: dict[str, Any], given: dict[str, Any]) -> None:
+    """ruff's layering of rule selection: a `select` (or `ignore`) given on the command line replaces
+    the file's, and the file's `extend-select` with it; every `extend-*` list given adds to the
+    select (ignore) list in force."""
+    for key in ("select", "ignore"):
+        extend = f"extend_{key}"
+        if key in given:
+            data.pop(extend, None)
+        if extend in given and isinstance(data.get(extend), list) and isinstance(given[extend], list):
+            given[extend] = [*data[extend], *given[extend]]
+
+
+_TABLES: dict[tuple[str, ...], type[BaseModel]] = {(): Config, ("scorecard",): Scorecard, ("csv",): CsvOptions}
+
+
+def _reason(err: Any) -> str:
+    """One pydantic error as a reason, an unknown key with the closest known one."""
+    if err["type"] != "extra_forbidden":
+        return str(err["msg"]).removeprefix("Value error, ")
+    from .suggest import did_you_mean
+
+    model = _TABLES.get(tuple(str(p) for p in err["loc"][:-1]))
+    known = [k for k, f in model.model_fields.items() if not f.exclude] if model else []
+    return "unknown key" + did_you_mean(str(err["loc"][-1]), known)
 
 
 def _specificity(entry: str, rule: Rule) -> int | None:
@@ -192,11 +267,14 @@ def _specificity(entry: str, rule: Rule) -> int | None:
     return None
 
 
-def check_selectors(entries: list[str], rules: list[Rule], where: str) -> None:
-    """Every select/ignore entry must match some rule (a typo is an error, not a no-op)."""
-    for entry in entries:
-        if not any(_specificity(entry, r) is not None for r in rules):
-            raise ConfigError(f"{where}: unknown rule, prefix or group {entry!r} (see `chatqa rules`)")
+def check_selectors(entries: list[str], rules: list[Rule], where: str) -> list[str]:
+    """The problems of select/ignore entries that match no rule (a typo is an error, not a
+    no-op), each with the closest code, name or group."""
+    from .suggest import did_you_mean
+
+    known = sorted({k for r in rules for k in (r.code, r.name, r.group)})
+    return [f"{where}: unknown rule, prefix or group {entry!r}{did_you_mean(entry, known)} (see `chatqa rules`)"
+            for entry in entries if not any(_specificity(entry, r) is not None for r in rules)]
 
 
 def select_rules(rules: list[Rule], select: list[str], ignore: list[str]) -> list[Rule]:

@@ -39,6 +39,7 @@ from .frames import CONVERSATION_COLUMNS, conversation_row, frame
 from .inputs import Records, Unit, plan
 from .parsers import ParseOptions
 from .read import Skipped
+from .read.outputs import OwnOutput
 from .redact import mask_cards
 from .report import as_config
 from .run import Mapped, engine_for, map_unit
@@ -116,7 +117,7 @@ def run(inputs: Inputs, partitions: int | None = None, config: Config | str | os
     return DaskRun(conversations, failures, skipped, dask.delayed(_duplicates)(identities, verdicts))
 
 
-Part = list[Mapped | Failure | Duplicate]
+Part = list[Mapped | Failure | Duplicate | OwnOutput]  # (own outputs: not conversations, left out)
 NEW, DUPLICATE, CONFLICT = 0, 1, 2
 
 

@@ -28,6 +28,7 @@ from .redact import mask_cards, redact
 from .results import Finding, Result
 from .rulepack import load_catalogue, pack_folders, with_options
 from .scoring import Scorer
+from .suggest import did_you_mean
 
 
 class Partial(msgspec.Struct, array_like=True):
@@ -47,21 +48,30 @@ class Engine:
         self.config = config = config or Config()
         catalogue = {r.code: r for r in load_catalogue(config.rulesets)}
         names = {r.name: r.code for r in catalogue.values()}
+        problems: list[str] = []  # every config problem is reported at once
         for key, options in config.rules.items():
             code = key if key in catalogue else names.get(key)
             if code is None:
-                raise ConfigError(f"{config.where('rules')}.{key}: unknown rule (see `chatqa rules`)")
-            if not isinstance(options, dict):
-                raise ConfigError(f"{config.where('rules')}.{key}: expected a table of options")
-            catalogue[code] = with_options(catalogue[code], options, config.where("rules"))
+                hint = did_you_mean(key, [*catalogue, *names])
+                problems.append(f"{config.where('rules')}.{key}: unknown rule{hint} (see `chatqa rules`)")
+            elif not isinstance(options, dict):
+                problems.append(f"{config.where('rules')}.{key}: expected a table of options")
+            else:
+                try:
+                    catalogue[code] = with_options(catalogue[code], options, config.where("rules"))
+                except ConfigError as exc:
+                    problems.append(str(exc))
         if config.canned_library:
             for code, rule in catalogue.items():
                 if isinstance(rule, CannedRule) and rule.library is None:
                     catalogue[code] = rule.model_copy(update={"library": config.canned_library})
         self.catalogue = list(catalogue.values())
-        check_selectors(config.select, self.catalogue, config.where("select"))
-        check_selectors(config.ignore, self.catalogue, config.where("ignore"))
-        self.rules: list[Rule] = select_rules(self.catalogue, config.select, config.ignore)
+        for key in ("select", "ignore", "extend_select", "extend_ignore"):
+            problems += check_selectors(getattr(config, key), self.catalogue, config.where(key))
+        if problems:
+            raise ConfigError("\n".join(problems))
+        self.rules: list[Rule] = select_rules(self.catalogue, [*config.select, *config.extend_select],
+                                              [*config.ignore, *config.extend_ignore])
         lookup = {**catalogue, **{r.name: r for r in catalogue.values()}}
         self.index = PhraseIndex(load_lexicon(pack_folders(config.rulesets)))
         for rule in self.rules:

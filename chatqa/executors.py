@@ -16,6 +16,7 @@ from .engine import Engine
 from .errors import Failure
 from .inputs import Unit
 from .parsers import ParseOptions
+from .read.outputs import OwnOutput
 from .run import Mapped, collect_less, engine_for, map_unit
 
 
@@ -58,7 +59,7 @@ class Processes:
             self._pool = None
 
     def map(self, engine: Engine, units: Iterable[Unit], options: ParseOptions, keep: bool
-            ) -> Iterator[list[Mapped | Failure | Duplicate]]:
+            ) -> Iterator[list[Mapped | Failure | Duplicate | OwnOutput]]:
         """The mapped units, in order."""
         self.__enter__()
         assert self._pool is not None
@@ -80,5 +81,5 @@ def _start(config: Config, options: ParseOptions, keep: bool) -> None:
     collect_less()  # for the worker's whole life
 
 
-def _work(unit: Unit) -> list[Mapped | Failure | Duplicate]:
+def _work(unit: Unit) -> list[Mapped | Failure | Duplicate | OwnOutput]:
     return map_unit(_WORKER["engine"], unit, _WORKER["options"], _WORKER["keep"], encode=True)

@@ -24,8 +24,9 @@ from .duplicates import Duplicate, Key, Seen, conflict_reason, conversation_key
 from .errors import Failure, ParseError
 from .model import Transcript
 from .parsers import JsonParser, ParseOptions, all_parsers, detect, envelope_keys, get_parser, parse_file, registry
-from .read import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, split_lines
+from .read import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, meter, split_lines
 from .read.archive import Member, is_zip, members
+from .read.outputs import OwnOutput, own_output
 from .records import Conversation
 from .redact import mask_cards
 from .results import Summary
@@ -88,7 +89,7 @@ def plan(inputs: Iterable[Any], vendor: str, options: ParseOptions, *, split: bo
         if batch:
             yield Objects(batch)
             batch = []
-        for path in iter_files([item]):
+        for path in iter_files([item], options.exclude):
             if isinstance(path, Failure | Skipped):
                 yield path
                 continue
@@ -115,6 +116,8 @@ def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[Li
         source = InputFile(path, envelopes=envelope_keys())
         if source.head[:2] == GZIP_MAGIC or source.syntax != "jsonl" or source.encoding != "utf-8":
             return None
+        if own_output(source):
+            return None  # read whole: it is skipped, once
         parser = detect(source, options) if vendor == "auto" else get_parser(vendor)
         if not isinstance(parser, JsonParser) or not parser.splits(source.first_record):
             return None  # not JSON records that are independent line by line
@@ -123,7 +126,7 @@ def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[Li
     return parser.name, split_lines(path, PART_BYTES)
 
 
-def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
+def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate | OwnOutput]:
     """The conversations and failures of one unit, in order."""
     if isinstance(unit, File):
         yield from _given_up(parse_file(unit.path, unit.vendor, options, lines=unit.lines, member=unit.member))
@@ -138,7 +141,8 @@ def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure |
             yield conversation
 
 
-def _given_up(items: Iterator[Conversation | Failure | Duplicate]) -> Iterator[Conversation | Failure | Duplicate]:
+def _given_up(items: Iterator[Conversation | Failure | Duplicate | OwnOutput]
+              ) -> Iterator[Conversation | Failure | Duplicate | OwnOutput]:
     """`items`, up to the failure that makes the file hopeless (`GIVE_UP_AFTER`)."""
     failed = read = 0
     for item in items:
@@ -218,6 +222,7 @@ class Accounting:
         self.failure_count = 0
         self.skipped: list[str] = []
         self.on_failure = on_failure
+        self.on_skip: Callable[[OwnOutput], None] | None = None  # sees each of chatqa's own outputs skipped
         self.seen = Seen()
 
     @property
@@ -241,9 +246,16 @@ class Accounting:
             return None
         if isinstance(unit, File) and unit.first:
             self.files += 1
+        if meter.ACTIVE is not None:
+            if isinstance(unit, File):
+                size = unit.lines.end - unit.lines.start if unit.lines else None
+                meter.ACTIVE.queued(unit.path, size, member=unit.member is not None)
+            else:
+                meter.ACTIVE.queued("", 0)
         return unit
 
-    def count(self, items: Iterable[T | Failure | Duplicate], identity: Callable[[T], Identity]) -> Iterator[T]:
+    def count(self, items: Iterable[T | Failure | Duplicate | OwnOutput], identity: Callable[[T], Identity]
+              ) -> Iterator[T]:
         """The conversations of `items` read for the first time (`identity` tells them apart),
         counting them, the duplicates, and reporting the failures."""
         for item in items:
@@ -251,9 +263,20 @@ class Accounting:
                 self.fail(item)
             elif isinstance(item, Duplicate):
                 self.duplicates += 1
+            elif isinstance(item, OwnOutput):
+                self.skip(item)
             elif self.first_time(identity(item)):
                 self.conversations += 1
                 yield item
+        if meter.ACTIVE is not None:
+            meter.ACTIVE.finished()
+
+    def skip(self, output: OwnOutput) -> None:
+        """Count one of chatqa's own outputs met among the inputs (skipped, not a file read)."""
+        self.skipped.append(mask_cards(output.path))
+        self.files -= 1
+        if self.on_skip is not None:
+            self.on_skip(output)
 
     def first_time(self, who: Identity) -> bool:
         """True for a conversation not read before; a duplicate is counted, a conflicting one

@@ -44,8 +44,11 @@ class Registry(Generic[T]):
 
             matches = entry_points(group=self.group, name=name)
             if not matches:
+                from .suggest import did_you_mean
+
                 known = ", ".join(self.names()) or "none"
-                raise ConfigError(f"unknown {self.what} {name!r} (known: {known})")
+                hint = did_you_mean(name, self.names())
+                raise ConfigError(f"unknown {self.what} {name!r}{hint} (known: {known})")
             try:
                 self._loaded[name] = next(iter(matches)).load()
             except Exception as exc:  # a broken plug-in must not take the CLI down

@@ -27,6 +27,7 @@ from .engine import Engine, Partial
 from .errors import Failure
 from .inputs import Accounting, Identity, Unit, plan, read
 from .parsers import ParseOptions
+from .read.outputs import OwnOutput
 from .results import Result, Summary
 
 
@@ -40,11 +41,11 @@ class Mapped(NamedTuple):
 
 
 def map_items(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
-              ) -> Iterator[Mapped | Failure | Duplicate]:
+              ) -> Iterator[Mapped | Failure | Duplicate | OwnOutput]:
     """Read and map one unit: its mapped conversations, failures and duplicate rows, in order, as
     they come."""
     for item in read(unit, options):
-        if isinstance(item, Failure | Duplicate):
+        if isinstance(item, Failure | Duplicate | OwnOutput):
             yield item
         else:
             partial = engine.map(item, keep)
@@ -52,7 +53,7 @@ def map_items(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, enc
 
 
 def map_unit(engine: Engine, unit: Unit, options: ParseOptions, keep: bool, encode: bool = False
-             ) -> list[Mapped | Failure | Duplicate]:
+             ) -> list[Mapped | Failure | Duplicate | OwnOutput]:
     """`map_items` as a list (what a worker process or a Dask task returns for a part of a file)."""
     return list(map_items(engine, unit, options, keep, encode))
 
@@ -80,7 +81,7 @@ class Serial:
     """Map every unit in this process, as the run reads them."""
 
     def map(self, engine: Engine, units: Iterable[Unit], options: ParseOptions, keep: bool
-            ) -> Iterator[Iterable[Mapped | Failure | Duplicate]]:
+            ) -> Iterator[Iterable[Mapped | Failure | Duplicate | OwnOutput]]:
         """The mapped units, in order, each streamed (a unit may be a whole file: memory stays flat)."""
         for unit in units:
             yield map_items(engine, unit, options, keep)

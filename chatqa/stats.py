@@ -146,5 +146,5 @@ def _keep(heap: list[tuple[float, int, Result]], item: tuple[float, int, Result]
     """Keep the `size` largest items in a min-heap."""
     if len(heap) < size:
         heapq.heappush(heap, item)
-    elif item > heap[0]:
+    elif heap and item > heap[0]:
         heapq.heapreplace(heap, item)

@@ -21,3 +21,11 @@ def console(**options: Any) -> Any:
     from rich.console import Console
 
     return Console(markup=False, emoji=False, highlight=False, **options)
+
+
+def width(terminal: bool, default: int) -> int | None:
+    """The width to lay out for: None (the terminal's own, or ``COLUMNS`` when set) on a terminal
+    or when ``COLUMNS`` is set, else `default` (a file or a pipe)."""
+    import os
+
+    return None if terminal or os.environ.get("COLUMNS", "").isdigit() else default

@@ -36,6 +36,7 @@ def _parse_options(map_: tuple[str, ...], role_map: tuple[str, ...], bots: tuple
     from ..parsers import ParseOptions
     from ..parsers.csvmap import FIELDS
 
+    meta = _meta()
     columns = {**(config.csv.columns if config else {}), **_pairs(map_, "--map")}
     unknown = sorted(set(columns) - set(FIELDS))
     if unknown:
@@ -43,16 +44,34 @@ def _parse_options(map_: tuple[str, ...], role_map: tuple[str, ...], bots: tuple
                                  param_hint="--map")
     roles = {**(config.csv.roles if config else {}), **_pairs(role_map, "--role-map")}
     bot_ids = {b.strip() for v in bots for b in v.split(",") if b.strip()} | set(config.bots if config else ())
+    from ..config import anchored
+
+    exclude = [*(config.exclude if config else ()),
+               *(anchored(p, Path.cwd()) for p in _split(meta.get("exclude", ())) or ())]
     try:
         return ParseOptions(
             columns=columns, roles=roles, time_format=time_format or (config.csv.time_format if config else None),
             timezone=timezone or (config.timezone if config else "UTC"), bot_ids=frozenset(bot_ids),
             channel=config.channel if config else None,
+            delimiter=meta.get("delimiter") or (config.csv.delimiter if config else None), exclude=tuple(exclude),
         )
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        where = {"roles": "--role-map", "timezone": "--timezone"}.get(str(err["loc"][0]), "option")
+        where = {"roles": "--role-map", "timezone": "--timezone", "delimiter": "--delimiter"}.get(
+            str(err["loc"][0]), "option")
         raise click.BadParameter(err["msg"].removeprefix("Value error, "), param_hint=where) from None
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Keep an option that every command shares without naming it (see `_meta`)."""
+    if value not in (None, ()):
+        ctx.meta[f"chatqa.{param.name}"] = value
+
+
+def _meta() -> dict[str, Any]:
+    """The options `_remember` kept for the running command (by name)."""
+    ctx = click.get_current_context(silent=True)
+    return {k.removeprefix("chatqa."): v for k, v in (ctx.meta if ctx else {}).items() if k.startswith("chatqa.")}
 
 
 def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,11 +87,43 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--time-format", metavar="STRPTIME", help="CSV time format, e.g. '%d/%m/%Y %H:%M'."),
         click.option("--timezone", metavar="ZONE", help="Zone of naive times (default UTC), e.g. Europe/Berlin."),
         click.option("--bots", multiple=True, metavar="ID,...", help="Author ids to treat as bots."),
+        click.option("--delimiter", metavar="CHAR", expose_value=False, callback=_remember,
+                     help="CSV field separator, e.g. ';' (default: told from the header line, else a comma)."),
+        click.option("--exclude", multiple=True, metavar="GLOB,...", expose_value=False, callback=_remember,
+                     help="Leave out walked files and folders matching these patterns (added to the config's "
+                          "exclude), e.g. 'archive' or 'old/*.json'."),
         click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="Also write parse failures to this file as JSONL."),
     ]):
         func = option(func)
     return func
+
+
+STDIN_NAME = "<stdin>"
+
+
+def _stdin(ctx: click.Context, param: click.Parameter, paths: tuple[str, ...]) -> tuple[str, ...]:
+    """PATH ``-`` is standard input: it is copied to a temporary file (removed when the command
+    ends) that the run reads like any file (its format detected, or --vendor), shown as <stdin>."""
+    if "-" not in paths:
+        return paths
+    if paths.count("-") > 1:
+        raise click.BadParameter("'-' (standard input) can be given once", param=param)
+    if sys.stdin is None or sys.stdin.isatty():
+        raise click.BadParameter("'-' reads an export from standard input, but it is a terminal: pipe one in "
+                                 "(e.g. `cat export.jsonl | chatqa check -`)", param=param)
+    import shutil
+    import tempfile
+
+    from ..read.source import NAMES
+
+    folder = tempfile.mkdtemp(prefix="chatqa-stdin-")
+    ctx.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+    spooled = os.path.join(folder, "stdin")
+    with open(spooled, "wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    NAMES[spooled] = STDIN_NAME
+    return tuple(spooled if p == "-" else p for p in paths)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -134,12 +185,10 @@ class _Cli(click.Group):
             what = "the output is incomplete" if _STDOUT_USED else "no output was written"
             click.echo(f"chatqa: interrupted; {what}", err=True)
             sys.exit(EXIT_INTERRUPTED)
-        except ChatqaError as exc:
-            message = str(exc)
-            if ": error: " in message:  # already "FILE: error: KEY: REASON", like parse failures
-                click.echo(message, err=True)
-                sys.exit(EXIT_USAGE)
-            _fail(message)
+        except ChatqaError as exc:  # one line per problem (a config reports all of its problems at once)
+            for line in str(exc).splitlines() or [""]:  # "FILE: error: KEY: REASON" lines are shown as they are
+                click.echo(line if ": error: " in line else f"chatqa: error: {line}", err=True)
+            sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BrokenPipeError:
@@ -170,6 +219,10 @@ def _rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Rules to run: codes, prefixes, names or groups, comma-separated (replaces config)."),
         click.option("--ignore", multiple=True, metavar="RULES",
                      help="Rules to skip: codes, prefixes, names or groups, comma-separated (replaces config)."),
+        click.option("--extend-select", multiple=True, metavar="RULES", expose_value=False, callback=_remember,
+                     help="Rules to run in addition to the selected ones (config or --select)."),
+        click.option("--extend-ignore", multiple=True, metavar="RULES", expose_value=False, callback=_remember,
+                     help="Rules to skip in addition to the ignored ones (config or --ignore)."),
     ]):
         func = option(func)
     return func
@@ -184,7 +237,10 @@ def _config(config_path: Path | None, select: tuple[str, ...] = (), ignore: tupl
             **overrides: Any) -> Any:
     from ..config import load_config
 
-    return load_config(config_path, select=_split(select), ignore=_split(ignore), **overrides)
+    meta = _meta()
+    return load_config(config_path, select=_split(select), ignore=_split(ignore),
+                       extend_select=_split(meta.get("extend_select", ())),
+                       extend_ignore=_split(meta.get("extend_ignore", ())), **overrides)
 
 
 def _loader(paths: tuple[str, ...], vendor: str, options: Any, log: FailureLog) -> Any:

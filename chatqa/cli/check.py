@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import sys
 from collections.abc import Iterable
@@ -16,12 +17,14 @@ from . import (
     FailureLog,
     _check_output_path,
     _config,
+    _echo,
     _fail,
     _finish,
     _input_options,
     _output,
     _parse_options,
     _rule_options,
+    _stdin,
     main,
 )
 
@@ -33,7 +36,7 @@ def _formats() -> list[str]:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True), callback=_stdin)
 @_input_options
 @_rule_options
 @click.option("--format", "fmt", type=click.Choice(_formats()),
@@ -48,12 +51,15 @@ def _formats() -> list[str]:
 @click.option("--channel", type=click.Choice(["chat", "messaging", "social", "email", "voice"], case_sensitive=False),
               help="Judge every conversation as this channel, whatever the export says (thresholds and rules "
                    "follow the channel).")
+@click.option("--top", type=click.IntRange(min=0), default=50, show_default=True, metavar="N",
+              help="How many conversations the table shows, the worst first (its summary covers them all).")
 @click.option("--jobs", "-j", default="1", show_default=True, metavar="N",
               help="Worker processes (auto: one per CPU); results and their order are the same.")
 def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
           config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], fmt: str | None,
           output: Path | None, fail_under: float | None, fail_on: str | None, no_redact: bool, channel: str | None,
+          top: int,
           jobs: str) -> None:
     """Check transcripts: metrics, findings and a score per conversation.
 
@@ -63,7 +69,7 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     from ..executors import Processes, job_count
     from ..report import writer_options
     from ..run import Run, Serial, engine_for
-    from ..write import for_suffix, registry
+    from ..write import registry
 
     try:
         workers = job_count(jobs)
@@ -73,8 +79,10 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
                      redact=False if no_redact else None, channel=channel.lower() if channel else None)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
     _check_output_path(output, paths, errors_file)
-    fmt = fmt or (for_suffix(output) or "jsonl" if output is not None else "table" if sys.stdout.isatty() else "jsonl")
+    fmt = _format(fmt, output)
     writer_class = registry.get(fmt)
+    if writer_class.binary and output is None and sys.stdout.isatty():
+        _fail(f"--format {fmt} writes binary data, which a terminal cannot show: give -o FILE.{fmt} (or pipe it)")
     keep = writer_class.needs_transcripts
     engine = engine_for(config)
     gc.freeze()  # what is loaded so far lives for the whole run: keep it out of collections
@@ -82,12 +90,14 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
     with contextlib.ExitStack() as stack:
         stack.enter_context(executor)  # workers are forked before the progress line starts its thread
         log = stack.enter_context(FailureLog(errors_file))
-        progress = stack.enter_context(_Progress(enabled=fmt != "jsonl" or output is not None))
+        progress = stack.enter_context(_Progress(fmt != "jsonl" or output is not None, paths, options.exclude))
         gate = _Gate(config.fail_under, config.fail_on)
         run = Run(paths, engine, executor, vendor=vendor, options=options, keep=keep, on_failure=log)
+        run.accounting.on_skip = _echo
         with _output(output) as stream:
-            writer = writer_class(stream, writer_options(engine, color=output is None and sys.stdout.isatty()))
-            for result in progress.track(run, "checking"):
+            options_ = writer_options(engine, color=output is None and sys.stdout.isatty())
+            writer = writer_class(stream, dataclasses.replace(options_, top=top))
+            for result in progress.track(run):
                 gate.see(result)
                 writer.write(result)
             progress.stop()
@@ -98,19 +108,71 @@ def check(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: 
         sys.exit(EXIT_FAILED_CHECK)
 
 
+def _format(fmt: str | None, output: Path | None) -> str:
+    """The output format: --format, else the one -o's suffix names (an unknown suffix is a usage
+    error, not a guess), else a table on a terminal and JSON Lines elsewhere."""
+    from ..write import for_suffix, registry
+
+    if fmt:
+        return fmt
+    if output is None:
+        return "table" if sys.stdout.isatty() else "jsonl"
+    found = for_suffix(output)
+    if found is None:
+        known = ", ".join(sorted({s for name in registry.names() for s in registry.get(name).suffixes}))
+        what = f"no output format has the suffix {output.suffix!r}" if output.suffix else "the file name has no suffix"
+        _fail(f"-o {output}: {what} ({known}); name the format with --format")
+    return found
+
+
 class _Progress:
-    """A transient progress line on stderr for runs on a terminal (a no-op otherwise)."""
+    """A transient progress bar on stderr for runs on a terminal (a no-op otherwise): bytes read of
+    the inputs' size, percentage, conversations read and the time left, refreshed four times a
+    second by rich's own thread (which polls the run: reading costs nothing more)."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, paths: Iterable[str] = (), exclude: Iterable[str] = ()) -> None:
         self.bar: Any = None
-        if enabled and sys.stderr.isatty():
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        self.counts: Any = None  # the run's accounting (conversations read so far)
+        self.written = 0
+        self.task: Any = None
+        if not (enabled and sys.stderr.isatty()):
+            return
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
-            from ..terminal import console
+        from ..read import meter
+        from ..terminal import console
 
-            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} conversations",
-                                                            markup=False),
-                                TimeElapsedColumn(), console=console(stderr=True), transient=True)
+        self.meter = meter.ACTIVE = meter.Meter.of(paths, exclude)
+        progress = self
+
+        class Bar(Progress):
+            def get_renderables(self) -> Any:
+                progress.poll(self)
+                return super().get_renderables()
+
+        self.bar = Bar(TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(),
+                       DownloadColumn(), TextColumn("{task.fields[conversations]}", markup=False),
+                       TimeRemainingColumn(), console=console(stderr=True), transient=True, refresh_per_second=4)
+        self.task = self.bar.add_task("checking", total=self.meter.total or None, conversations="")
+
+    def poll(self, bar: Any) -> None:
+        """Show the run's progress on `bar` (called by its refresh thread)."""
+        if self.task is None:
+            return
+        read = self.counts.conversations if self.counts is not None else 0
+        done = self.meter.read()
+        if self.meter.total and done >= self.meter.total and self.written < read:
+            label, what = "writing", f"{self.written:,}/{read:,} conversations"  # run-level rules: now completing
+        else:
+            label, what = "checking", f"{read:,} conversations"
+        bar.update(self.task, completed=done, description=label, conversations=what)
 
     def __enter__(self) -> _Progress:
         if self.bar is not None:
@@ -122,20 +184,22 @@ class _Progress:
 
     def stop(self) -> None:
         if self.bar is not None:
+            from ..read import meter
+
             self.bar.stop()
             self.bar = None
+            meter.ACTIVE = None
 
-    def track(self, items: Iterable[Any], label: str) -> Iterable[Any]:
-        """Count `items` under `label` as they pass."""
+    def track(self, run: Any) -> Iterable[Any]:
+        """The results of `run`, counted as they pass."""
         if self.bar is None:
-            return items
-        task = self.bar.add_task(label, total=None)
+            return run
+        self.counts = run.accounting
 
         def counted() -> Iterable[Any]:
-            for item in items:
+            for item in run:
                 yield item
-                if self.bar is not None:
-                    self.bar.advance(task)
+                self.written += 1
 
         return counted()
 

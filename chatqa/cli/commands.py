@@ -19,12 +19,13 @@ from . import (
     _output,
     _parse_options,
     _rule_options,
+    _stdin,
     main,
 )
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True), callback=_stdin)
 @_input_options
 @click.option("--format", "fmt", type=click.Choice(["chatqa"]), default="chatqa", show_default=True,
               help="Export format: chatqa's neutral JSONL.")
@@ -58,7 +59,7 @@ def _report(paths: tuple[str, ...], vendor: str, options: Any, config: Any, erro
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True), callback=_stdin)
 @_input_options
 @_rule_options
 @click.option("-n", "count", type=click.IntRange(min=0), required=True, help="How many conversations to pick.")
@@ -112,7 +113,7 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True), callback=_stdin)
 @click.option("--human", "labels", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
               help="Labels CSV: conversation_id,code,present (1/0), optional human_score.")
 @_input_options
@@ -173,27 +174,39 @@ def _agreement_table(result: dict[str, Any]) -> None:
 @_rule_options
 def rules(config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
     """List the rule catalogue (and which rules the config selects)."""
-    from rich.table import Table
-
     from ..run import engine_for
     from ..terminal import console as terminal_console
+    from ..terminal import width as terminal_width
 
     engine = engine_for(_config(config_path, select, ignore))
+    console = terminal_console(width=terminal_width(sys.stdout.isatty(), 160))
+    console.print(_rules_table(engine, console.width))
+
+
+def _rules_table(engine: Any, width: int) -> Any:
+    """The catalogue fitted to `width`: codes and names are never cut; the description, then
+    the kind and the group, make room first."""
+    from rich.table import Table
+
+    from ..write.table_layout import Column, fit
+
     chosen = {r.code for r in engine.rules}
-    console = terminal_console(width=None if sys.stdout.isatty() else 160)
-    wide = console.width >= 120
-    table = Table(title="chatqa rules", header_style="bold")
-    for column in ("code", "name", "group", "level", "kind", "on"):
-        table.add_column(column, no_wrap=True)
-    if wide:
-        table.add_column("what it flags", overflow="fold", min_width=20)
+    columns = [Column("code"), Column("name"), Column("group", keep=30), Column("level", keep=90),
+               Column("kind", keep=20), Column("on", keep=80), Column("what it flags", keep=10, wrap=True)]
     for rule in engine.catalogue:
         level = rule.level.value + (" (critical)" if rule.code in engine.scorer.critical else "")
-        row = [rule.code, rule.name, rule.group, level, rule.kind, "yes" if rule.code in chosen else "no"]
-        if wide:
-            row.append(" ".join(rule.description.split(". ")[0].split()).rstrip(".") + ".")
-        table.add_row(*row)
-    console.print(table)
+        flags = " ".join(rule.description.split(". ")[0].split()).rstrip(".") + "."
+        for column, cell in zip(columns, [rule.code, rule.name, rule.group, level, rule.kind,
+                                          "yes" if rule.code in chosen else "no", flags], strict=True):
+            column.cells.append(cell)
+    table = Table(title="chatqa rules", header_style="bold")
+    fitted = fit(columns, width)
+    for column, size in fitted:
+        table.add_column(column.header, width=size, no_wrap=not column.wrap,
+                         overflow="fold" if column.wrap else "ellipsis")
+    for i in range(len(engine.catalogue)):
+        table.add_row(*(column.cells[i] for column, _ in fitted))
+    return table
 
 
 @main.command()
@@ -215,7 +228,10 @@ def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
         _fail("give a rule code or name (see `chatqa rules`), or --scoring")
     found = next((r for r in engine.catalogue if rule in (r.code, r.name) or rule.upper() == r.code), None)
     if found is None:
-        _fail(f"unknown rule {rule!r} (see `chatqa rules`)")
+        from ..suggest import did_you_mean
+
+        hint = did_you_mean(rule, [k for r in engine.catalogue for k in (r.code, r.name)])
+        _fail(f"unknown rule {rule!r}{hint} (see `chatqa rules`)")
     click.echo(_explain_rule(found, engine))
 
 
@@ -248,11 +264,16 @@ def _explain_rule(rule: Any, engine: Any) -> str:
                     "override with channels = [...])"]
     out += rule.describe()
     common = {"code", "kind", "level", "message", "description", "examples", "critical", *rule.described}
-    settings = {k: v for k, v in rule.model_dump(exclude=common).items()
+    settings = {k: v for k, v in rule.model_dump(mode="json", exclude=common).items()
                 if not isinstance(v, list) or len(v) <= 3}
     if settings:
-        out += ["", "Settings (override in [tool.chatqa.rules." + rule.name + "]):"]
-        out += [f"  {k} = {v!r}" for k, v in settings.items()]
+        from .toml_out import settings_table, table_header
+
+        config = engine.config
+        where = config.source or "chatqa.toml or pyproject.toml"
+        out += ["", f"Settings, as TOML for {where} (change them there):", ""]
+        out += settings_table(table_header(config.table if config.source else "tool.chatqa", "rules", rule.name),
+                              settings)
     out += ["", f"Rule file: {rule.path}", "", Path(rule.path).read_text(encoding="utf-8").rstrip()
             if Path(rule.path).is_file() else yaml.safe_dump(rule.model_dump(), sort_keys=False)]
     return "\n".join(out)

@@ -47,6 +47,19 @@ class ParseOptions(BaseModel, frozen=True):
     """CSV: an explicit strptime format for the time column."""
     channel: Channel | None = None
     """Every conversation's channel, whatever the export says (``--channel``)."""
+    delimiter: str | None = None
+    """CSV: the field separator (default: told from the header line, a comma when unclear)."""
+    exclude: tuple[str, ...] = ()
+    """Glob patterns of paths a folder walk leaves out (`chatqa.read.files`)."""
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None:
+            value = {"\\t": "\t", "tab": "\t"}.get(value, value)
+            if len(value) != 1 or value in "\r\n\"":
+                raise ValueError(f"expected one character (such as ';', ',' or tab), got {value!r}")
+        return value
 
     _known_zone = field_validator("timezone")(lambda cls, value: known_zone(value))
 

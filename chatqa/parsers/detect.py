@@ -10,6 +10,7 @@ from ..duplicates import Duplicate
 from ..errors import ConfigError, Failure, ParseError
 from ..read import InputFile, LineRange
 from ..read.archive import Member, is_zip, members
+from ..read.outputs import OwnOutput, own_output
 from ..records import Conversation
 from ..registry import Registry
 from .base import JsonParser, ParseOptions, Parser
@@ -75,7 +76,7 @@ def _unknown_format(source: InputFile) -> str:
 def parse_file(
     path: str | os.PathLike[str], vendor: str = "auto", options: ParseOptions | None = None,
     lines: LineRange | None = None, member: Member | None = None,
-) -> Iterator[Conversation | Failure | Duplicate]:
+) -> Iterator[Conversation | Failure | Duplicate | OwnOutput]:
     """Yield the conversations and failures of one file (gzip read transparently), of the
     `lines` of a JSON Lines file, or of a `member` of a ZIP archive; a ZIP archive given alone
     is read member by member (documentation members skipped)."""
@@ -87,8 +88,13 @@ def parse_file(
             elif isinstance(item, Member):
                 yield from parse_file(path, vendor, options, member=item)
         return
-    source = InputFile(path, lines, envelope_keys(), member)
+    source = InputFile(path, lines, envelope_keys(), member, options.delimiter)
     parser: Parser | None = None
+    if lines is None or lines.start == 0:
+        what = own_output(source)
+        if what is not None:
+            yield OwnOutput(source.name, what)
+            return
     try:
         parser = detect(source, options) if vendor == "auto" else get_parser(vendor)
         if parser is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 from collections.abc import Iterator
 
 from ..errors import ParseError
@@ -32,7 +34,7 @@ def csv_rows(source: InputFile) -> tuple[list[str], Iterator[tuple[int, list[str
                 line = body.replace("\r", _CR_MARK) + line[len(body):]
             yield line
 
-    reader = csv.reader(fixed())
+    reader = csv.reader(fixed(), delimiter=source.csv_delimiter)
     try:
         header = next(reader)
         if any(_BAD_MARK in h for h in header):
@@ -58,3 +60,21 @@ def csv_rows(source: InputFile) -> tuple[list[str], Iterator[tuple[int, list[str
             start = reader.line_num + 1
 
     return [h.replace(_CR_MARK, " ").strip() for h in header], rows()
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(head: str) -> str:
+    """The separator of the CSV text starting with `head` (see `InputFile.csv_delimiter`)."""
+    text = head.lstrip("\ufeff")
+    if "\n" in text.rstrip("\r\n"):
+        text = text[:text.rfind("\n") + 1]  # a row cut by the end of `head` is not judged
+    for delimiter in _DELIMITERS:
+        try:
+            rows = list(itertools.islice((r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r), 2))
+        except csv.Error:
+            continue
+        if rows and len(rows[0]) >= 2 and all(len(r) == len(rows[0]) for r in rows):
+            return delimiter
+    return ","

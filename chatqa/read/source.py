@@ -18,6 +18,7 @@ import orjson
 
 from ..errors import ParseError
 from ..redact import mask_cards
+from . import meter
 from .archive import MAX_RATIO, ArchiveError, Member, located, member_size, open_member
 
 HEAD_BYTES = 64 * 1024
@@ -43,6 +44,8 @@ _OTHER_ARCHIVES = {
     b"%PDF": "a PDF document, not a transcript export",
 }
 Syntax = Literal["json", "jsonl", "csv"]
+NAMES: dict[str, str] = {}
+"""Names to show for some input paths (standard input, spooled to a temporary file, is ``<stdin>``)."""
 BROKEN = object()  # marks a top-level array that is not valid JSON as a whole
 
 class LineRange(NamedTuple):
@@ -64,13 +67,16 @@ class InputFile:
     """
 
     def __init__(self, path: str | os.PathLike[str], lines: LineRange | None = None,
-                 envelopes: frozenset[str] = frozenset(), member: Member | None = None) -> None:
+                 envelopes: frozenset[str] = frozenset(), member: Member | None = None,
+                 delimiter: str | None = None) -> None:
         self.path = Path(path)
         self.member = member
         # the name shown in sources and failures (a card number in a file name masked)
-        self.name = mask_cards(str(path) if member is None else located(path, member.name))
+        shown = NAMES.get(str(path), str(path))
+        self.name = mask_cards(shown if member is None else located(shown, member.name))
         self.lines = lines
         self.envelopes = envelopes  # keys of API responses holding records in an array (streamed when big)
+        self.delimiter = delimiter  # a CSV's field separator, when the user names it
 
     def open(self) -> io.BufferedIOBase:
         """Open the (decompressed) content for binary reading."""
@@ -86,6 +92,8 @@ class InputFile:
         except OSError as exc:
             raw.close()
             raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
+        if self.member is None and meter.ACTIVE is not None:
+            meter.ACTIVE.opened(str(self.path), raw)
         return io.BufferedReader(_GzipContent(raw), CHUNK) if gzipped else raw
 
     def read_bytes(self) -> bytes:
@@ -119,6 +127,17 @@ class InputFile:
         from .csv import csv_rows
 
         return csv_rows(self)[0]
+
+    @cached_property
+    def csv_delimiter(self) -> str:
+        """The CSV field separator: the one given, else the first of comma, semicolon (European
+        spreadsheets), tab and pipe that cuts the header line in columns and the next line in as
+        many; a comma when none does."""
+        if self.delimiter:
+            return self.delimiter
+        from .csv import sniff_delimiter
+
+        return sniff_delimiter(self.head.decode(self.encoding, errors="replace"))
 
     @cached_property
     def encoding(self) -> str:

@@ -34,6 +34,7 @@ class Options:
     critical: frozenset[str] = frozenset()  # codes of the critical rules
     redact: bool = True  # mask emails and phone numbers (card numbers are always masked)
     color: bool = False  # the stream is a terminal that shows colour
+    top: int = 50  # conversations the table shows (the worst; its summary covers them all)
 
 
 class Writer:
@@ -44,6 +45,7 @@ class Writer:
     suffixes: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""
     needs_transcripts: ClassVar[bool] = False  # reads Result.transcript (the run keeps conversations)
+    binary: ClassVar[bool] = False  # writes bytes no terminal can show (refused on a terminal's stdout)
 
     def __init__(self, stream: IO[bytes], options: Options | None = None) -> None:
         self.stream = stream

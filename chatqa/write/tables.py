@@ -47,6 +47,7 @@ class ParquetWriter(Writer):
     name = "parquet"
     suffixes = (".parquet",)
     summary = "the conversation table as parquet"
+    binary = True
     BATCH = 10_000
 
     def __init__(self, stream: IO[bytes], options: Options | None = None) -> None:
