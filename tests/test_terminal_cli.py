@@ -304,7 +304,7 @@ def test_semicolon_csv_from_a_european_spreadsheet(tmp_path):
             [(r["id"], r["metrics"], r["findings"]) for r in comma]
     (tmp_path / "chatqa.toml").write_text('[csv]\ndelimiter = ","\n')  # a wrong one, from the config, is used
     wrong = invoke("check", source, "--format", "jsonl", "--config", tmp_path / "chatqa.toml")
-    assert wrong.exit_code == 3 and "no known format for this CSV" in wrong.stderr
+    assert wrong.exit_code == 3 and "not a transcript export" in wrong.stderr
     bad = invoke("check", source, "--delimiter", ";;")
     assert bad.exit_code == 2 and "--delimiter" in bad.stderr
 

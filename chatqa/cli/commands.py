@@ -218,7 +218,8 @@ def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
     """Explain a rule (description, examples, thresholds, YAML) or, with --scoring, the score."""
     from ..run import engine_for
 
-    engine = engine_for(_config(config_path))
+    config = _config(config_path)
+    engine = engine_for(config)
     if scoring:
         click.echo(engine.scorer.explain())
         if figures := _judged_figures(engine):
@@ -232,7 +233,7 @@ def explain(rule: str | None, scoring: bool, config_path: Path | None) -> None:
 
         hint = did_you_mean(rule, [k for r in engine.catalogue for k in (r.code, r.name)])
         _fail(f"unknown rule {rule!r}{hint} (see `chatqa rules`)")
-    click.echo(_explain_rule(found, engine))
+    click.echo(_explain_rule(found, engine, config))
 
 
 def _judged_figures(engine: Any) -> str:
@@ -249,7 +250,7 @@ def _judged_figures(engine: Any) -> str:
     return "\n".join([head, *(f"  {r.code} {r.name}: {r.figure(calendar is not None)}" for r in timing)])
 
 
-def _explain_rule(rule: Any, engine: Any) -> str:
+def _explain_rule(rule: Any, engine: Any, config: Any) -> str:
     import yaml
 
     critical = " (critical: any finding sets the score to 0)" if rule.code in engine.scorer.critical else ""
@@ -269,8 +270,7 @@ def _explain_rule(rule: Any, engine: Any) -> str:
     if settings:
         from .toml_out import settings_table, table_header
 
-        config = engine.config
-        where = config.source or "chatqa.toml or pyproject.toml"
+        where = config.source  # (the config loaded, not the engine's: equal configs share an engine) or "chatqa.toml or pyproject.toml"
         out += ["", f"Settings, as TOML for {where} (change them there):", ""]
         out += settings_table(table_header(config.table if config.source else "tool.chatqa", "rules", rule.name),
                               settings)
