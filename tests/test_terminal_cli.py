@@ -401,7 +401,8 @@ def test_explain_prints_valid_toml_for_the_users_file(tmp_path, monkeypatch, nam
         (settings,) = doc.values()
         assert settings and all(v is not None for v in settings.values())
         if rule == "CQ101":
-            assert settings["max"] == 60.0 and settings["error_above"] == 120.0
+            assert settings["measure"] == "first"
+        assert ("as TOML for " + (str(tmp_path / name) if name else "chatqa.toml or pyproject.toml")) in out
         if rule == "CQ501":
             assert settings["channels"] == ["chat"]
     if name:  # pasted back into the file, it is a valid config that changes nothing

@@ -270,7 +270,7 @@ def _explain_rule(rule: Any, engine: Any, config: Any) -> str:
     if settings:
         from .toml_out import settings_table, table_header
 
-        where = config.source  # (the config loaded, not the engine's: equal configs share an engine) or "chatqa.toml or pyproject.toml"
+        where = config.source or "chatqa.toml or pyproject.toml"  # (the config loaded: equal ones share an engine)
         out += ["", f"Settings, as TOML for {where} (change them there):", ""]
         out += settings_table(table_header(config.table if config.source else "tool.chatqa", "rules", rule.name),
                               settings)
