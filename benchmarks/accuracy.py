@@ -5,7 +5,9 @@ rules and prints how many conversations each rule flags, then a seeded random sa
 findings with the quoted text and its message, to read and judge (docs/accuracy.md says how).
 ``--misses CODE`` prints instead a sample of customer (or agent) messages that hold a word
 from the rule's theme but gave no finding, for estimating recall (for CQ103: the conversations
-ending on the customer that the rule took for a closing).
+ending on the customer that the rule took for a closing; for CQ302, the conversations where an
+introduction was found; for CQ303, those with three apology words and no finding). Rules that
+judge chat only (CQ302) read every thread as a chat (``--as-chat``).
 
     CHATQA_CORPORA=/path/to/corpora python benchmarks/accuracy.py [--rules CQ601,CQ602] [--n 30] [--seed 1]
     CHATQA_CORPORA=... python benchmarks/accuracy.py --misses CQ601 --n 40
@@ -39,9 +41,22 @@ THEMES = {
     "CQ305": ("agent", r"anything else|let (me|us) know|hope|help|glad|feel free|question"),
     "CQ401": ("any", r"\d(?:[ -]?\d){12,18}"),
     "CQ402": ("agent", r"card|cvv|cvc|security code|password|passcode|pin\b"),
+    # the wording rules (issue 11): theme words of each rule, on agent messages
+    "CQ201": ("agent", r"\bhold\b|\bwait|moment|minute|\bsec\b|second|patien|bear with|hang on|be right back"),
+    "CQ203": ("agent", r"busy|volume|demand|queue|many (customers|people|users|requests|messages)"
+                       r"|other (customers|chats)|influx|backlog|swamped|overwhelm|longer than (usual|normal)"
+                       r"|wait times|response times"),
+    "CQ204": ("agent", r"click|\btap|select|choose|navigate|go to|head to|scroll|press|menu|settings|>|\uff1e|\u2192"),
+    "CQ205": ("agent", r"guarantee|promise|assure|definitely|certainly|100 ?%|for sure|absolutely|surely|rest assured"),
+    "CQ303": ("agent", r"sorry|apolog|regret|forgive|pardon"),
+    "CQ302": ("agent", r"."),  # every agent: their first two messages, read for a name
 }
 # CQ103's misses are read differently: conversations that end on the customer's message and that
 # the rule took for a closing (``--misses CQ103`` prints their last customer message).
+
+# Rules judged on chat only by default, measured here with the corpora's threads read as chat
+# (`--as-chat`): the wording detection, not whether the rule applies to social threads.
+AS_CHAT = ("CQ302",)
 
 
 def corpora() -> Path:
@@ -52,16 +67,20 @@ def corpora() -> Path:
     return path
 
 
-def run(folder: Path, codes: list[str]) -> dict[str, list[tuple[object, object]]]:
-    """corpus -> [(result, transcript)] for every conversation, with only `codes` checked."""
+def run(folder: Path, codes: list[str], as_chat: bool = False) -> dict[str, list[tuple[object, object]]]:
+    """corpus -> [(result, transcript)] for every conversation, with only `codes` checked
+    (`as_chat`: every thread read as a chat)."""
     import chatqa
     from chatqa.config import Config
+    from chatqa.records import Channel
     from chatqa.run import engine_for
 
     engine = engine_for(Config(select=codes))
     out = {}
     for name, files in CORPORA.items():
         transcripts = [t for f in files for t in chatqa.load(str(folder / f))]
+        if as_chat:
+            transcripts = [t.model_copy(update={"channel": Channel.CHAT}) for t in transcripts]
         out[name] = [(engine.check(t), t) for t in transcripts]  # type: ignore[attr-defined]
     return out
 
@@ -78,6 +97,12 @@ def show(text: str, span: tuple[int, int] | None, width: int = 220) -> str:
     return mask_cards(("…" if lo else "") + text[lo:a] + "[" + text[a:b] + "]" + text[b:b + width // 2])
 
 
+def _ends(text: str, width: int = 70) -> str:
+    """A message's start and end on one line (where introductions and sign-offs are)."""
+    text = text.replace("\n", " ")
+    return text if len(text) <= 2 * width else text[:width] + " … " + text[-width:]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", default=",".join(NEW_RULES), help="comma-separated codes")
@@ -85,9 +110,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--misses", metavar="CODE", help="print unflagged messages on the rule's theme instead")
     parser.add_argument("--corpus", choices=sorted(CORPORA), action="append", help="only these corpora")
+    parser.add_argument("--as-chat", action="store_true",
+                        help=f"read every thread as a chat (default for {', '.join(AS_CHAT)})")
     args = parser.parse_args()
     codes = [args.misses] if args.misses else [c.strip() for c in args.rules.split(",") if c.strip()]
-    results = run(corpora(), codes)
+    results = run(corpora(), codes, args.as_chat or any(c in AS_CHAT for c in codes))
     for name, pairs in results.items():
         if args.corpus and name not in args.corpus:
             continue
@@ -101,7 +128,10 @@ def main() -> None:
             na = sum(code in r.not_applicable for r, _ in pairs)  # type: ignore[attr-defined]
             print(f"-- {code}: {len(found)} findings in {flagged} conversations ({na} not applicable)")
             for f, t in random.Random(args.seed).sample(found, min(args.n, len(found))):
-                if f.message_index is None:  # whole-conversation finding: the agent's last messages
+                if f.message_index is None and code == "CQ302":  # the agents' first two messages, ends included
+                    head = [m for m in t.messages if m.role.value == "agent"][:2]  # type: ignore[attr-defined]
+                    print(f"   {t.id}: " + " || ".join(_ends(m.text) for m in head))  # type: ignore[attr-defined]
+                elif f.message_index is None:  # whole-conversation finding: the agent's last messages
                     tail = [m for m in t.messages if m.role.value == "agent"][-3:]  # type: ignore[attr-defined]
                     print(f"   {t.id}: " + " || ".join(show(m.text, None, 120) for m in tail))  # type: ignore[attr-defined]
                 else:
@@ -145,17 +175,36 @@ def _misses(name: str, pairs: list[tuple[object, object]], code: str, n: int, se
     misses = []
     for r, t in pairs:
         flagged = {f.message_index for f in r.findings}  # type: ignore[attr-defined]
-        if code == "CQ305" and r.findings:  # type: ignore[attr-defined]
+        if code in WHOLE and (r.findings or code in r.not_applicable):  # type: ignore[attr-defined]
             continue
         messages = [m for m in t.messages if role == "any" or m.role.value == role]  # type: ignore[attr-defined]
         if code == "CQ602":  # the rule reads how the customer ended: their last message
             messages = messages[-1:]
+        if code == "CQ302":  # an introduction was found in the agents' first two messages: is it one?
+            misses.append((t.id, " || ".join(_ends(m.text) for m in messages[:2])))  # type: ignore[attr-defined]
+            continue
+        if code == "CQ303":  # fewer than 3 apologies found: count the theme words instead
+            if sum(len(rx.findall(m.text)) for m in messages) >= 3:
+                misses.append((t.id, _joined(messages, rx)))  # type: ignore[attr-defined]
+            continue
         for m in messages:
             if m.index not in flagged and rx.search(m.text):
                 misses.append((t.id, m))  # type: ignore[attr-defined]
-    print(f"== {name}: {len(misses)} unflagged {role} messages on the {code} theme; a sample:")
+    what = "conversations" if code in WHOLE else f"{role} messages"
+    print(f"== {name}: {len(misses)} unflagged {what} on the {code} theme; a sample:")
     for cid, m in random.Random(seed).sample(misses, min(n, len(misses))):
-        print(f"   {cid}#{m.index}: {show(m.text, None)}")
+        if isinstance(m, str):
+            print(f"   {cid}: {m}")
+        else:
+            print(f"   {cid}#{m.index}: {show(m.text, None)}")
+
+
+WHOLE = ("CQ302", "CQ303", "CQ305")  # rules with one finding per conversation: misses are conversations
+
+
+def _joined(messages: list[object], rx: re.Pattern[str]) -> str:
+    """The agent messages that hold a theme word, one line, cut."""
+    return " || ".join(show(m.text, None, 160) for m in messages if rx.search(m.text))  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -187,6 +187,17 @@ class Scan:
         self._spaces: bytes | None = None
         self._located: dict[tuple[str, str, bool], list[Line]] = {}
         self._spans: dict[tuple[str, int], list[Span]] = {}
+        self._loose: dict[int, bool] = {}  # pattern without anchor words -> its expression matches the text
+
+    def _anywhere(self, pid: int) -> bool:
+        """Whether a pattern without anchor words may match anywhere in the conversation: its
+        expression over the whole text, once (instead of once per line)."""
+        found = self._loose.get(pid)
+        if found is None:
+            regex = self.index._regexes[pid]
+            found = self._loose[pid] = regex is None or \
+                regex.Match(re2._Anchor.UNANCHORED, self.data, 0, len(self.data))[0][0] >= 0
+        return found
 
     def candidates(self, key: str, scope: str, include_internal: bool = False) -> list[Line]:
         """The lines of `scope` (see `chatqa.kinds.in_scope`) where `key` may match, in order."""
@@ -199,7 +210,7 @@ class Scan:
             lines = self._given.get(scope) if not include_internal else None
             if lines is None:
                 lines = [line for line in self.lines if in_scope(line, scope, include_internal)]
-            if k.loose:
+            if any(self._anywhere(pid) for pid in k.loose):
                 found = list(lines)
             else:
                 holding: set[int] = set()
@@ -216,7 +227,7 @@ class Scan:
         if key not in self.keys:
             return []
         k = self.index._keys[key]
-        if k.loose:
+        if any(self._anywhere(pid) for pid in k.loose):
             return list(lines)
         return [line for line in lines if not k.words.isdisjoint(self._words_of(line.index))]
 
@@ -291,7 +302,7 @@ class Scan:
         k = index._keys[key]
         # The candidate patterns: an anchor word in the line (or none to look for) and their
         # expression matching it; `positions` are where their matches must be.
-        found: dict[int, list[int]] = {pid: [] for pid in k.loose}
+        found: dict[int, list[int]] = {pid: [] for pid in k.loose if self._anywhere(pid)}
         for word in k.words.intersection(self._words_of(line.index)):
             needle = b" " + word + b" "
             offsets = self._in_line(needle, line.index)

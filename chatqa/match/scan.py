@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .syntax import SKIP_ORTHS, Slot
+from .syntax import SKIP_ORTHS, SPECIAL_WIDTHS, Slot
 from .tokens import Normaliser
 
 _FOLDED = {"’": "'", "‘": "'", "–": "-", "—": "-", "…": "~"}  # punctuation patterns spell: folded alike
@@ -80,7 +80,8 @@ _NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven t
 _SPECIAL_RX = {
     "#": r"(?:[^ \n]*[0-9][^ \n]*|(?i:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")[^ \n]*)",
     "<name>": r"[A-Z][A-Za-z]*",
-    "<signoff>": r"[-~^*][A-Z][a-z]{2,}",
+    "<url>": r"[^ \n]*[.:/][^ \n]*",  # what spaCy's LIKE_URL may call a web address
+    "<signoff>": r"(?:-|~|\^|\*)[-~]?[ ]?[A-Z][a-z]",  # a mark, perhaps a space, a name (see tokens.special_tokens)
 }
 # Words too frequent to be worth anchoring on when a rarer slot exists.
 _COMMON = frozenset(
@@ -231,7 +232,7 @@ def _slot_width(slot: Slot, norm: Normaliser) -> int:
     if slot.gap is not None:
         return slot.gap
     if slot.special:
-        return 1
+        return SPECIAL_WIDTHS.get(slot.special, 1)
     return max(sum(1 if w in _SPECIAL_RX else len(norm.norms(w)) for w in words) for words in slot.words)
 
 

@@ -8,9 +8,13 @@ A phrase pattern is a string of token slots separated by spaces, matched on spaC
   ``(a moment|one sec)``;
 * ``please? hold`` or ``(just|kindly)? hold`` — an optional slot;
 * ``*`` — any one word; ``*3`` — up to three words or commas (never across a sentence end);
+  ``**20`` — up to twenty tokens of any kind, sentence ends included ("click here. Thanks!
+  https://...");
 * ``#`` — a number (``5``, ``five``); ``<name>`` — a capitalised word that is not a common
   word (for introductions such as "I'm Sam"); ``<signoff>`` — a first name signed with a
-  dash, caret or tilde as on social channels ("-Becky", "^Rachel").
+  dash, caret, tilde or star as on social channels ("-Becky", "- Paul", "^Rachel",
+  "Thanks.^Kartika", "*DannyHarvey"; initials such as "^JK" are not names); ``<url>`` — a
+  web address ("https://t.co/x", "www.example.com").
 
 Hyphens and ellipses between words are skipped, so ``hold on`` matches "hold-on" and
 "hold... on" (and a hyphen in a pattern is optional: ``double-click`` matches "double click").
@@ -25,7 +29,8 @@ from typing import Any
 
 SKIP_ORTHS = ("-", "–", "—", "...", "…", "..", "~")  # tokens a match may skip between two words
 SENTENCE_ENDS = (".", "!", "?", "...", "…", "!!", "??", "?!", "!?", ";")  # a `*N` gap never crosses these
-SPECIALS = ("#", "<name>", "<signoff>")
+SPECIALS = ("#", "<name>", "<signoff>", "<url>")
+SPECIAL_WIDTHS = {"<signoff>": 3}  # tokens a special slot reaches (others: one); a sign-off's name and what follows it
 Pattern = str | list[dict[str, Any]]
 
 _SLOT = re.compile(r"\([^()]*\)\??|\S+")
@@ -37,6 +42,7 @@ _SLOT = re.compile(r"\([^()]*\)\??|\S+")
 MAX_CHARS = 2_000
 MAX_SLOTS = 24
 MAX_GAP = 12
+MAX_WIDE_GAP = 40  # ``**N``
 MAX_BRANCHES = 2_000
 
 
@@ -46,12 +52,18 @@ class Slot:
 
     words: tuple[tuple[str, ...], ...]  # alternatives, each a sequence of words
     optional: bool = False
-    special: str = ""  # "", "*", "*N", "#", "<name>", "<signoff>"
+    special: str = ""  # "", "*", "*N", "**N", "#", "<name>", "<signoff>", "<url>"
 
     @property
     def gap(self) -> int | None:
-        """For ``*N``: N (``*`` is one word, not a gap); None otherwise."""
-        return int(self.special[1:]) if self.special.startswith("*") and self.special[1:] else None
+        """For ``*N`` and ``**N``: N (``*`` is one word, not a gap); None otherwise."""
+        digits = self.special.lstrip("*")
+        return int(digits) if self.special.startswith("*") and digits else None
+
+    @property
+    def wide(self) -> bool:
+        """A ``**N`` gap: it may cross sentence ends."""
+        return self.special.startswith("**")
 
 
 def parse_pattern(text: str) -> list[Slot]:
@@ -70,7 +82,7 @@ def parse_pattern(text: str) -> list[Slot]:
             if not all(alternatives):
                 raise ValueError(f"empty alternative in {text!r}")
             slots.append(Slot(tuple(tuple(a.split()) for a in alternatives), optional))
-        elif re.fullmatch(r"\*\d*", body) or body in SPECIALS:
+        elif re.fullmatch(r"\*\d*|\*\*\d+", body) or body in SPECIALS:
             slots.append(Slot((), optional, body))
         elif any(c in body for c in "()|"):
             raise ValueError(f"misplaced '(', ')' or '|' in {text!r}")
@@ -89,8 +101,9 @@ def _check_bounds(text: str, slots: list[Slot]) -> None:
         raise ValueError(f"pattern {text[:60]!r} has {len(slots)} slots (at most {MAX_SLOTS})")
     total = 1
     for slot in slots:
-        if slot.gap is not None and slot.gap > MAX_GAP:
-            raise ValueError(f"gap *{slot.gap} in {text[:60]!r} is wider than *{MAX_GAP}")
+        widest, stars = (MAX_WIDE_GAP, "**") if slot.wide else (MAX_GAP, "*")
+        if slot.gap is not None and slot.gap > widest:
+            raise ValueError(f"gap {stars}{slot.gap} in {text[:60]!r} is wider than {stars}{widest}")
         several = sum(1 for words in slot.words if len(words) > 1 or "'" in words[0])  # contractions split too
         branches = several + (1 if len(slot.words) > several or slot.special else 0)
         total *= branches + (1 if slot.optional and branches > 1 else 0)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from .glue import break_glued_words
 from .lexicon import Lexicon
 from .syntax import SENTENCE_ENDS, SKIP_ORTHS, Pattern, Slot
 
@@ -40,6 +41,7 @@ def make_nlp(lexicon: Lexicon) -> Any:
         for form in (word, word.capitalize(), word.upper()):
             nlp.vocab[form].norm_ = norm
     tokenizer: Any = nlp.tokenizer  # a spaCy Tokenizer (compiled: untyped); Language types it as any callable
+    break_glued_words(nlp, tokenizer)
     for word, pieces in lexicon.splits.items():
         for form in (word, word.capitalize()):
             start, special = 0, []
@@ -114,24 +116,33 @@ class Normaliser:
         return self.cache[word]
 
 
-def special_tokens(lexicon: Lexicon) -> dict[str, dict[str, Any]]:
-    """The Matcher token of each special slot."""
+SIGNOFF_MARKS = ("-", "--", "\u2013", "\u2014", "~", "~~", "^", "*")  # what a sign-off's name follows
+_FIRST_NAME = r"^[A-Z][a-z]+(?:[A-Z][a-z]+)*$"  # "Becky", "DannyHarvey"; not initials ("JK")
+
+
+def special_tokens(lexicon: Lexicon) -> dict[str, list[dict[str, Any]]]:
+    """The Matcher tokens of each special slot (a sign-off is two: the mark and the name)."""
+    not_names = sorted(lexicon.not_names)
     return {
-        "#": {"LIKE_NUM": True},
-        "<name>": {"IS_TITLE": True, "IS_ALPHA": True, "NORM": {"NOT_IN": sorted(lexicon.not_names)}},
-        "<signoff>": {"TEXT": {"REGEX": "^[-–—~^*][A-Z][a-z]{2,}$"}},
+        "#": [{"LIKE_NUM": True}],
+        "<name>": [{"IS_TITLE": True, "IS_ALPHA": True, "NORM": {"NOT_IN": not_names}}],
+        "<signoff>": [{"ORTH": {"IN": list(SIGNOFF_MARKS)}},
+                      {"TEXT": {"REGEX": _FIRST_NAME}, "NORM": {"NOT_IN": not_names}}],
+        "<url>": [{"LIKE_URL": True}],
     }
 
 
-def compile_pattern(slots: Sequence[Slot], norm: Normaliser, specials: dict[str, dict[str, Any]]
+def compile_pattern(slots: Sequence[Slot], norm: Normaliser, specials: dict[str, list[dict[str, Any]]]
                     ) -> list[list[dict[str, Any]]]:
     """Expand slots into spaCy Matcher token patterns (alternatives of several words branch)."""
     choices: list[list[list[dict[str, Any]]]] = []
     for slot in slots:
         if slot.special in specials:
-            branches = [[specials[slot.special]]]
+            branches = [specials[slot.special]]
         elif slot.special == "*":
             branches = [[{"IS_PUNCT": False, "IS_SPACE": False}]]
+        elif slot.gap is not None and slot.wide:  # "*" (one state, where "{0,N}" branches N ways); see `widest`
+            branches = [[{"IS_SPACE": False, "OP": "*"}]]
         elif slot.gap is not None:
             branches = [[{"ORTH": {"NOT_IN": list(SENTENCE_ENDS)}, "IS_SPACE": False, "OP": f"{{0,{slot.gap}}}"}]]
         else:
@@ -139,7 +150,7 @@ def compile_pattern(slots: Sequence[Slot], norm: Normaliser, specials: dict[str,
                     if (seq := tuple(n for w in words for n in ((w,) if w in specials else norm.norms(w))))}
             singles = sorted(s[0] for s in seqs if len(s) == 1 and s[0] not in specials)
             branches = [[{"NORM": {"IN": singles} if len(singles) > 1 else singles[0]}]] if singles else []
-            branches += [[specials.get(n) or {"NORM": n} for n in seq] for seq in sorted(seqs)
+            branches += [_joined([specials.get(n) or [{"NORM": n}] for n in seq]) for seq in sorted(seqs)
                          if len(seq) > 1 or seq[0] in specials]
         if slot.optional and len(branches) == 1 and len(branches[0]) == 1 and "OP" not in branches[0][0]:
             branches = [[{**branches[0][0], "OP": "?"}]]  # one optional token: no need to branch
@@ -148,15 +159,35 @@ def compile_pattern(slots: Sequence[Slot], norm: Normaliser, specials: dict[str,
         choices.append(branches)
     patterns = []
     for combo in itertools.product(*choices):
-        tokens: list[dict[str, Any]] = []
-        for part in combo:
-            for tok in part:
-                if tokens:
-                    tokens.append(_SKIP_BETWEEN)
-                tokens.append(tok)
+        tokens = _joined([part for part in combo if part])
         if tokens:
             patterns.append(tokens)
     return patterns
+
+
+def widest(slots: Sequence[Slot], patterns: list[list[dict[str, Any]]]) -> int | None:
+    """The most tokens a match of a pattern with a ``**N`` gap may span (None without one): its
+    other tokens, skip tokens included, and N per such gap. Longer matches of the unbounded
+    "*" that stands for it are dropped."""
+    gaps = sum(slot.gap or 0 for slot in slots if slot.wide)
+    if not gaps:
+        return None
+
+    def width(token: dict[str, Any]) -> int:
+        op = str(token.get("OP", ""))
+        return 0 if op == "*" else int(op[3:-1]) if op.startswith("{0,") else 1
+    return gaps + max(sum(width(t) for t in p) for p in patterns)
+
+
+def _joined(parts: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Token patterns one after another, a skip token allowed between them (never inside a
+    special's tokens: a sign-off's mark and name)."""
+    tokens: list[dict[str, Any]] = []
+    for part in parts:
+        if tokens:
+            tokens.append(_SKIP_BETWEEN)
+        tokens.extend(part)
+    return tokens
 
 
 def literal_phrases(slots: Sequence[Slot], norm: Normaliser, specials: dict[str, Any]) -> set[tuple[str, ...]] | None:
@@ -206,6 +237,8 @@ class Tokens:
         self._phrases: dict[str, Any] = {}  # key -> PhraseMatcher of its plain-word patterns
         self._matchers: dict[str, Any] = {}  # key -> one Matcher of its other patterns, a label each
         self._labels: list[int | None] = []  # pattern id -> its label on its key's Matcher (None: PhraseMatcher)
+        self._widest: dict[int, int] = {}  # label -> the most tokens its matches span (patterns with ``**N``)
+        self._signed: set[int] = set()  # labels of patterns ending on a sign-off (see `_signs_off`)
         self._Matcher, self._PhraseMatcher = Matcher, PhraseMatcher
         specs, self._specs = self._specs, []
         for key, spec in specs:
@@ -239,7 +272,10 @@ class Tokens:
                 self._labels.append(None)
                 return pid
             token_patterns = compile_pattern(slots, self.norm, self.specials)
+            bound = widest(slots, token_patterns)
+            signed = slots[-1].special == "<signoff>" and not slots[-1].optional
         else:
+            bound, signed = None, False
             token_patterns = [safe_token_pattern(spec)]  # a user regex runs on RE2, never on `re`
         # One Matcher per key (a call costs ~10 µs whatever it holds), one label per pattern so
         # that only the candidates' matches are kept.
@@ -249,6 +285,10 @@ class Tokens:
         self._matchers[key].add(name, token_patterns)
         label = self.nlp.vocab.strings[name]
         self._labels.append(label)
+        if bound is not None:
+            self._widest[label] = bound
+        if signed:
+            self._signed.add(label)
         return pid
 
     def refresh(self) -> None:
@@ -276,8 +316,10 @@ class Tokens:
         found: list[Span] = []
         labels = {label for pid in pids if (label := self._labels[pid]) is not None}
         if labels:
+            widest, signed = self._widest, self._signed
             for label, start, end in self._matchers[key](doc):
-                if label in labels:
+                if label in labels and (label not in widest or end - start <= widest[label]) \
+                        and (label not in signed or _signs_off(doc, end)):
                     # a skip token may stand before an optional slot that is absent: never an edge
                     while end - start > 1 and doc[start].text in SKIP_ORTHS:
                         start += 1
@@ -291,6 +333,26 @@ class Tokens:
                 last = doc[where[end - 1]]
                 found.append((doc[where[start]].idx, last.idx + len(last)))
         return found
+
+
+_AFTER_SIGNOFF = frozenset({",", ";", ":", "(", ")", "[", "]", "&", "/", "-", "\u2013", "\u2014", "*", "+", "=",
+                            '"', "'", "\u201c", "\u201d", "\u2018", "\u2019", "\u300d", "\u300f", "\u3011"})
+_PART = re.compile(r"\d+/\d+")  # "2/2": the part of a split tweet
+
+
+def _signs_off(doc: Any, end: int) -> bool:
+    """A sign-off's name ends its message, or only a line break, a link, the part of a split
+    tweet ("2/2"), an emoji or sentence punctuation follows it ("-Becky https://...", "^Helen 2/2"):
+    "Settings - General - About" and "Wi-Fi signal" are no sign-offs."""
+    if end >= len(doc):
+        return True
+    name, after = doc[end - 1], doc[end]
+    if "\n" in doc.text[name.idx + len(name):after.idx]:
+        return True
+    text = after.text
+    return bool(after.like_url or _PART.fullmatch(text) or after.is_space
+                or (not after.is_alpha and not after.like_num and text not in _AFTER_SIGNOFF
+                    and not text[:1].isalnum()))
 
 
 def _phrase_view(doc: Any, text: str) -> tuple[Any, Any]:
