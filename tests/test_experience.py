@@ -70,5 +70,5 @@ def test_html_report_shows_subscores_and_the_worst_experiences(tmp_path):
     out = tmp_path / "r.html"
     report.write(out)
     html = out.read_text()
-    assert 'id="subscores"' in html and "<td>experience</td>" in html
+    assert 'id="subscores"' in html and '<td class="lead">experience</td>' in html
     assert 'id="felt-1"' in html and "Went worst for the customer" in html
