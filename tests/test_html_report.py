@@ -345,3 +345,15 @@ def test_nothing_overflows_loads_or_logs_in_a_browser(built, tmp_path, width):
     assert probe["conversations"] == len(tree.css("article.conv")) > 0
     console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
     assert console == []  # no error, no blocked script or style
+
+
+def test_agents_shown_alike_are_told_apart_the_same_way_everywhere(tmp_path):
+    convs = [chat(f"j{i}", 2, f"jamal{i % 2}@example.com", "Jamal", reply_after=20 + 200 * (i % 2)) for i in range(6)]
+    html, tree = report(write(tmp_path / "in", convs))
+    worst, busiest = agent_rows(tree, "worst-agents-table"), agent_rows(tree, "agents-table")
+    assert sorted(worst) == sorted(busiest) == [("Jamal (1)", "[email]"), ("Jamal (2)", "[email]")]
+    slow = worst[0][0]  # the slower Jamal ranks first, under the same label in both tables
+    rows = {tr.css_first("td.lead span").text(strip=True): tr.css_first("td[data-label='median score']").text()
+            for tr in tree.css("#agents-table tbody tr")}
+    assert float(rows[slow]) < float(rows[next(n for n, _ in worst if n != slow)])
+    assert "jamal0@example.com" not in html and "jamal1@example.com" not in html

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from importlib.resources import files
 from typing import IO, Any
 
@@ -65,7 +66,7 @@ class HtmlWriter(Writer):
         chart_rows: list[dict[str, Any]] = [
             {"code": c, "name": self._name(c), "level": lvl, "count": n, "critical": c in self.critical}
             for (c, lvl), n in stats.rule_levels.items() if n]
-        chart_rows.sort(key=lambda r: (-_RANK[r["level"]], -r["count"], r["code"]))
+        chart_rows.sort(key=lambda r: (-_RANK[r["level"]], not r["critical"], -r["count"], r["code"]))
         periods, unit, stragglers = self._periods()
         worst_agents, least = stats.worst_agents(WORST_AGENTS)
         html = template.render(
@@ -143,24 +144,39 @@ class HtmlWriter(Writer):
                          "findings": stats.rule_findings[code], "conversations": stats.rule_conversations[code],
                          "share": _share(stats.rule_conversations[code], stats.seen),
                          "summary": first.rstrip(".") + "." if first else "", "more": rest})
-        rows.sort(key=lambda r: (-_RANK[r["worst"]], -r["findings"], r["code"]))
+        rows.sort(key=lambda r: (not r["critical"], -_RANK[r["worst"]], -r["findings"], r["code"]))
         return rows, quiet
 
     def _agent_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Agents as people: the transcripts' display name, the id beside it (both masked)."""
-        out, seen = [], Counter[str]()
+        labels = self._agent_labels
+        out = []
         for a in rows:
-            shown_id = self._shown(a["agent"])
-            label = self._shown(a["name"]) if a["name"] else shown_id
-            seen[label] += 1
-            if seen[label] > 1 and shown_id == label:  # two agents whose ids are masked alike stay apart
-                label = f"{label} ({seen[label]})"
-            out.append({**a, "label": label, "id": "" if shown_id == label else shown_id,
+            label, shown_id = labels[a["agent"]]
+            out.append({**a, "label": label, "id": shown_id,
                         "median_score": _fmt(a["median_score"]), "median_frt": human_seconds(a["median_first_reply"]),
                         "max_concurrency": a["max_concurrency"] if a["max_concurrency"] is not None else "–",
                         "error_share": _percent(a["error_share"]),
                         "top_rules": [(c, self._name(c)) for c in a["top_rules"]]})
         return out
+
+    @cached_property
+    def _agent_labels(self) -> dict[str, tuple[str, str]]:
+        """Per agent: the name shown and the (masked) id beside it ("" when it says the same).
+        Agents shown alike (two Jamals whose email ids are both masked) are numbered, the same
+        way in every table."""
+        shown: dict[str, tuple[str, str]] = {}
+        for agent in sorted(self.stats.agents):
+            shown_id, name = self._shown(agent), self.stats.agent_name(agent)
+            label = self._shown(name) if name else shown_id
+            shown[agent] = (label, "" if shown_id == label else shown_id)
+        alike = Counter(shown.values())
+        seen: Counter[tuple[str, str]] = Counter()
+        for agent, pair in shown.items():
+            if alike[pair] > 1:
+                seen[pair] += 1
+                shown[agent] = (f"{pair[0]} ({seen[pair]})", pair[1])
+        return shown
 
     def _segments(self) -> list[dict[str, Any]]:
         ranked = sorted(self.stats.segments.items(), key=lambda kv: (-kv[1].conversations, kv[0]))

@@ -12,7 +12,7 @@ from typing import Any
 COLORS = {"error": "#b91c1c", "warning": "#c2410c", "suggestion": "#1d4ed8"}
 INK, MUTED, GRID = "#1f2430", "#6b7280", "#e5e7eb"
 SCORE_BINS = [(lo, lo + 9, f"{lo}–{lo + 9}") for lo in range(0, 100, 10)] + [(100, 100, "100")]
-LOG_ABOVE = 25  # the largest count over the smallest: past this ratio, a log scale
+LOG_ABOVE = 40  # the largest count over the smallest: past this (the smallest bar under 2.5%), a log scale
 
 
 def _band_color(low: int) -> str:
