@@ -221,8 +221,9 @@ def test_breakdown_by_vendor_and_channel(built):
     html, tree, rows = built
     seen = {}
     for tr in tree.css("#segments tbody tr"):
-        cells = [td.text(strip=True) for td in tr.css("td")]
-        seen[cells[0], cells[1]] = int(cells[2])
+        vendor = tr.css_first("td.lead").text(deep=False, strip=True)
+        channel = tr.css_first("td[data-label=channel]").text(strip=True)
+        seen[vendor, channel] = int(tr.css_first("td[data-label=conversations]").text(strip=True))
     assert seen == {(f"vendor {EVIL}", "email"): 24, ("chatqa", "chat"): len(rows) - 24}
 
 

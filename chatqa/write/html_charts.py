@@ -115,7 +115,7 @@ def findings_chart(rows: Sequence[dict[str, Any]]) -> str:
 
 def trend_chart(periods: Sequence[dict[str, Any]]) -> str:
     """Median score (top) and conversations with and without an error finding (bottom) per period."""
-    fig, (top, bottom) = _figure(7.2, 4.0, rows=2)
+    fig, (top, bottom) = _figure(5.6, 3.8, rows=2)
     x = list(range(len(periods)))
     medians = [p["median_value"] for p in periods]
     shown = [(i, m) for i, m in zip(x, medians, strict=True) if m is not None]
