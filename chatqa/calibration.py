@@ -1,70 +1,24 @@
 """Calibration: how far chatqa's findings agree with a human reviewer's labels.
 
-Labels are a CSV with ``conversation_id,code,present`` (1/0, yes/no, true/false) and, on any
-row, an optional ``human_score`` for the conversation. Per rule: tp, fp, fn, tn, precision,
-recall and Cohen's kappa; over scores: Spearman's rank correlation. Labels that cannot be
-compared (a conversation not in the run, a code chatqa did not check) are reported, never
-dropped silently.
+Labels are a filled-in review queue from `chatqa sample` (a column per rule, blank cells not
+labelled) or a ``conversation_id,code,present`` CSV, with an optional ``human_score`` (see
+`chatqa.labels`). Per rule: tp, fp, fn, tn, precision, recall and Cohen's kappa; over scores:
+Spearman's rank correlation. Labels that cannot be compared (a conversation not in the run, a
+rule chatqa has not got or did not check, a bad value) are reported, never dropped silently.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from .labels import all_codes, read_labels
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .report import Report
-
-_TRUE = {"1", "true", "yes", "y", "t", "present"}
-_FALSE = {"0", "false", "no", "n", "f", "absent", ""}
-
-
-def read_labels(path: str | os.PathLike[str]) -> tuple[dict[tuple[str, str], bool], dict[str, float], list[str]]:
-    """(conversation, code) -> present; conversation -> human score; problems found (one line each)."""
-    path = Path(path)
-    labels: dict[tuple[str, str], bool] = {}
-    scores: dict[str, float] = {}
-    problems: list[str] = []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in reader.fieldnames or []]
-            reader.fieldnames = header
-            if "conversation_id" not in header or ("code" not in header and "human_score" not in header):
-                raise ConfigError(f"{path}: error: line 1: expected columns conversation_id,code,present "
-                                  f"(and optionally human_score), got {', '.join(header) or 'nothing'}")
-            for row in reader:
-                line = reader.line_num
-                cid = (row.get("conversation_id") or "").strip()
-                if not cid:
-                    problems.append(f"{path}: line {line}: no conversation_id")
-                    continue
-                code = (row.get("code") or "").strip().upper()
-                if code:
-                    value = (row.get("present") or "").strip().lower()
-                    if value not in _TRUE | _FALSE or (value == "" and "present" in header):
-                        problems.append(f"{path}: line {line}: present must be 1 or 0, got {value!r}")
-                    else:
-                        present = value in _TRUE
-                        if labels.get((cid, code), present) != present:
-                            problems.append(f"{path}: line {line}: conflicting labels for {cid} {code}")
-                        labels[cid, code] = present
-                score = (row.get("human_score") or "").strip()
-                if score:
-                    try:
-                        scores[cid] = float(score)
-                    except ValueError:
-                        problems.append(f"{path}: line {line}: human_score must be a number, got {score!r}")
-    except OSError as exc:
-        raise ConfigError(f"{path}: error: cannot read labels: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: error: labels must be UTF-8 text") from None
-    return labels, scores, problems
 
 
 def kappa(tp: int, fp: int, fn: int, tn: int) -> float | None:
@@ -83,9 +37,10 @@ def _ratio(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
-def agreement(report: Report, labels_path: str | os.PathLike[str]) -> dict[str, Any]:
+def agreement(report: Report, labels_path: str | os.PathLike[str] | pd.DataFrame) -> dict[str, Any]:
     """Compare a run's findings with human labels (see the module docstring)."""
-    labels, human_scores, problems = read_labels(labels_path)
+    found_labels = read_labels(labels_path, all_codes(report.engine.catalogue))
+    labels, human_scores, problems = found_labels.verdicts, found_labels.scores, found_labels.problems
     conv = report.conversations
     run_ids = set(conv["id"])
     found = {(cid, code) for cid, codes in zip(conv["id"], conv["codes"], strict=True) for code in codes}
@@ -128,7 +83,9 @@ def agreement(report: Report, labels_path: str | os.PathLike[str]) -> dict[str, 
         "scores": {"n": len(scored), "spearman": spearman},
         "missing": {
             "conversations_not_in_run": sorted(missing_conversations),
+            "unknown_rules": sorted(found_labels.unknown_rules),
             "codes_not_checked": sorted(unchecked_codes),
+            "rows_not_labelled": found_labels.unlabelled,
             "conversations_without_labels": len(run_ids - labelled),
             "rules_without_labels": sorted(checked - set(rules)),
         },

@@ -9,6 +9,7 @@ re-validated against the rule's kind.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .results import Level
 from .rulepack import error_key
 from .settings_files import is_regular, load_toml
 
+SETTINGS = "<settings>"  # the source of a config a library caller gave as a dict (`config={...}`)
 DEFAULT_WEIGHTS = {Level.SUGGESTION: 2.0, Level.WARNING: 5.0, Level.ERROR: 15.0}
 
 
@@ -110,9 +112,12 @@ class Config(BaseModel):
     table: str = Field(default="", exclude=True)  # the TOML table the file's settings sit in ("" top level)
 
     def where(self, key: str) -> str:
-        """How to name `key` in an error: the CLI flag, or ``FILE: error: key``."""
+        """How to name `key` in an error: the CLI flag, ``FILE: error: key``, or for settings a
+        library caller gave, ``config['key']``."""
         if key in self.overridden:
             return "--" + key.replace("_", "-")
+        if self.source == SETTINGS:
+            return f"config[{key!r}]"
         return f"{self.source}: error: {key}" if self.source else key
 
     @field_validator("channel", mode="before")
@@ -154,11 +159,15 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_config(path: Path | None = None, *, discover: bool = True, **overrides: Any) -> Config:
+def load_config(path: Path | None = None, *, discover: bool = True, settings: Mapping[str, Any] | None = None,
+                **overrides: Any) -> Config:
     """Read a config file (or the nearest one) and apply `overrides` (CLI flags, None = unset).
 
     Every problem found is reported at once: one ConfigError whose lines are each
-    ``FILE: error: KEY: REASON`` (or ``--flag: REASON`` for a command-line value)."""
+    ``FILE: error: KEY: REASON`` (or ``--flag: REASON`` for a command-line value). `settings`
+    are a library caller's (``config={...}``: no file is read; errors name ``config['key']``)."""
+    if settings is not None:
+        return _from_settings(settings)
     if path is None and discover:
         path = find_config()
     data: dict[str, Any] = {}
@@ -252,6 +261,22 @@ def _reason(err: Any) -> str:
     model = _TABLES.get(tuple(str(p) for p in err["loc"][:-1]))
     known = [k for k, f in model.model_fields.items() if not f.exclude] if model else []
     return "unknown key" + did_you_mean(str(err["loc"][-1]), known)
+
+
+def _from_settings(settings: Mapping[str, Any]) -> Config:
+    """A Config from a dict of settings (keys as in the config file, ``-`` or ``_``); masking may
+    be turned off here (``redact=False``: the caller's own choice for this run)."""
+    data = _snake(dict(settings))
+    try:
+        return Config.model_validate({**data, "source": SETTINGS})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = [str(p) for p in err["loc"]]
+        if err["type"] == "extra_forbidden":
+            where = "config" + "".join(f"[{p!r}]" for p in loc[:-1])
+            raise ConfigError(f"{where}: unknown key {loc[-1]!r}") from None
+        where = "config" + "".join(f"[{p!r}]" for p in loc)
+        raise ConfigError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 def _specificity(entry: str, rule: Rule) -> int | None:

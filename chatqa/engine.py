@@ -24,7 +24,7 @@ from .match.lexicon import load_lexicon
 from .metrics import Facts, business_waits, compute
 from .model import Transcript
 from .records import Conversation, mark_bystanders
-from .redact import mask_cards, redact
+from .redact import mask_cards, redact, shown_id
 from .results import Finding, Result
 from .rulepack import load_catalogue, pack_folders, with_options
 from .scoring import Scorer
@@ -221,13 +221,6 @@ class Engine:
 
 def _finding_order(f: Finding) -> tuple[int, int, str]:
     return (-1 if f.message_index is None else f.message_index, f.span[0] if f.span else 0, f.code)
-
-
-def shown_id(value: str, personal: bool) -> str:
-    """A conversation id as outputs show it: masked like any text, except an id that is a bare
-    number (a tweet or Weibo status id: 16-19 digits pass a card's checks about one time in ten),
-    kept so that ids still join with the export and with reviewers' labels."""
-    return value if value.isascii() and value.isdigit() else redact(value, personal=personal)
 
 
 def _redacted(finding: Finding, personal: bool) -> Finding:

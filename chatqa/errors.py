@@ -14,8 +14,8 @@ class ChatqaError(Exception):
     """Base class for every error chatqa reports to users."""
 
 
-class ConfigError(ChatqaError):
-    """A bad option, config file or rule file (exit code 2)."""
+class ConfigError(ChatqaError, ValueError):
+    """A bad option, config file or rule file (exit code 2); a ValueError for library callers."""
 
 
 # Control characters, line and paragraph separators and bidirectional overrides in a reason

@@ -17,6 +17,8 @@ from .results import Result
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .errors import Failure
+
 GROUPS = ("responsiveness", "wording", "personalization", "security", "capacity", "experience")
 TIME = "datetime64[us, UTC]"
 
@@ -38,10 +40,16 @@ FINDING_COLUMNS: dict[str, str] = {
     "message_index": "Int64", "span": "list", "quote": "string", "sent_at": TIME, "message": "string",
     "conversations": "list",
 }
+FAILURE_COLUMNS: dict[str, str] = {"source": "string", "locator": "string", "reason": "string"}
 AGENT_COLUMNS: dict[str, str] = {
     "agent": "string", "conversations": "int64", "median_score": "float64",
     "median_first_response_s": "float64", "max_concurrency": "Int64",
 }
+
+
+def failure_row(failure: Failure) -> dict[str, Any]:
+    """One input that could not be read, as a row."""
+    return {"source": failure.source, "locator": failure.locator, "reason": failure.reason}
 
 
 def conversation_row(result: Result) -> dict[str, Any]:

@@ -23,7 +23,17 @@ import msgspec
 from .duplicates import Duplicate, Key, Seen, conflict_reason, conversation_key
 from .errors import Failure, ParseError
 from .model import Transcript
-from .parsers import JsonParser, ParseOptions, all_parsers, detect, envelope_keys, get_parser, parse_file, registry
+from .parsers import (
+    JsonParser,
+    ParseOptions,
+    TableParser,
+    all_parsers,
+    detect,
+    envelope_keys,
+    get_parser,
+    parse_file,
+    registry,
+)
 from .read import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, meter, split_lines
 from .read.archive import Member, is_zip, members
 from .read.outputs import OwnOutput, own_output
@@ -38,6 +48,7 @@ MAX_LISTED_FAILURES = 10_000
 GIVE_UP_AFTER = 10_000
 """A file that has given this many failures, more than its conversations, is not read further
 (one more failure says so): a file of garbage lines would otherwise run for hours."""
+RECORDS = "<records>"  # the name of records given in memory (`chatqa.analyze` of dicts), in errors and sources
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class Records:
     name: str
     records: Sequence[Any]
     vendor: str = "auto"
+    offset: int = 0  # the place of the first record among those of `name`
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,18 @@ class Objects:
     conversations: Sequence[Conversation | Transcript] = field(default_factory=list)
 
 
-Unit = File | Records | Objects
+@dataclass(frozen=True)
+class Table:
+    """Rows of a table in memory (a messages DataFrame), one message per row, cells as text,
+    named `name`; `rows` are (line, cells), lines numbered as the table's CSV would be."""
+
+    name: str
+    header: list[str]
+    rows: Sequence[tuple[int, list[str] | None]]
+    vendor: str = "auto"
+
+
+Unit = File | Records | Objects | Table
 PathArg = str | os.PathLike[str]
 
 
@@ -79,6 +102,8 @@ def plan(inputs: Iterable[Any], vendor: str, options: ParseOptions, *, split: bo
     if vendor != "auto":
         registry.get(vendor)
     batch: list[Transcript] = []
+    records: list[Any] = []
+    given = 0  # records given so far (each one's place in errors)
     for item in inputs:
         if isinstance(item, Transcript | Conversation):
             batch.append(item)  # type: ignore[arg-type]
@@ -89,6 +114,18 @@ def plan(inputs: Iterable[Any], vendor: str, options: ParseOptions, *, split: bo
         if batch:
             yield Objects(batch)
             batch = []
+        if isinstance(item, dict):
+            records.append(item)
+            if len(records) >= BATCH:
+                yield Records(RECORDS, records, vendor, given)
+                given, records = given + len(records), []
+            continue
+        if records:
+            yield Records(RECORDS, records, vendor, given)
+            given, records = given + len(records), []
+        if isinstance(item, Table):
+            yield item
+            continue
         for path in iter_files([item], options.exclude):
             if isinstance(path, Failure | Skipped):
                 yield path
@@ -106,6 +143,8 @@ def plan(inputs: Iterable[Any], vendor: str, options: ParseOptions, *, split: bo
                 yield File(str(path), parser, lines, first=i == 0)
     if batch:
         yield Objects(batch)
+    if records:
+        yield Records(RECORDS, records, vendor, given)
 
 
 def _parts(path: Path, vendor: str, options: ParseOptions) -> tuple[str, list[LineRange]] | None:
@@ -132,6 +171,8 @@ def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure |
         yield from _given_up(parse_file(unit.path, unit.vendor, options, lines=unit.lines, member=unit.member))
     elif isinstance(unit, Records):
         yield from _records(unit, options)
+    elif isinstance(unit, Table):
+        yield from _table(unit, options)
     else:
         channel = options.channel
         for item in unit.conversations:
@@ -165,7 +206,7 @@ def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Fa
     from .read import decode
 
     parsers = [get_parser(unit.vendor)] if unit.vendor != "auto" else all_parsers()
-    for i, record in enumerate(unit.records):
+    for i, record in enumerate(unit.records, unit.offset):
         where = f"[{i}]"
         raw = record.encode() if isinstance(record, str) else record
         value = decode(unit.name, where, raw)
@@ -179,6 +220,28 @@ def _records(unit: Records, options: ParseOptions) -> Iterator[Conversation | Fa
             yield Failure(source=unit.name, locator=where, reason=reason)
             continue
         yield from parser.parse_records(unit.name, [(where, value)], options)
+
+
+def _table(unit: Table, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
+    """The rows of a table, read by the table format its columns (or `unit.vendor`) name."""
+    if unit.vendor != "auto":
+        parser = get_parser(unit.vendor)
+        if not isinstance(parser, TableParser):
+            yield Failure(source=unit.name, reason=f"{unit.vendor} exports are JSON records, not table rows")
+            return
+    else:
+        tables = (p for p in all_parsers() if isinstance(p, TableParser))
+        found = next((p for p in tables if p.sniff_header(unit.header, options)), None)
+        if found is None:
+            yield Failure(source=unit.name, reason=f"no known format for these columns ({', '.join(unit.header[:8])}): "
+                                                   "map them with columns={'conversation': ..., 'role': ..., "
+                                                   "'text': ...}")
+            return
+        parser = found
+    try:
+        yield from parser.parse_rows(unit.name, unit.header, unit.rows, options)
+    except ParseError as exc:
+        yield exc.failure(unit.name)
 
 
 T = TypeVar("T")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 
 class Role(StrEnum):
@@ -55,6 +56,8 @@ class Participant(_MaybeBystander, frozen=True):
     """A person or bot taking part in a conversation. `bystander`: on a public thread (the
     social channel), a customer other than the one who opened the conversation."""
 
+    model_config = ConfigDict(extra="forbid")
+
     id: str
     name: str | None = None
     role: Role
@@ -73,9 +76,18 @@ class Rating(BaseModel, frozen=True):
     comment: str | None = None
 
 
+# The neutral format's message keys and the model's fields they are read into: a Message given
+# the neutral keys is a mistake to name, not keys to drop silently.
+NEUTRAL_KEYS = {"author": "author_name", "time": "sent_at"}
+
+
 class Message(_MaybeBystander, frozen=True):
     """One entry of a transcript, in export order after a stable sort by time. `bystander`: a
-    customer message by someone other than the conversation's customer, on a public thread."""
+    customer message by someone other than the conversation's customer, on a public thread.
+    Unknown fields are refused (a neutral record's ``author`` and ``time`` belong to
+    `Transcript.from_record`)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     index: int
     role: Role
@@ -87,6 +99,16 @@ class Message(_MaybeBystander, frozen=True):
     internal: bool = False  # whispers and internal notes the customer never saw
     event: str | None = None  # the vendor's event type for kind=event (e.g. "chat_transferred")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_neutral_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("author" in data or "time" in data):
+            key = "author" if "author" in data else "time"
+            raise ValueError(f"{key!r} is a key of the neutral format, not a Message field (the field is "
+                             f"{NEUTRAL_KEYS[key]!r}); build transcripts from neutral records with "
+                             "Transcript.from_record")
+        return data
+
     @property
     def visible(self) -> bool:
         """True when the customer could see this entry."""
@@ -94,7 +116,9 @@ class Message(_MaybeBystander, frozen=True):
 
 
 class Transcript(BaseModel, frozen=True):
-    """One conversation, as every parser must produce it."""
+    """One conversation, as every parser must produce it (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     id: str
     vendor: str
@@ -107,6 +131,20 @@ class Transcript(BaseModel, frozen=True):
     rating: Rating | None = None
     channel: Channel = Channel.CHAT
     metadata: dict[str, Any] = Field(default_factory=dict)  # vendor extras rules must not need
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], *, timezone: str = "UTC", source: str = "<record>") -> Transcript:
+        """A transcript from a record of chatqa's neutral format, read exactly as the neutral
+        parser reads a file: ``{"id": "c-1", "messages": [{"role": "customer", "author": "Ann",
+        "time": "2026-03-01T10:00:00Z", "text": "Hi"}]}`` with optional ``author_id``,
+        ``kind``, ``internal``, ``event`` per message and ``vendor``, ``channel``, ``tags``,
+        ``participants``, ``rating``, ``metadata`` per record. Times become UTC (naive ones are
+        in `timezone`), messages are sorted by time. A bad record raises ParseError naming the
+        place (``messages[2].role``); `source` names the record in the transcript and errors.
+        """
+        from .parsers.neutral import read_record
+
+        return read_record(record, timezone=timezone, source=source)
 
     @property
     def timed(self) -> bool:

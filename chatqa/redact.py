@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .saferegex import compile_regex
@@ -89,9 +90,29 @@ def _in_link(text: str, start: int) -> bool:
     query strings are not card numbers)."""
     token_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
     ends = [i for i in (text.find(" ", start), text.find("\n", start)) if i >= 0]
-    before, whole = text[token_start:start], text[token_start:min(ends, default=len(text))]
-    return ("://" in before or before.lower().startswith(("www.", "/"))
-            or ("/" in before and "." in whole))  # a path: a folder before the number, a suffix after
+    return _Word(text, token_start, min(ends, default=len(text))).links(start)
+
+
+class _Word:
+    """A word of a text (split at spaces and line breaks) and where links begin in it: a number
+    at `start` is in a link after ``://``, in a word starting ``www.`` or ``/``, or after a
+    ``/`` of a word holding a ``.`` (a path: a folder before the number, a suffix after)."""
+
+    __slots__ = ("dotted", "scheme", "slash", "whole")
+
+    def __init__(self, text: str, begin: int, end: int) -> None:
+        scheme, slash = text.find("://", begin, end), text.find("/", begin, end)
+        self.scheme = scheme + 3 if scheme >= 0 else end + 1  # offsets from which a number is in a link
+        self.slash = slash + 1 if slash >= 0 else end + 1
+        self.whole = text[begin:begin + 4].lower().startswith(("www.", "/"))
+        self.dotted = text.find(".", begin, end) >= 0
+
+    def links(self, start: int) -> bool:
+        """True when offset `start` of this word is inside a link or a path."""
+        return start >= self.scheme or self.whole or (self.dotted and start >= self.slash)
+
+
+_WORD = re.compile(r"[^ \n]+")
 
 
 def find_cards(text: str, *, links: bool = False) -> Iterator[tuple[int, int, str]]:
@@ -169,6 +190,44 @@ def mask_card(digits: str) -> str:
     return f"**** **** **** {digits[-4:]}"
 
 
+# How `chatqa export` writes a card number that CQ401 flagged (posted in a message, not inside a
+# link): its mask, marked as a card, so that checking the export flags it again. The bare mask
+# (how vendors show a card they masked themselves) is not a posted card number.
+_MARKED_CARD = re.compile(r"\[card \*{4} \*{4} \*{4} \d{4}\]")
+
+
+def mark_card(digits: str) -> str:
+    """The masked form of a posted card number in an export: ``[card **** **** **** 1111]``."""
+    return f"[card {mask_card(digits)}]"
+
+
+def find_marked_cards(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each card number `chatqa export` masked and marked (see `mark_card`)."""
+    if "[card " in text:
+        for m in _MARKED_CARD.finditer(text):
+            yield m.start(), m.end()
+
+
+def redact_message(text: str, *, personal: bool = True) -> str:
+    """`redact` for a message of an export: a card number posted in it (not in a link) is
+    written as `mark_card`, so the export is checked as the original was."""
+    hits = _sensitive(text, personal)
+    if not hits:
+        return text
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    starts = [a for a, _ in words]
+    seen: dict[int, _Word] = {}
+    marked = []
+    for start, end, replacement in hits:
+        if replacement.startswith("****"):
+            i = bisect.bisect_right(starts, start) - 1  # the word holding the number (each read once)
+            word = seen.get(i) or seen.setdefault(i, _Word(text, *words[i]))
+            if not word.links(start):
+                replacement = f"[card {replacement}]"
+        marked.append((start, end, replacement))
+    return _splice(text, marked)
+
+
 def mask_cards(text: str) -> str:
     """Replace every card number in `text` by its masked form."""
     if not may_hold_card(text):
@@ -187,9 +246,17 @@ def _phone(match: re.Match[str]) -> str:
 def redact(text: str, *, personal: bool = True) -> str:
     """Mask card numbers always, and emails and phone numbers when `personal` is True."""
     hits = _sensitive(text, personal)
-    for start, end, replacement in reversed(hits):
-        text = text[:start] + replacement + text[end:]
-    return text
+    return _splice(text, hits) if hits else text
+
+
+def _splice(text: str, hits: list[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end) of `hits` (in order, not overlapping) replaced, in one pass."""
+    out, pos = [], 0
+    for start, end, replacement in hits:
+        out += [text[pos:start], replacement]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _sensitive(text: str, personal: bool) -> list[tuple[int, int, str]]:
@@ -198,15 +265,20 @@ def _sensitive(text: str, personal: bool) -> list[tuple[int, int, str]]:
     written next to a card number is masked too, and no two hits overlap."""
     found = [(s, e, mask_card(d)) for s, e, d in find_cards(text, links=True)]
     if personal:
-        blank = text
-        for start, end, _ in found:
-            blank = blank[:start] + " " * (end - start) + blank[end:]
+        blank = _splice(text, [(start, end, " " * (end - start)) for start, end, _ in found]) if found else text
         if "@" in blank:
             found += [(m.start(), m.end(), "[email]") for m in _EMAIL.finditer(blank)]
         if not blank.isascii() or _EIGHT_DIGITS in blank.encode().translate(_DIGIT_RUNS, b" -().+"):
             phones = [(m.start(), m.end(), r) for m in _PHONE.finditer(blank) if (r := _phone(m)) != m.group()]
             found += [h for h in phones if not any(h[0] < e and s < h[1] for s, e, _ in found)]
     return sorted(found)
+
+
+def shown_id(value: str, personal: bool) -> str:
+    """A conversation id as outputs show it: masked like any text, except an id that is a bare
+    number (a tweet or Weibo status id: 16-19 digits pass a card's checks about one time in ten),
+    kept so that ids still join with the export and with reviewers' labels."""
+    return value if value.isascii() and value.isdigit() else redact(value, personal=personal)
 
 
 def redact_pieces(text: str, cuts: list[int], *, personal: bool = True) -> list[str]:
@@ -232,12 +304,15 @@ def redact_pieces(text: str, cuts: list[int], *, personal: bool = True) -> list[
     return pieces
 
 
-def redact_data(value: Any, *, personal: bool = True) -> Any:
+def redact_data(value: Any, *, personal: bool = True, first: Callable[[str], str] | None = None) -> Any:
     """A copy of a JSON-like value with every string redacted: dict keys and values, list and
-    tuple items (as lists). Iterative, so data nested however deep cannot exhaust the stack."""
+    tuple items (as lists); `first` rewrites each string before (people's pseudonyms). Iterative,
+    so data nested however deep cannot exhaust the stack."""
 
     def leaf(v: Any) -> Any:
-        return redact(v, personal=personal) if isinstance(v, str) else v
+        if not isinstance(v, str):
+            return v
+        return redact(first(v) if first is not None else v, personal=personal)
 
     if not isinstance(value, dict | list | tuple):
         return leaf(value)

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .config import Config, load_config
-from .errors import ConfigError, Failure
-from .frames import CONVERSATION_COLUMNS, FINDING_COLUMNS, agents_frame, conversation_row, finding_rows, frame
+from .errors import ParseError
+from .frames import (
+    CONVERSATION_COLUMNS,
+    FAILURE_COLUMNS,
+    FINDING_COLUMNS,
+    agents_frame,
+    conversation_row,
+    failure_row,
+    finding_rows,
+    frame,
+)
 from .model import Transcript
 from .results import Result, Summary
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .arguments import Inputs
     from .engine import Engine
+    from .parsers import ParseOptions
 
-Inputs = str | os.PathLike[str] | Transcript | Iterable[str | os.PathLike[str] | Transcript]
+ConfigArg: TypeAlias = "Config | str | os.PathLike[str] | Mapping[str, Any] | None"
 
 
 class Report:
@@ -35,10 +46,13 @@ class Report:
         self.engine = engine
         self.codes = [r.code for r in engine.rules]
 
-    @property
-    def failures(self) -> list[Failure]:
-        """Inputs that could not be read (file, place, reason)."""
-        return self.summary.failures
+    @cached_property
+    def failures(self) -> pd.DataFrame:
+        """One row per input that could not be read: ``source`` (the file, or ``<records>`` and
+        ``<DataFrame>`` for what was given in memory), ``locator`` (the place in it: ``line 12``,
+        ``chats[3].thread``, ``[4]``) and ``reason`` (strings, personal data masked). The same
+        failures as typed records (`chatqa.Failure`): ``report.summary.failures``."""
+        return frame([failure_row(f) for f in self.summary.failures], FAILURE_COLUMNS)
 
     @cached_property
     def conversations(self) -> pd.DataFrame:
@@ -62,7 +76,8 @@ class Report:
         """Write the report in any output format the CLI writes (``jsonl``, ``json``, ``csv``,
         ``parquet``, ``html``, ``table``; by default from `path`'s suffix), atomically; to
         stdout without a path. The html and table formats show the offending lines when the run
-        kept the transcripts (``analyze(..., keep_transcripts=True)``)."""
+        kept the transcripts (``analyze(..., keep_transcripts=True)``). ValueError for an
+        unknown format or a suffix that names none; FileNotFoundError for a missing folder."""
         from .write import atomic_output, for_suffix, formats, registry
 
         name = format or (for_suffix(path) if path is not None else None)
@@ -70,6 +85,8 @@ class Report:
             raise ValueError(f"format: cannot tell the format from {str(path)!r}; give one of {', '.join(formats())}")
         if name not in formats():
             raise ValueError(f"format: unknown output format {name!r} (known: {', '.join(formats())})")
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise FileNotFoundError(2, "no such folder", str(Path(path).parent))
         with atomic_output(path, sys.stdout.buffer) as stream:
             writer = registry.get(name)(stream, writer_options(self.engine))
             for result in self.results:
@@ -90,35 +107,70 @@ def writer_options(engine: Engine, color: bool = False) -> Any:
                    critical=frozenset(engine.scorer.critical), redact=engine.config.redact, color=color)
 
 
-def as_config(config: Config | str | os.PathLike[str] | dict[str, Any] | None) -> Config:
-    """A Config from a Config, a config file path, a dict of settings, or None (defaults)."""
+def as_config(config: ConfigArg) -> Config:
+    """A Config from a Config, a config file path, a dict of settings, or None (defaults).
+    Mistakes raise ValueError (ConfigError) naming the setting: ``config['ignore']: ...``."""
     if config is None:
         return Config()
     if isinstance(config, Config):
         return config
     if isinstance(config, str | os.PathLike):
-        return load_config(Path(config))
-    if isinstance(config, dict):
-        return load_config(None, discover=False, **config)
-    raise ConfigError(f"config: expected a Config, a path or a dict, got {type(config).__name__}")
+        from .arguments import existing
+
+        return load_config(Path(existing(config)))
+    if isinstance(config, Mapping):
+        return load_config(None, discover=False, settings=config)
+    raise TypeError(f"config: expected a Config, a path or a dict, got {type(config).__name__}")
 
 
-def analyze(inputs: Inputs, config: Config | str | os.PathLike[str] | dict[str, Any] | None = None,
-            vendor: str = "auto", *, keep_transcripts: bool = False, **options: Any) -> Report:
-    """Check a whole run (files, folders or Transcript objects) and return a Report.
-
-    Run-level rules (canned templates, concurrency) see every conversation of the run. Bad
-    records do not stop the run: they are in ``report.failures``. `options` are parse options
-    (``columns``, ``roles``, ``bot_ids``, ``timezone``, ``time_format``).
-    """
-    from .parsers import ParseOptions
+def run_report(inputs: Iterable[Any], config: Config, vendor: str, options: ParseOptions, *,
+               keep_transcripts: bool = False) -> Report:
+    """Check a whole run into a Report: `inputs` as `chatqa.inputs.plan` reads them (missing paths
+    are failures of the run, as on the command line)."""
     from .run import Run, engine_for
 
-    engine = engine_for(as_config(config))
-    if isinstance(inputs, str | os.PathLike | Transcript):
-        inputs = [inputs]
-    if engine.config.channel is not None:  # the config's channel, unless the parse options name one
-        options = {"channel": engine.config.channel, **options}
-    run = Run(inputs, engine, vendor=vendor, options=ParseOptions(**options), keep=keep_transcripts)
+    engine = engine_for(config)
+    if options.channel is None and engine.config.channel is not None:  # the config's, unless the options name one
+        options = options.model_copy(update={"channel": engine.config.channel})
+    run = Run(inputs, engine, vendor=vendor, options=options, keep=keep_transcripts)
     results = list(run)
     return Report(results, run.summary, engine)
+
+
+def analyze(inputs: Inputs, config: ConfigArg = None, vendor: str = "auto", *, keep_transcripts: bool = False,
+            columns: Mapping[str, str] | None = None, roles: Mapping[str, str] | None = None,
+            bot_ids: Iterable[str] = (), timezone: str = "UTC", time_format: str | None = None,
+            channel: str | None = None) -> Report:
+    """`chatqa.analyze`: check a whole run (see `chatqa.arguments` for the inputs) into a Report."""
+    from .arguments import known_vendor, parse_options, run_inputs
+
+    options = parse_options(columns, roles, bot_ids, timezone, time_format, channel)
+    vendor = known_vendor(vendor)
+    engine_config = as_config(config)
+    return run_report(run_inputs(inputs, vendor, options), engine_config, vendor, options,
+                      keep_transcripts=keep_transcripts)
+
+
+def check(conversation: Inputs, config: ConfigArg = None, vendor: str = "auto", *,
+          columns: Mapping[str, str] | None = None, roles: Mapping[str, str] | None = None,
+          bot_ids: Iterable[str] = (), timezone: str = "UTC", time_format: str | None = None,
+          channel: str | None = None) -> Result:
+    """`chatqa.check`: the result of one conversation. A Transcript is checked as it is; a record,
+    a path or a DataFrame must hold exactly one conversation (ValueError otherwise) and be
+    readable (ParseError naming the place otherwise)."""
+    from .arguments import known_vendor, parse_options, run_inputs
+    from .run import engine_for
+
+    options = parse_options(columns, roles, bot_ids, timezone, time_format, channel)
+    if isinstance(conversation, Transcript):
+        if options.channel is not None:
+            conversation = conversation.model_copy(update={"channel": options.channel})
+        return engine_for(as_config(config)).check(conversation)
+    report = run_report(run_inputs(conversation, known_vendor(vendor), options), as_config(config), vendor, options)
+    if report.summary.failures:
+        first = report.summary.failures[0]
+        raise ParseError(first.reason, first.locator, first.source)
+    if len(report.results) != 1:
+        raise ValueError(f"conversation: expected one conversation, got {len(report.results)} "
+                         "(chatqa.analyze checks many)")
+    return report.results[0]

@@ -78,6 +78,11 @@ class Result(msgspec.Struct, omit_defaults=True, dict=True):
     words: int = 0
 
     @property
+    def kept(self) -> bool:
+        """True when the run kept the conversation itself (`transcript` can be read)."""
+        return self.__dict__.get("conversation") is not None
+
+    @property
     def transcript(self) -> Transcript:
         """The conversation itself (messages, participants, metadata), as a public Transcript."""
         conversation: Conversation | Transcript | None = self.__dict__.get("conversation")

@@ -5,22 +5,32 @@ or equal allocation; ``risk``, weighted towards low scores, always taking conver
 critical finding first, and towards conversations that went badly for the customer (a low
 ``experience`` subscore: frustration, an ending without a solution). ``per_agent`` caps how
 many conversations of one agent are picked.
-The queue has id, source, agent, score, top findings and the reason each was picked.
+The queue is also the labels file (`chatqa.calibration`): conversation_id, source, agent,
+score, top findings and the reason each was picked, then the reviewer's empty columns:
+``human_score`` and one per rule the sample was drawn for, named by its code, where the
+reviewer writes 1 (present) or 0 (absent); a cell left empty is "not labelled".
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import secrets
 from collections import Counter
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .report import Report
+
 Strategy = Literal["random", "stratified", "risk"]
-QUEUE_COLUMNS = ["id", "source", "agent", "score", "top_findings", "reason"]
+STRATEGIES = ("random", "stratified", "risk")
+ALLOCATIONS = ("proportional", "equal")
+QUEUE_COLUMNS = ["conversation_id", "source", "agent", "score", "top_findings", "reason", "human_score"]
 LEVEL_RANK = {"error": 0, "warning": 1, "suggestion": 2}
+DEFAULT_CRITICAL = frozenset({"CQ402"})  # for a bare conversations table (a Report knows its own)
 
 
 class SampleError(ValueError):
@@ -60,29 +70,51 @@ def _allocate(sizes: dict[str, int], n: int, allocation: str) -> dict[str, int]:
     return quotas
 
 
-def sample(conversations: pd.DataFrame, n: int, strategy: Strategy = "random", *, by: str | None = None,
+def sample(conversations: Report | pd.DataFrame, n: int, strategy: Strategy = "random", *, by: str | None = None,
            per_agent: int | None = None, seed: int | None = None, min_words: int | None = None,
            both_sides: bool = False, allocation: Literal["proportional", "equal"] = "proportional",
-           findings: pd.DataFrame | None = None, critical: set[str] | frozenset[str] = frozenset({"CQ402"}),
-           ) -> pd.DataFrame:
-    """Pick `n` conversations from ``report.conversations`` for review.
+           findings: pd.DataFrame | None = None, critical: Iterable[str] | None = None,
+           rules: Iterable[str] | None = None) -> pd.DataFrame:
+    """Pick `n` conversations from a Report (or its ``conversations`` table) for review.
 
     Reproducible for a given `seed` (a random seed is drawn and named in the reasons when
     none is given). Exactly `n` rows come back when enough eligible conversations exist and
-    the per-agent quota allows it; fewer otherwise. `findings` (``report.findings``) lets the
-    queue name the worst findings first; without it the codes are listed.
+    the per-agent quota allows it; fewer otherwise. `findings` (``report.findings``, taken from
+    a Report) lets the queue name the worst findings first; without it the codes are listed.
+    `critical` are the codes always taken first by ``risk`` (a Report's critical rules, or
+    CQ402); `rules` the rule columns for the reviewer (codes or names; a Report's checked rules
+    by default, none for a bare table). ValueError (SampleError) for anything it cannot do.
     """
+    from .report import Report
+
+    if isinstance(conversations, Report):
+        report = conversations
+        conversations = report.conversations
+        findings = report.findings if findings is None else findings
+        critical = report.engine.scorer.critical if critical is None else critical
+        rules = report.codes if rules is None else _codes(rules, report)
+    critical = DEFAULT_CRITICAL if critical is None else frozenset(critical)
+    if strategy not in STRATEGIES:
+        raise SampleError(f"strategy: unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+    if allocation not in ALLOCATIONS:
+        raise SampleError(f"allocation: unknown allocation {allocation!r} (known: {', '.join(ALLOCATIONS)})")
+    if isinstance(rules, str):
+        rules = [rules]
+    columns = list(dict.fromkeys(rules or ()))
+    clash = [c for c in columns if c in QUEUE_COLUMNS]
+    if clash:
+        raise SampleError(f"rules: {clash[0]!r} is a column of the queue, not a rule")
     import numpy as np
     import pandas as pd
 
-    if n < 0:
-        raise SampleError("n must be 0 or more")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+        raise SampleError(f"n: must be a whole number, 0 or more, got {n!r}")
     if per_agent is not None and per_agent < 1:
-        raise SampleError("per_agent must be 1 or more")
+        raise SampleError(f"per_agent: must be 1 or more, got {per_agent!r}")
     if strategy == "stratified" and not by:
-        raise SampleError("the stratified strategy needs a column to stratify by (by=...)")
+        raise SampleError("by: the stratified strategy needs a column to stratify by (by=...)")
     if by and by not in conversations.columns:
-        raise SampleError(f"no column {by!r} to stratify by (columns: {', '.join(conversations.columns)})")
+        raise SampleError(f"by: no column {by!r} to stratify by (columns: {', '.join(conversations.columns)})")
     seed = secrets.randbelow(2**32) if seed is None else seed
     rng = np.random.default_rng(seed)
     df = conversations.reset_index(drop=True)
@@ -130,17 +162,32 @@ def sample(conversations: pd.DataFrame, n: int, strategy: Strategy = "random", *
     picked = _pick(df, order, n, per_agent, by, quotas)
     rows = []
     for i in picked:
-        rows.append({"id": df.at[i, "id"], "source": df.at[i, "source"], "agent": df.at[i, "agent"],
+        rows.append({"conversation_id": df.at[i, "id"], "source": df.at[i, "source"], "agent": df.at[i, "agent"],
                      "score": df.at[i, "score"],
                      "top_findings": _top(cast(str, df.at[i, "id"]), cast("list[str]", df.at[i, "codes"]),
                                           findings, critical),
                      "reason": reasons[i] + (f"; at most {per_agent} per agent" if per_agent else "")})
     queue = pd.DataFrame(rows, columns=QUEUE_COLUMNS)
-    for column in ("id", "source", "agent", "top_findings", "reason"):
+    for column in ("conversation_id", "source", "agent", "top_findings", "reason"):
         queue[column] = queue[column].astype("string")
     queue["score"] = queue["score"].astype("float64")
+    queue["human_score"] = queue["human_score"].astype("float64")
+    for code in columns:  # the reviewer's verdicts: 1 present, 0 absent, empty not labelled
+        queue[code] = pd.Series([pd.NA] * len(queue), dtype="Int64")
     queue.attrs.update({"requested": n, "eligible": int(eligible.sum()), "seed": seed})
     return queue
+
+
+def _codes(rules: Iterable[str], report: Report) -> list[str]:
+    """Rule codes for `rules` (codes or names) of the report's catalogue; SampleError if unknown."""
+    known = {r.code: r.code for r in report.engine.catalogue} | {r.name: r.code for r in report.engine.catalogue}
+    codes = []
+    for rule in [rules] if isinstance(rules, str) else rules:
+        code = known.get(rule) or known.get(rule.upper())
+        if code is None:
+            raise SampleError(f"rules: unknown rule {rule!r} (see `chatqa rules`)")
+        codes.append(code)
+    return codes
 
 
 def _pick(df: pd.DataFrame, order: list[int], n: int, per_agent: int | None, by: str | None,
@@ -171,7 +218,7 @@ def _pick(df: pd.DataFrame, order: list[int], n: int, per_agent: int | None, by:
     return picked
 
 
-def _top(conversation_id: str, codes: list[str], findings: pd.DataFrame | None, critical: frozenset[str] | set[str],
+def _top(conversation_id: str, codes: list[str], findings: pd.DataFrame | None, critical: frozenset[str],
          limit: int = 3) -> str:
     """The most severe findings of a conversation (critical first, then by level), e.g.
     ``CQ402 sensitive-data-request; CQ101 slow-first-reply``."""

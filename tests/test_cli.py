@@ -219,24 +219,35 @@ def test_export_redacts(exports, tmp_path):
 
 
 def test_export_round_trips_every_sample(tmp_path):
+    """With --no-redact the export is the conversations as they were, card numbers masked (and
+    marked in messages); redacted, the same with people pseudonymised (tests/test_export.py)."""
     from conftest import SAMPLES
 
     from chatqa.inputs import Loader
-    from chatqa.redact import redact
+    from chatqa.redact import redact, redact_message
 
     target = tmp_path / "neutral.jsonl"
-    assert invoke("export", SAMPLES, "-o", target).exit_code == 0
+    assert invoke("export", SAMPLES, "--no-redact", "-o", target).exit_code == 0
     originals = list(Loader(SAMPLES))
     again = list(Loader(target))
     assert len(again) == len(originals) == 50
     for before, after in zip(originals, again, strict=True):
         expected = before.model_copy(update={
             "source": after.source,
-            "messages": tuple(m.model_copy(update={"text": redact(m.text)}) for m in before.messages),
+            "messages": tuple(m.model_copy(update={"text": redact_message(m.text, personal=False)})
+                              for m in before.messages),
             "rating": before.rating and before.rating.model_copy(
-                update={"comment": before.rating.comment and redact(before.rating.comment)}),
+                update={"comment": before.rating.comment and redact(before.rating.comment, personal=False)}),
         })
         assert after == expected
+    redacted = tmp_path / "redacted.jsonl"
+    assert invoke("export", SAMPLES, "-o", redacted).exit_code == 0
+    for before, after in zip(originals, Loader(redacted), strict=True):
+        assert (after.id, len(after.messages), [m.role for m in after.messages]) == (
+            before.id, len(before.messages), [m.role for m in before.messages])
+        assert [m.sent_at for m in after.messages] == [m.sent_at for m in before.messages]
+        assert all(p.id.startswith(("customer-", "agent-")) for p in after.participants
+                   if p.role.value in ("customer", "agent"))
 
 
 def test_export_no_redact_keeps_emails_but_never_cards(exports):

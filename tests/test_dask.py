@@ -58,7 +58,7 @@ def test_cluster_run_equals_the_local_run(exports):
     expected = local.conversations
     assert {"CQ301", "CQ501"} <= {c for codes in expected["codes"] for c in codes}
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
-    assert failures == [f.model_dump() for f in local.failures]
+    assert failures == [f.model_dump() for f in local.summary.failures]
     assert len(got) + len(failures) == 240
 
 

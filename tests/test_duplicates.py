@@ -215,7 +215,7 @@ def test_dask_counts_duplicates_like_a_local_run(overlapping):
     run = cqd.run(overlapping, partitions=3)
     got = run.conversations.compute(scheduler="sync")
     pd.testing.assert_frame_equal(got.reset_index(drop=True), local.conversations.reset_index(drop=True))
-    assert run.failures.compute(scheduler="sync") == [f.model_dump() for f in local.failures]
+    assert run.failures.compute(scheduler="sync") == [f.model_dump() for f in local.summary.failures]
     assert run.duplicates.compute(scheduler="sync") == local.summary.duplicates == 50
 
 

@@ -272,7 +272,7 @@ def test_an_empty_api_page_has_no_records(tmp_path):
                                           '{"conversations": [{"id": "c1", "messages": [{"role": "customer", '
                                           '"text": "hi"}]}]}\n')
     report = chatqa.analyze(tmp_path)
-    assert report.summary.records_in == 1 and not report.failures
+    assert report.summary.records_in == 1 and report.failures.empty
 
 
 def test_rows_and_webhooks_are_never_cut_between_workers(tmp_path, monkeypatch):

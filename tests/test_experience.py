@@ -59,9 +59,9 @@ def test_risk_sampling_prefers_conversations_that_went_badly_for_the_customer():
              "words": 20, "customer_messages": 2, "agent_messages": 2, "codes": ["CQ601"] if i < 50 else []}
             for i in range(200)]
     q = sample(pd.DataFrame(rows), 20, "risk", seed=3)
-    unhappy = q["id"].map(lambda c: int(c[1:]) < 50).sum()
+    unhappy = q["conversation_id"].map(lambda c: int(c[1:]) < 50).sum()
     assert unhappy >= 7  # a quarter of the population (5 of 20 by chance), with three times the weight
-    assert q["reason"][q["id"].map(lambda c: int(c[1:]) < 50)].str.contains("experience 80").all()
+    assert q["reason"][q["conversation_id"].map(lambda c: int(c[1:]) < 50)].str.contains("experience 80").all()
 
 
 def test_html_report_shows_subscores_and_the_worst_experiences(tmp_path):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from chatqa.kinds.corpus import canned_keys
-from chatqa.redact import find_cards, redact
+from chatqa.redact import find_cards, redact, redact_message
 
 BOUND = 9.0
 
@@ -57,6 +57,8 @@ CASES = {
     "phone numbers": (redact, lambda n: "+1 " * n, 4000),
     "card runs (one-digit groups)": (lambda t: list(find_cards(t)), lambda n: "4 " * n, 2000),
     "card runs (Luhn windows)": (lambda t: list(find_cards(t)), lambda n: "41-" * n, 2000),
+    "redaction of many cards": (redact, lambda n: "4111-1111-1111-1111-" * n, 300),
+    "export masking of many cards": (redact_message, lambda n: "4111-1111-1111-1111-" * n, 300),
     "canned keys: emails": (lambda t: canned_keys([t], frozenset(), 3), lambda n: "a@" * n, 4000),
     "canned keys: only @": (lambda t: canned_keys([t], frozenset(), 3), lambda n: "@" * n, 4000),
     "canned keys: placeholders": (lambda t: canned_keys([t], frozenset(), 3, template=True),

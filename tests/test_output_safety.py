@@ -81,7 +81,7 @@ def test_csv_cells_cannot_start_a_formula(tmp_path):
     queue = tmp_path / "queue.csv"
     assert run("sample", path, "-n", "7", "--seed", "1", "-o", queue).exit_code == 0
     picked = list(csv.DictReader(io.StringIO(queue.read_bytes().decode("utf-8"), newline="")))
-    assert sorted(row["id"] for row in picked) == sorted("'" + r for r in rows)
+    assert sorted(row["conversation_id"] for row in picked) == sorted("'" + r for r in rows)
     for row in picked:
         assert not any(str(v).startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values()), row
 

@@ -179,7 +179,7 @@ def test_report_dataframes(setup):
     text = _frames_text(report)
     assert "r-1" in text and "[email]" in text
     assert _leaks(text, CARDS + PERSONAL) == []
-    assert _leaks(" ".join(str(f) for f in report.failures), CARDS) == []
+    assert _leaks(" ".join(str(f) for f in report.summary.failures), CARDS) == []
 
 
 def test_report_dataframes_without_redaction(setup):

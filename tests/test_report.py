@@ -69,14 +69,14 @@ def test_analyze_transcript_objects_and_config_dicts():
     report = chatqa.analyze([t], config={"select": ["CQ101"]})
     assert report.codes == ["CQ101"]
     assert list(report.findings["code"]) == ["CQ101"] and report.findings["level"][0] == "error"
-    assert report.summary.conversations == 1 and report.failures == []
+    assert report.summary.conversations == 1 and report.failures.empty
 
 
 def test_analyze_reports_failures(tmp_path):
     (tmp_path / "bad.jsonl").write_text("{oops\n")
     (tmp_path / "ok.json").write_text(json.dumps([{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}]))
     report = chatqa.analyze(tmp_path)
-    assert len(report.conversations) == 1 and [f.source for f in report.failures] == [str(tmp_path / "bad.jsonl")]
+    assert len(report.conversations) == 1 and list(report.failures["source"]) == [str(tmp_path / "bad.jsonl")]
     assert report.summary.records_in == 2
 
 
@@ -116,22 +116,22 @@ def test_random_sample_is_reproducible_and_exact():
     pop = population()
     a = sample(pop, 25, seed=7)
     b = sample(pop, 25, seed=7)
-    assert list(a["id"]) == list(b["id"]) and len(a) == 25 and a["id"].is_unique
-    assert list(sample(pop, 25, seed=8)["id"]) != list(a["id"])
-    assert list(a.columns) == ["id", "source", "agent", "score", "top_findings", "reason"]
+    assert list(a["conversation_id"]) == list(b["conversation_id"]) and len(a) == 25 and a["conversation_id"].is_unique
+    assert list(sample(pop, 25, seed=8)["conversation_id"]) != list(a["conversation_id"])
+    assert list(a.columns) == ["conversation_id", "source", "agent", "score", "top_findings", "reason", "human_score"]
     assert (a["reason"].str.len() > 0).all() and a["reason"].str.contains("seed 7").all()
 
 
 def test_unseeded_sample_names_its_seed():
     q = sample(population(), 3)
     seed = q.attrs["seed"]
-    assert list(sample(population(), 3, seed=seed)["id"]) == list(q["id"])
+    assert list(sample(population(), 3, seed=seed)["conversation_id"]) == list(q["conversation_id"])
 
 
 def test_eligibility_filters():
     pop = population()
     q = sample(pop, 500, seed=1, min_words=30, both_sides=True)
-    chosen = pop.set_index("id").loc[q["id"]]
+    chosen = pop.set_index("id").loc[q["conversation_id"]]
     assert (chosen["words"] >= 30).all() and (chosen["customer_messages"] > 0).all()
     assert (chosen["agent_messages"] > 0).all()
     eligible = ((pop["words"] >= 30) & (pop["customer_messages"] > 0) & (pop["agent_messages"] > 0)).sum()
@@ -151,13 +151,13 @@ def test_per_agent_quota_is_never_exceeded(seed, strategy):
 def test_stratified_proportional_allocation():
     pop = population()  # vendors: 50 livechat, 50 intercom, 50 zendesk-chat, 50 twcs
     q = sample(pop, 20, "stratified", by="vendor", seed=3)
-    by_vendor = Counter(pop.set_index("id").loc[q["id"], "vendor"])
+    by_vendor = Counter(pop.set_index("id").loc[q["conversation_id"], "vendor"])
     assert by_vendor == {"livechat": 5, "intercom": 5, "zendesk-chat": 5, "twcs": 5}
     skewed = pop[(pop["vendor"] != "twcs") | (pop.index < 160)]  # 10 twcs left
     q = sample(skewed, 14, "stratified", by="vendor", seed=3)
     # 14 x 50/160 = 4.375 -> 4 each, 14 x 10/160 = 0.875 -> 0; the 2 places left go to the largest
     # remainders: twcs (0.875), then intercom (0.375, the first name among equal strata)
-    assert Counter(skewed.set_index("id").loc[q["id"], "vendor"]) == {
+    assert Counter(skewed.set_index("id").loc[q["conversation_id"], "vendor"]) == {
         "livechat": 4, "intercom": 5, "zendesk-chat": 4, "twcs": 1}
     assert q["reason"].str.startswith("stratified by vendor=").all()
 
@@ -166,19 +166,19 @@ def test_stratified_equal_allocation_and_small_strata():
     pop = population()
     small = pd.concat([pop[pop["vendor"] == "livechat"], pop[pop["vendor"] == "twcs"].head(2)])
     q = sample(small, 10, "stratified", by="vendor", allocation="equal", seed=2)
-    assert Counter(small.set_index("id").loc[q["id"], "vendor"]) == {"twcs": 2, "livechat": 8}  # twcs had only 2
+    assert Counter(small.set_index("id").loc[q["conversation_id"], "vendor"]) == {"twcs": 2, "livechat": 8}  # twcs had only 2
 
 
 def test_stratify_by_tag_list_uses_the_first_tag():
     q = sample(population(), 8, "stratified", by="tags", allocation="equal", seed=4)
-    assert Counter(population().set_index("id").loc[q["id"], "tags"].map(lambda t: t[0])) == {
+    assert Counter(population().set_index("id").loc[q["conversation_id"], "tags"].map(lambda t: t[0])) == {
         "t0": 2, "t1": 2, "t2": 2, "t3": 2}
 
 
 def test_risk_takes_critical_first_and_prefers_low_scores():
     pop = population()
     q = sample(pop, 30, "risk", seed=9)
-    assert set(q["id"][:3]) == {"c005", "c077", "c150"}
+    assert set(q["conversation_id"][:3]) == {"c005", "c077", "c150"}
     assert q["reason"][:3].str.contains("critical finding CQ402").all()
     assert q["score"].mean() < pop["score"].mean() - 15
     assert len(sample(pop, 2, "risk", seed=9)) == 2
@@ -202,7 +202,7 @@ def test_sample_cli(tmp_path):
     again = tmp_path / "queue.jsonl"
     CliRunner().invoke(main, ["sample", str(SAMPLES), "-n", "6", "--strategy", "risk", "--seed", "1",
                               "--per-agent", "1", "-o", str(again)])
-    assert [json.loads(x)["id"] for x in again.read_text().splitlines()] == [str(i) for i in queue["id"]]
+    assert [json.loads(x)["conversation_id"] for x in again.read_text().splitlines()] == [str(i) for i in queue["conversation_id"]]
 
 
 # --- agreement ------------------------------------------------------------------------------------
@@ -227,8 +227,10 @@ def test_agreement_counts_and_reports_what_is_missing(tmp_path):
     assert result["rules"]["CQ201"] == {"n": 5, "tp": 2, "fp": 1, "fn": 1, "tn": 1, "precision": 2 / 3,
                                         "recall": 2 / 3, "kappa": pytest.approx(1 / 6, abs=1e-6)}
     assert result["missing"]["conversations_not_in_run"] == ["c9"]
-    assert result["missing"]["codes_not_checked"] == ["CQ999"]
-    assert result["problems"] == [f"{labels}: line 9: present must be 1 or 0, got 'maybe'"]
+    assert result["missing"]["unknown_rules"] == ["CQ999"] and result["missing"]["codes_not_checked"] == []
+    assert result["problems"] == [f"{labels}: line 8: code 'CQ999': chatqa has no such rule; label not used",
+                                  f"{labels}: line 9: present: expected 1 or 0 (yes/no, true/false), got 'maybe'; "
+                                  "label not used"]
     # c0, c1, c2, c4: chatqa 95, 95, 100, 95 -> ranks 2, 2, 4, 2; human 40, 70, 90, 30 -> 2, 3, 4, 1
     # Pearson on ranks: cov 3 / sqrt(3 x 5) = 0.774597
     assert result["scores"] == {"n": 4, "spearman": pytest.approx(0.774597, abs=1e-6)}
@@ -244,4 +246,4 @@ def test_agree_cli_json(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,rule\nx,y\n")
     result = CliRunner().invoke(main, ["agree", "--human", str(bad), str(SAMPLES)])
-    assert result.exit_code == 2 and "expected columns conversation_id,code,present" in result.stderr
+    assert result.exit_code == 2 and "or columns conversation_id,code,present; got id, rule" in result.stderr

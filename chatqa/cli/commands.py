@@ -30,29 +30,35 @@ from . import (
 @click.option("--format", "fmt", type=click.Choice(["chatqa"]), default="chatqa", show_default=True,
               help="Export format: chatqa's neutral JSONL.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (atomically).")
-@click.option("--no-redact", is_flag=True, help="Keep emails and phone numbers (card numbers are always masked).")
+@click.option("--no-redact", is_flag=True,
+              help="Keep people's names and ids, emails and phone numbers (card numbers are always masked).")
 def export(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
            time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
            fmt: str, output: Path | None, no_redact: bool) -> None:
-    """Convert exports to chatqa's neutral JSONL, redacted so it is safe to share."""
+    """Convert exports to chatqa's neutral JSONL, redacted so it is safe to share: people
+    pseudonymised (customer-1, agent-3: one person, one pseudonym in the run), emails, phone
+    and card numbers masked; checking the export gives the findings checking the originals does."""
     import orjson
 
     from ..parsers.neutral import to_neutral
+    from ..pseudonyms import Pseudonyms
 
     options = _parse_options(map_, role_map, bots, timezone, time_format)
     _check_output_path(output, paths, errors_file)
+    people = Pseudonyms()  # one person, one pseudonym in the whole run
     with FailureLog(errors_file) as log, _output(output) as stream:
         for transcript in _loader(paths, vendor, options, log):
-            stream.write(orjson.dumps(to_neutral(transcript, redact_personal=not no_redact)) + b"\n")
+            record = to_neutral(transcript, redact_personal=not no_redact, people=people)
+            stream.write(orjson.dumps(record) + b"\n")
     _finish(log)
 
 
 def _report(paths: tuple[str, ...], vendor: str, options: Any, config: Any, errors_file: Path | None
             ) -> tuple[Any, FailureLog]:
     """Analyze the inputs into a Report, its parse failures on stderr (and in `errors_file`)."""
-    from ..report import analyze
+    from ..report import run_report
 
-    report = analyze(list(paths), config, vendor, **options.model_dump(exclude_defaults=True))
+    report = run_report(list(paths), config, vendor, options)
     with FailureLog(errors_file) as log:
         log.replay(report.summary)
     return report, log
@@ -79,33 +85,26 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
            config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], count: int,
            strategy: str, by: str | None, allocation: str, per_agent: int | None, seed: int | None,
            min_words: int | None, both_sides: bool, output: Path | None) -> None:
-    """Pick conversations for human review and write the review queue, with a reason per pick."""
-    import orjson
+    """Pick conversations for human review and write the review queue, with a reason per pick.
 
-    from ..run import engine_for
+    The queue is the labels file for `chatqa agree`: fill in its empty human_score column and
+    the column of each rule (1 present, 0 absent, empty: not labelled)."""
+    from ..labels import write_queue
     from ..sampling import SampleError
     from ..sampling import sample as pick
 
     config = _config(config_path, select, ignore)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
     _check_output_path(output, paths, errors_file)
-    critical = frozenset(engine_for(config).scorer.critical)
     report, log = _report(paths, vendor, options, config, errors_file)
     try:
-        queue = pick(report.conversations, count, strategy, by=by, per_agent=per_agent, seed=seed,  # type: ignore[arg-type]
-                     min_words=min_words, both_sides=both_sides, allocation=allocation,  # type: ignore[arg-type]
-                     findings=report.findings, critical=critical)
+        queue = pick(report, count, strategy, by=by, per_agent=per_agent, seed=seed,  # type: ignore[arg-type]
+                     min_words=min_words, both_sides=both_sides, allocation=allocation)  # type: ignore[arg-type]
     except SampleError as exc:
-        _fail(str(exc))
+        argument, _, reason = str(exc).partition(": ")
+        _fail(f"{_SAMPLE_FLAGS.get(argument, argument)}: {reason}")
     with _output(output) as stream:
-        if output is not None and output.suffix.lower() in (".jsonl", ".ndjson"):
-            for row in queue.to_dict("records"):
-                stream.write(orjson.dumps({k: (None if v is None or v != v else v) for k, v in row.items()}) + b"\n")
-        else:
-            from ..write.tables import spreadsheet_safe
-
-            cells = queue.astype(object).map(spreadsheet_safe)  # CRLF rows (RFC 4180), as the check CSV:
-            stream.write(cells.to_csv(index=False, lineterminator="\r\n").encode("utf-8"))  # a lone CR gets quoted
+        write_queue(queue, stream, jsonl=output is not None and output.suffix.lower() in (".jsonl", ".ndjson"))
     if len(queue) < count:
         click.echo(f"chatqa: picked {len(queue)} of {count}: {queue.attrs['eligible']} conversations are eligible"
                    + (f" and at most {per_agent} per agent" if per_agent else ""), err=True)
@@ -115,14 +114,18 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True), callback=_stdin)
 @click.option("--human", "labels", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
-              help="Labels CSV: conversation_id,code,present (1/0), optional human_score.")
+              help="Labels: a review queue from `chatqa sample`, filled in (CSV or JSONL), or a CSV "
+                   "conversation_id,code,present (1/0), optional human_score.")
 @_input_options
 @_rule_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def agree(paths: tuple[str, ...], labels: Path, vendor: str, map_: tuple[str, ...], role_map: tuple[str, ...],
           time_format: str | None, timezone: str | None, bots: tuple[str, ...], errors_file: Path | None,
           config_path: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], fmt: str) -> None:
-    """Compare chatqa's findings with a human reviewer's labels: precision, recall, kappa per rule."""
+    """Compare chatqa's findings with a human reviewer's labels: precision, recall, kappa per rule.
+
+    The labels are a review queue from `chatqa sample`, filled in, as it is (codes or rule
+    names as columns; empty cells are not labelled), or rows conversation_id,code,present."""
     import orjson
 
     from ..calibration import agreement
@@ -163,11 +166,18 @@ def _agreement_table(result: dict[str, Any]) -> None:
     if missing["conversations_not_in_run"]:
         console.print(f"labelled conversations not in the run ({len(missing['conversations_not_in_run'])}): "
                       + shown(", ".join(missing["conversations_not_in_run"][:10])))
+    if missing["unknown_rules"]:
+        console.print("labelled rules chatqa has not got: " + shown(", ".join(missing["unknown_rules"])))
     if missing["codes_not_checked"]:
         console.print("labelled codes chatqa did not check: " + shown(", ".join(missing["codes_not_checked"])))
+    if missing["rows_not_labelled"]:
+        console.print(f"rows not labelled yet (every cell empty): {missing['rows_not_labelled']}")
     console.print(f"conversations without labels: {missing['conversations_without_labels']}; "
                   f"rules without labels: {', '.join(missing['rules_without_labels']) or 'none'}")
 
+
+_SAMPLE_FLAGS = {"n": "-n", "by": "--by", "per_agent": "--per-agent", "strategy": "--strategy",
+                 "allocation": "--allocation", "rules": "--select"}
 
 
 @main.command()

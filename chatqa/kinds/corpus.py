@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 
 from ..errors import ConfigError
 from ..records import Conversation, in_scope
-from ..redact import find_cards, may_hold_card
+from ..redact import find_cards, find_marked_cards, may_hold_card
 from ..results import Finding
 from ..saferegex import compile_regex
 from ..settings_files import parse_yaml, read_text
@@ -261,15 +261,19 @@ class DetectorRule(Rule):
             index.add(self.code + "#$", self.card_words)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        """One finding per message holding a card number."""
-        if not may_hold_card(ctx.conversation.joined()):  # one look at the whole conversation first
+        """One finding per message holding a card number (or one `chatqa export` masked and
+        marked: checking an export flags what checking the original did)."""
+        joined = ctx.conversation.joined()
+        marked = "[card " in joined
+        if not marked and not may_hold_card(joined):  # one look at the whole conversation first
             return
         for m in ctx.lines:
             if self.scope != "any" and not in_scope(m, self.scope, include_internal=True):
                 continue
-            for start, end, digits in find_cards(m.text):
-                if not issued(self.issuers, digits):
-                    continue
+            cards = [(start, end, digits) for start, end, digits in find_cards(m.text) if issued(self.issuers, digits)]
+            if marked:  # (an export's mark: the number was a card of an issuer when it was masked)
+                cards = sorted([*cards, *((start, end, "") for start, end in find_marked_cards(m.text))])
+            for start, end, _ in cards:
                 if self.labels and labelled(ctx, m, (start, end), self.code + "#", self.label_before,
                                             self.label_after):
                     continue

@@ -324,6 +324,13 @@ class TableParser(Parser):
     def parse(self, source: InputFile, options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
         """Read all rows, group them into conversations and convert each one."""
         header, reader = csv_rows(source)
+        yield from self.parse_rows(source, header, reader, options)
+
+    def parse_rows(self, source: InputFile | str, header: list[str], reader: Iterable[tuple[int, list[str] | None]],
+                   options: ParseOptions) -> Iterator[Conversation | Failure | Duplicate]:
+        """`parse` for rows already cut into cells: (line, cells or None when undecodable), read
+        from `source` (a file, or the name of a table in memory)."""
+        name = source if isinstance(source, str) else source.name
         plan = self.plan(header, options)
         keyed = type(self).key is not TableParser.key
         rows: list[Row] = []
@@ -332,32 +339,32 @@ class TableParser(Parser):
         try:
             for line, fields in reader:
                 if fields is None:
-                    yield Failure(source=source.name, locator=f"line {line}", reason=UNDECODABLE)
+                    yield Failure(source=name, locator=f"line {line}", reason=UNDECODABLE)
                 elif len(fields) != len(header):
-                    yield Failure(source=source.name, locator=f"line {line}",
+                    yield Failure(source=name, locator=f"line {line}",
                                   reason=f"expected {len(header)} fields, found {len(fields)}")
                 elif keyed:
                     if not grouped.add(self.key(fields, plan) or "", f"line {line}", (line, fields), tuple(fields)):
-                        yield Duplicate(source.name, f"line {line}")
+                        yield Duplicate(name, f"line {line}")
                 elif first_row(fields, seen):
                     rows.append((line, fields))
                 else:
-                    yield Duplicate(source.name, f"line {line}")
+                    yield Duplicate(name, f"line {line}")
         except ParseError as exc:  # the CSV reader cannot go on; keep what was read
-            yield exc.failure(source.name)
+            yield exc.failure(name)
         groups = ((g if isinstance(g, Repeat) else (g.key, [row for _, row in g.items])) for g in grouped) \
             if keyed else self.group(rows, plan)
         for group in groups:
             if isinstance(group, Repeat):
-                yield Duplicate(source.name, group.where)
+                yield Duplicate(name, group.where)
                 continue
             key, members = group
             where = f"line {members[0][0]}"
             try:
                 yield self.convert(key, members, plan, RecordContext(self, source, where, options))
             except RECORD_ERRORS as exc:
-                failure = exc.failure(source.name) if isinstance(exc, ParseError) and exc.locator \
-                    else record_failure(exc, source.name, where)
+                failure = exc.failure(name) if isinstance(exc, ParseError) and exc.locator \
+                    else record_failure(exc, name, where)
                 yield failure.model_copy(update={"reason": f"{failure.reason}; conversation {key} skipped"})
 
 

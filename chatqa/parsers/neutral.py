@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
 from pydantic import BeforeValidator, Field
 
+from ..errors import Failure, ParseError
 from ..model import Channel, Kind, Participant, Rating, Role, Transcript
 from ..normalize import iso
+from ..pseudonyms import Cast, Pseudonyms
 from ..records import Conversation, Line, RawMessage
-from ..redact import redact, redact_data
+from ..redact import redact, redact_data, redact_message, shown_id
 from . import JsonParser, RecordContext, VendorModel, text_or_empty
 
 
@@ -131,49 +134,74 @@ class NeutralParser(JsonParser):
         )
 
 
-def to_neutral(transcript: Transcript, *, redact_personal: bool = True) -> dict[str, Any]:
+def read_record(record: Mapping[str, Any], *, timezone: str = "UTC", source: str = "<record>") -> Transcript:
+    """One neutral record as a Transcript (`Transcript.from_record`); ParseError naming the place
+    of what is wrong with it."""
+    from ..arguments import parse_options
+
+    if not isinstance(record, Mapping):
+        raise TypeError(f"record: expected a dict, got {type(record).__name__}")
+    found = NeutralParser()._convert(dict(record), source, "", parse_options(timezone=timezone))
+    if isinstance(found, Failure):
+        raise ParseError(found.reason, found.locator, found.source)
+    return found.transcript()
+
+
+def to_neutral(transcript: Transcript, *, redact_personal: bool = True, people: Pseudonyms | None = None
+               ) -> dict[str, Any]:
     """Write a transcript in the neutral format (the inverse of `NeutralParser`).
 
-    Card numbers are always masked; emails and phone numbers too unless `redact_personal`
-    is False.
+    Card numbers are always masked (a card posted in a message as `mark_card`, so checking the
+    export flags it as checking the original did). Unless `redact_personal` is False, emails
+    and phone numbers are masked too, and people are pseudonymised (``customer-1``,
+    ``agent-3``: `chatqa.pseudonyms`) in their ids, names, and wherever else they appear in
+    structured fields; pass one `people` for a whole run so the same person keeps one
+    pseudonym (a new one is made for this transcript alone otherwise).
     """
+    cast = (people or Pseudonyms()).people(transcript) if redact_personal else None
+    first = cast.replace if cast is not None else None
     shown = functools.partial(redact, personal=redact_personal)
-    out: dict[str, Any] = {"id": shown(transcript.id), "vendor": shown(transcript.vendor)}
+    out: dict[str, Any] = {"id": shown_id(transcript.id, redact_personal), "vendor": shown(transcript.vendor)}
     if transcript.channel is not Channel.CHAT:
         out["channel"] = transcript.channel.value
     if transcript.tags:
-        out["tags"] = [shown(t) for t in transcript.tags]
+        out["tags"] = redact_data(list(transcript.tags), personal=redact_personal, first=first)
     if transcript.rating is not None:
         out["rating"] = redact_data(transcript.rating.model_dump(exclude_none=True), personal=redact_personal)
     if transcript.metadata:
-        out["metadata"] = redact_data(transcript.metadata, personal=redact_personal)
+        out["metadata"] = redact_data(transcript.metadata, personal=redact_personal, first=first)
     out["participants"] = [_person(p.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
-                                   redact_personal) for p in transcript.participants]
-    out["messages"] = [_message(m, redact_personal) for m in transcript.messages]
+                                   redact_personal, cast) for p in transcript.participants]
+    out["messages"] = [_message(m, redact_personal, cast) for m in transcript.messages]
     return out
 
 
-def _person(item: dict[str, Any], redact_personal: bool) -> dict[str, Any]:
-    """A participant; a customer's id and name may be their email or phone number (an agent's
-    stay as they are, card numbers masked)."""
+def _person(item: dict[str, Any], redact_personal: bool, cast: Cast | None) -> dict[str, Any]:
+    """A participant: a person's id and name their pseudonym; a customer's id and name may be
+    their email or phone number (bots' stay as they are, card numbers masked)."""
+    if cast is not None and item.get("role") in ("customer", "agent"):
+        item = {**item, "id": cast.ids.get(item["id"], item["id"])}
+        if "name" in item:
+            item["name"] = cast.ids.get(item["id"], cast.names.get(item["name"], item["name"]))
     return redact_data(item, personal=redact_personal and item.get("role") == "customer")
 
 
-def _message(m: Any, redact_personal: bool) -> dict[str, Any]:
+def _message(m: Any, redact_personal: bool, cast: Cast | None) -> dict[str, Any]:
     item: dict[str, Any] = {"role": m.role.value}
     customer = m.role.value == "customer"
     personal = redact_personal and customer
-    if m.author_name is not None:
-        item["author"] = redact(m.author_name, personal=personal)
-    if m.author_id != m.author_name:
-        item["author_id"] = redact(m.author_id, personal=personal) if m.author_id is not None else None
+    author_id, author_name = (m.author_id, m.author_name) if cast is None else cast.author(m.author_id, m.author_name)
+    if author_name is not None:
+        item["author"] = redact(author_name, personal=personal)
+    if author_id != author_name:
+        item["author_id"] = redact(author_id, personal=personal) if author_id is not None else None
     if m.sent_at is not None:
         item["time"] = iso(m.sent_at)
-    item["text"] = redact(m.text, personal=redact_personal)
+    item["text"] = redact_message(m.text, personal=redact_personal)
     if m.kind is not Kind.MESSAGE:
         item["kind"] = m.kind.value
     if m.internal:
         item["internal"] = True
     if m.event:
-        item["event"] = redact(m.event, personal=redact_personal)
+        item["event"] = redact(cast.replace(m.event) if cast is not None else m.event, personal=redact_personal)
     return item

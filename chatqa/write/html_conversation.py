@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model import Transcript
 from ..redact import mask_cards, redact, redact_pieces
 from ..results import Finding, Result
 
@@ -17,7 +18,7 @@ _RANK = {"suggestion": 0, "warning": 1, "error": 2}
 
 def conversation_view(result: Result, rules: dict[str, Any], personal: bool) -> dict[str, Any]:
     """The template's view of a kept conversation (`result` carries its transcript)."""
-    t = result.transcript
+    t = result.transcript if result.kept else Transcript(id=result.id, vendor=result.vendor, source=result.source)
     by_message: dict[int, list[Finding]] = {}
     for f in result.findings:
         if f.message_index is not None:

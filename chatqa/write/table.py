@@ -108,7 +108,7 @@ class TableWriter(Writer):
                 head.append(f"[{f.level.value}] ", style={"error": "red", "warning": "yellow"}.get(f.level.value, ""))
                 head.append(shown(f.message))
                 console.print(head)
-                if f.message_index is not None:
+                if f.message_index is not None and r.kept:
                     console.print(self._line(r.transcript.messages[f.message_index], f.span))
 
     def _line(self, message: Any, span: tuple[int, int] | None) -> Any:

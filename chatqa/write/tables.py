@@ -91,6 +91,11 @@ def _cell(value: Any) -> Any:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # (and fullwidth forms)
 
 
+def from_spreadsheet(text: str) -> str:
+    """The text `spreadsheet_safe` neutralised, as it was (``'=x`` -> ``=x``): a queue read back."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
 def spreadsheet_safe(value: Any) -> Any:
     """A text cell a spreadsheet cannot read as a formula: one starting with ``= + - @``, tab or
     CR gets a leading ``'`` (the OWASP advice against CSV injection). Other values unchanged."""
