@@ -100,3 +100,23 @@ def test_spilled_state_gives_the_same_peaks_and_pickles(monkeypatch):
 def test_a_conversation_without_others_peaks_at_one():
     only = Interval(5, 9, "s#1", "x", ("sam", "kim"))
     assert peaks_of([only]).peak(only) == (1, "sam", ())
+
+
+def test_one_agent_with_every_chat_open_at_once_costs_the_size_of_the_answer():
+    """n chats open together list n-1 others each (n² ids): the sweep stays within that (it was
+    cubic: 1,000 such chats took 43 s); twice the chats may take about 4x, not 8x."""
+    import time
+
+    from chatqa.kinds.intervals import sweep
+
+    def cpu(n: int) -> float:
+        rows = [("sam", float(i), float(n + i), f"f#{i}", f"c{i}") for i in range(n)]
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            out = list(sweep(rows))
+            best = min(best, time.process_time() - start)
+        assert out[0][2][0] == n and len(out[-1][2][1]) == n - 1
+        return best
+
+    assert cpu(800) / max(cpu(400), 1e-6) < 6.0

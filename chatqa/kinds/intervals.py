@@ -144,14 +144,18 @@ def sweep(rows: Iterable[Row]) -> Iterator[tuple[str, str, tuple[int, tuple[str,
     ends: list[tuple[float, int]] = []  # min-heap of (end, rank) of the open rows
     open_rows: dict[int, tuple[str, str]] = {}  # rank -> (source, id), in start order
     sources: Counter[str] = Counter()  # sources of the open rows (a duplicate is not an "other")
-    best: dict[int, tuple[int, tuple[str, ...]]] = {}
+    # rank -> (count, the open rows when it was reached): one snapshot per start, shared by every
+    # row it raises, and the ids listed only when the row closes (else thousands of chats open
+    # at once for one agent cost a sorted list per row per start: cubic)
+    best: dict[int, tuple[int, tuple[tuple[str, str], ...]]] = {}
 
     def close_until(time: float) -> Iterator[tuple[str, str, tuple[int, tuple[str, ...]]]]:
         while ends and ends[0][0] < time:
             _, rank = heapq.heappop(ends)
             source, _ = open_rows.pop(rank)
             sources[source] -= 1
-            yield source, agent, best.pop(rank)
+            count, snapshot = best.pop(rank)
+            yield source, agent, (count, tuple(sorted(c for s, c in snapshot if s != source)))
 
     for rank, (row_agent, start, end, source, _cid) in enumerate(rows, 1):
         if row_agent != agent:
@@ -161,13 +165,13 @@ def sweep(rows: Iterable[Row]) -> Iterator[tuple[str, str, tuple[int, tuple[str,
         open_rows[rank] = (source, _cid)
         sources[source] += 1
         heapq.heappush(ends, (end, rank))
-        best[rank] = (len(open_rows) - sources[source] + 1,
-                      tuple(sorted(c for s, c in open_rows.values() if s != source)))
+        snapshot = tuple(open_rows.values())
+        best[rank] = (len(open_rows) - sources[source] + 1, snapshot)
         for other, (other_source, _) in open_rows.items():
             if other != rank:
                 count = len(open_rows) - sources[other_source] + 1
                 if count > best[other][0]:
-                    best[other] = (count, tuple(sorted(c for s, c in open_rows.values() if s != other_source)))
+                    best[other] = (count, snapshot)
     yield from close_until(math.inf)
 
 

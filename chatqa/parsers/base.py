@@ -346,7 +346,8 @@ class TableParser(Parser):
                 elif keyed:
                     if not grouped.add(self.key(fields, plan) or "", f"line {line}", (line, fields), tuple(fields)):
                         yield Duplicate(name, f"line {line}")
-                elif first_row(fields, seen):
+                elif (cells := tuple(fields)) not in seen:  # else a row repeated cell for cell
+                    seen.add(cells)
                     rows.append((line, fields))
                 else:
                     yield Duplicate(name, f"line {line}")
@@ -367,15 +368,6 @@ class TableParser(Parser):
                     else record_failure(exc, name, where)
                 yield failure.model_copy(update={"reason": f"{failure.reason}; conversation {key} skipped"})
 
-
-def first_row(cells: list[str], seen: set[tuple[str, ...]]) -> bool:
-    """False for a CSV row that repeats an earlier row of its file cell for cell (`seen` holds the
-    rows so far: they are in memory anyway, grouped into conversations)."""
-    row = tuple(cells)
-    if row in seen:
-        return False
-    seen.add(row)
-    return True
 
 
 def not_a_record(parser: Parser) -> str:
