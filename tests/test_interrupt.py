@@ -25,6 +25,14 @@ def _big_export(path: Path, conversations: int) -> None:
             out.write(json.dumps({"id": f"big-{i}", "messages": messages}) + "\n")
 
 
+def _as_from_a_shell() -> None:
+    """Ctrl-C reaches the run as it does from a shell: a signal mask or an ignored SIGINT that
+    the test process picked up (in the whole suite the run once exited 0, never interrupted) is
+    not inherited."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_ctrl_c_while_writing_leaves_nothing_behind(tmp_path, fmt):
@@ -35,7 +43,7 @@ def test_ctrl_c_while_writing_leaves_nothing_behind(tmp_path, fmt):
     proc = subprocess.Popen(
         [sys.executable, "-m", "chatqa", "check", str(source), "--format", fmt, "-o", str(target),
          "--select", "CQ2"],  # no run-level rules: one pass, writing starts at once
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_shell)
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
