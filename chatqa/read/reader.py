@@ -121,7 +121,8 @@ class Reader:
             except RecursionError:
                 return self.skip(loc)  # deeper than the decoder goes: the caller's decoder says so
             except json.JSONDecodeError as exc:
-                if decoder is self.decoder and too_many_values(text.buf[self.pos:]) is not None:
+                if (decoder is self.decoder and len(text.buf) - self.pos > limits.MAX_VALUES
+                        and too_many_values(text.buf[self.pos:]) is not None):  # (no copy of a small buffer)
                     decoder = _SKIPPER  # `record` refuses it: find its end, keeping nothing
                     continue
                 if len(text.buf) - self.pos <= limits.MAX_RECORD and not text.eof:
