@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import msgspec
 
 from .model import Kind, Role, Transcript
-from .records import Conversation, Line
+from .records import Conversation, Line, lead_mention
 
 if TYPE_CHECKING:
     from .business_hours import Calendar
@@ -63,7 +63,10 @@ class Facts:
     system, and of all of them (``"any"``), in order; bystanders' lines (SPEC section 2) are only
     among ``"any"`` and counted apart, in `bystanders`; `replies`: every agent reply paired with the
     earliest customer message not yet answered, as ``(customer, agent, seconds)`` (see `Reply`;
-    visible files take part: a customer's starts the clock, a human agent's answers it);
+    visible files take part: a customer's starts the clock, a human agent's answers it; on a
+    public thread an agent's message that starts by naming a bystander, a reply to them, does
+    not answer the customer, and nor does the customer's reply to a bystander who joined after
+    them start a clock); `side_talk`: the handles (casefolded) of those bystanders;
     `agents`: human agents who wrote visible lines, by id (or name), in order of appearance;
     `last_agent`: the index of the last visible agent line or file (-1 without one); `window`: first and
     last time of a visible entry (None without times); `timed`: whether any entry, internal ones
@@ -71,7 +74,7 @@ class Facts:
     on first use.
     """
 
-    __slots__ = ("_words", "agents", "bystanders", "counts", "last_agent", "lines", "replies", "timed", "window")
+    __slots__ = ("_words", "agents", "bystanders", "counts", "last_agent", "lines", "replies", "side_talk", "timed", "window")
 
     def __init__(self, lines: list[Line]) -> None:
         pairs: list[tuple[Line, Line, float | None]] = []
@@ -84,6 +87,8 @@ class Facts:
         bots: list[Line] = []
         every: list[Line] = []
         system = others = 0
+        aside: set[str] = set()  # bystanders' handles: a reply that starts by naming one answers them
+        joined: set[str] = set()  # those of bystanders who joined after the customer: side talk
         timed = False
         last_agent = -1
         for m in lines:
@@ -112,9 +117,13 @@ class Facts:
                 every.append(m)
                 if m.bystander:  # someone else on a public thread: not the customer, starts no clock
                     others += 1
+                    names = [h.casefold() for h in (m.author_id, m.author_name) if h]
+                    aside.update(names)
+                    if customers:
+                        joined.update(names)
                     continue
                 customers.append(m)
-                if pending is None:
+                if pending is None and not (joined and lead_mention(m.text) in joined):
                     pending, pending_at = m, when
             elif role is agent:
                 agents.append(m)
@@ -123,7 +132,7 @@ class Facts:
                 key = m.author_id or m.author_name
                 if key:
                     found[key] = None
-                if pending is not None:
+                if pending is not None and not (aside and lead_mention(m.text) in aside):
                     pairs.append((pending, m, _wait(pending_at, when)))
                     pending = None
             elif role is bot:
@@ -133,6 +142,7 @@ class Facts:
                 system += 1
         self.counts = {customer: len(customers), agent: len(agents), bot: len(bots), Role.SYSTEM: system}
         self.bystanders = others
+        self.side_talk = joined
         self.lines = {"customer": customers, "agent": agents, "bot": bots, "any": every}
         self.replies = pairs
         self.agents = list(found)

@@ -9,6 +9,7 @@ serialise.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -141,19 +142,58 @@ class Conversation(msgspec.Struct):
 
 def mark_bystanders(lines: list[Line], channel: Channel) -> None:
     """On the social channel, mark the customer lines written by anyone but the conversation's
-    customer (the author of its first visible customer message or file) as bystanders (SPEC
-    section 2). Elsewhere, or when that first line names no author, nobody is a bystander."""
-    customer = ""
-    if channel is Channel.SOCIAL:
-        for line in lines:
-            if line.role is Role.CUSTOMER and line.kind in _SAYS and not line.internal:
-                customer = line.author_id or line.author_name or ""
-                break
+    customer as bystanders (SPEC section 2). Elsewhere nobody is a bystander."""
+    customer = _customer(lines) if channel is Channel.SOCIAL else ""
     for line in lines:
         line.bystander = bool(customer) and line.role is Role.CUSTOMER and (
             line.author_id or line.author_name or customer) != customer
 
 
+def _customer(lines: list[Line]) -> str:
+    """Who opened a public thread with the team: the author of its first visible customer
+    message or file, unless that first post was not addressed to the team (it names no agent's
+    handle and the team never answers its author: a marketing post, a question to friends)
+    while the team does answer someone else (an agent or bot message starts by naming them, as a
+    reply on Twitter or Weibo does). Then the customer is the author of the first post that names
+    the team or whose author the team answers. "" when the first post names no author."""
+    said = [line for line in lines if line.role is Role.CUSTOMER and line.kind in _SAYS and not line.internal]
+    if not said:
+        return ""
+    first = said[0].author_id or said[0].author_name or ""
+    if not first or all((line.author_id or line.author_name or first) == first for line in said):
+        return first
+    team: set[str] = set()
+    answered: dict[str, int] = {}  # a handle -> the position of the last team message that starts by naming it
+    for i, line in enumerate(lines):
+        if line.role in _TEAM and not line.internal:
+            team.update(h.casefold() for h in (line.author_name, line.author_id) if h)
+            lead = lead_mention(line.text)
+            if lead:
+                answered[lead] = i
+    if not answered:
+        return first
+    position = {id(line): i for i, line in enumerate(lines)}
+
+    def addressed(line: Line) -> bool:
+        names = [h.casefold() for h in (line.author_id, line.author_name) if h]
+        return any(answered.get(name, -1) > position[id(line)] for name in names) or any(
+            m.casefold() in team for m in _MENTION.findall(line.text))
+
+    if addressed(said[0]) or not any(addressed(line) for line in said[1:]):
+        return first
+    return next(line.author_id or line.author_name or "" for line in said if addressed(line))
+
+
+def lead_mention(text: str) -> str | None:
+    """The handle a public reply starts by naming (casefolded), as Twitter and Weibo write a
+    reply: "@ann @bob thanks" replies to ann."""
+    lead = _LEADING_MENTION.match(text)
+    return lead.group(1).casefold() if lead else None
+
+
+_TEAM = (Role.AGENT, Role.BOT)
+_MENTION = re.compile(r"@(\w{1,50})")
+_LEADING_MENTION = re.compile(r"\s*\.?@(\w{1,50})")
 _SAYS = (Kind.MESSAGE, Kind.FILE)
 
 

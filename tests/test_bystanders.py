@@ -135,3 +135,71 @@ def test_the_report_says_who_is_a_bystander(tmp_path):
     html = tmp_path / "report.html"
     CliRunner().invoke(main, ["check", str(path), "--format", "html", "-o", str(html), "--fail-under", "0"])
     assert "customer (bystander)" in html.read_text()
+
+
+# Who opened the thread *with the team*: a first post addressed to nobody in the team (an ad, a
+# question to friends) is not the customer's when the team answers someone who replied to it.
+
+def test_a_post_not_addressed_to_the_team_does_not_make_its_author_the_customer():
+    rows = [{"customer": "Win a trip! Share your costume pics #contest", "author": "promo", "at": 0},
+            {"customer": "@promo my phone has had no signal since Monday", "author": OTHER, "at": 86400},
+            {"agent": "@passer_by sorry about that, DM us your postcode", "author": "BrandHelp", "at": 86400 + 600}]
+    t = thread(rows)
+    assert [m.bystander for m in t.messages] == [True, False, False]
+    m = compute(t)
+    assert m.first_response_s == 600  # from the post the team answered, not from the ad a day before
+    assert "CQ101" not in codes(rows)
+
+
+def test_a_first_post_that_names_the_team_keeps_its_author_the_customer():
+    rows = [{"customer": "my phone has no signal @BrandHelp", "author": OPENER, "at": 0},
+            {"customer": "@opener mine neither", "author": OTHER, "at": 60},
+            {"agent": "@opener sorry, DM us your postcode", "author": "BrandHelp", "at": 120}]
+    assert [m.bystander for m in thread(rows).messages] == [False, True, False]
+
+
+def test_without_mentions_the_first_author_is_the_customer():
+    rows = [{"customer": "Win a trip! Share your costume pics", "author": "promo", "at": 0},
+            {"customer": "my phone has had no signal since Monday", "author": OTHER, "at": 60},
+            {"agent": "sorry about that, DM us your postcode", "author": "BrandHelp", "at": 120}]
+    assert [m.bystander for m in thread(rows).messages] == [False, True, False]
+
+
+def test_the_team_answering_the_opener_keeps_them_the_customer():
+    rows = [{"customer": "no signal again today", "author": OPENER, "at": 0},
+            {"customer": "@BrandHelp @opener same here", "author": OTHER, "at": 60},
+            {"agent": "@opener sorry, DM us your postcode", "author": "BrandHelp", "at": 120}]
+    assert [m.bystander for m in thread(rows).messages] == [False, True, False]
+
+
+def test_a_reply_to_a_bystander_does_not_answer_the_customer():
+    rows = [{"customer": "@BrandHelp my parcel is lost", "author": OPENER, "at": 0},
+            {"customer": "@BrandHelp @opener mine too", "author": OTHER, "at": 60},
+            {"agent": "@passer_by @opener sorry, DM us", "author": "BrandHelp", "at": 120},
+            {"agent": "@opener sorry! DM us the tracking number", "author": "BrandHelp", "at": 7200}]
+    m = compute(thread(rows))
+    assert m.first_response_s == 7200  # the reply to the bystander left the customer waiting
+    assert "CQ101" in codes(rows)
+    chat = compute(thread(rows, channel="chat"))  # in a live chat every reply answers the customer
+    assert chat.first_response_s == 120
+
+
+def test_the_customers_reply_to_a_bystander_starts_no_clock_and_is_no_unanswered_ending():
+    rows = [{"customer": "@BrandHelp my parcel is lost", "author": OPENER, "at": 0},
+            {"agent": "@opener sorry! DM us the tracking number", "author": "BrandHelp", "at": 60},
+            {"customer": "@opener did they ever find yours?", "author": OTHER, "at": 120},
+            {"customer": "@passer_by not yet, still waiting", "author": OPENER, "at": 180}]
+    t = thread(rows)
+    assert compute(t).max_response_s == 60
+    assert "CQ103" not in codes(rows)
+    # the same words addressed to the team are an unanswered ending
+    to_team = [*rows[:3], {"customer": "@BrandHelp not yet, still waiting", "author": OPENER, "at": 180}]
+    assert "CQ103" in codes(to_team)
+
+
+def test_naming_the_team_alone_does_not_take_the_thread_from_its_opener():
+    # no reply of the team says whom it answers: the opener stays the customer (SPEC section 2)
+    rows = [{"customer": "app down?", "author": OPENER, "at": 0},
+            {"customer": "@BrandHelp same here", "author": OTHER, "at": 60},
+            {"agent": "Looking into it now", "author": "BrandHelp", "at": 120}]
+    assert [m.bystander for m in thread(rows).messages] == [False, True, False]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..model import Channel, Kind, Role
-from ..records import Line, is_chat
+from ..records import Line, is_chat, lead_mention
 from ..results import Finding, Level
 from . import Context, Pattern, Rule, human_duration, parse_duration
 from .phrase import validate_patterns
@@ -133,7 +133,7 @@ def _words(text: str) -> set[str]:
 
 class UnansweredRule(Rule):
     """Flags a conversation that ends on messages of its customer (bystanders on a public thread
-    do not count) that no human agent answered, or that no agent ever answered, unless those last
+    do not count, nor the customer's public replies to those who joined after them) that no human agent answered, or that no agent ever answered, unless those last
     messages only close the chat. A message closes it when it has no question mark, asks for
     nothing (`requests`: "please call me", "can you check"), and either holds nothing but
     `closing_words` (emoji allowed), or holds a `closings` phrase (exceptions veto: "that worked",
@@ -182,8 +182,9 @@ class UnansweredRule(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding on the first unanswered customer message."""
-        last_agent = ctx.facts.last_agent
-        trailing = [m for m in ctx.lines[last_agent + 1:] if is_chat(m, Role.CUSTOMER)]
+        last_agent, side = ctx.facts.last_agent, ctx.facts.side_talk
+        trailing = [m for m in ctx.lines[last_agent + 1:] if is_chat(m, Role.CUSTOMER)
+                    and not (side and lead_mention(m.text) in side)]  # (not a reply to a bystander)
         if trailing and not all(self.closes(ctx, m) for m in trailing):
             yield self.finding(trailing[0], count=len(trailing))
 
