@@ -74,7 +74,8 @@ class Facts:
     on first use.
     """
 
-    __slots__ = ("_words", "agents", "bystanders", "counts", "last_agent", "lines", "replies", "side_talk", "timed", "window")
+    __slots__ = ("_words", "agents", "bystanders", "counts", "last_agent", "lines", "replies", "side_talk", "timed",
+                 "window")
 
     def __init__(self, lines: list[Line]) -> None:
         pairs: list[tuple[Line, Line, float | None]] = []
@@ -118,9 +119,9 @@ class Facts:
                 if m.bystander:  # someone else on a public thread: not the customer, starts no clock
                     others += 1
                     names = [h.casefold() for h in (m.author_id, m.author_name) if h]
+                    if customers:  # (one who posted before the customer, e.g. the thread's first post, did not join)
+                        joined.update(n for n in names if n not in aside)
                     aside.update(names)
-                    if customers:
-                        joined.update(names)
                     continue
                 customers.append(m)
                 if pending is None and not (joined and lead_mention(m.text) in joined):

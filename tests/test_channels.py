@@ -89,3 +89,22 @@ def test_library_channel_in_config_and_parse_options(source: Path):
         chatqa.check(transcript, config={"channel": "sms"})
     with pytest.raises(ValueError, match="channel"):
         chatqa.analyze(source, channel="sms")
+
+
+def test_a_late_answer_to_thanks_is_judged_where_the_config_says():
+    from chatqa.testing import transcript as make
+
+    rows = [{"customer": "@brand lovely flight tonight, thank you!", "at": 0},
+            {"agent": "@cust so glad you enjoyed it!", "at": "3h"}]
+    thread = make(rows, channel="social")
+    assert "CQ101" not in chatqa.check(thread).codes
+    again = chatqa.check(thread, config={"rules": {"slow-first-reply": {"closings_channels": []}}})
+    assert "CQ101" in again.codes
+
+
+def test_closings_from_must_name_an_unanswered_rule():
+    from chatqa.testing import transcript as make
+
+    thread = make([{"customer": "hi", "at": 0}, {"agent": "hello", "at": 90}])
+    with pytest.raises(ConfigError, match="closings_from: 'hold-request' is not an unanswered-kind rule"):
+        chatqa.check(thread, config={"rules": {"slow-first-reply": {"closings_from": "hold-request"}}})

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
 from ..model import Channel, Kind, Role
 from ..records import Line, is_chat, lead_mention
 from ..results import Finding, Level
 from . import Context, Pattern, Rule, human_duration, parse_duration
-from .phrase import validate_patterns
+from .phrase import PhraseRule, validate_patterns
 
 if TYPE_CHECKING:
     from ..match import PhraseIndex
@@ -56,6 +56,10 @@ class LatencyRule(Rule):
     measure: Literal["first", "later"]
     max: Thresholds
     error_above: Thresholds | None = None
+    closings_from: str | None = None  # an unanswered-kind rule (name or code) that reads closings
+    closings_channels: list[Channel] = []  # where a reply to closings alone is not judged
+
+    _closer: UnansweredRule | None = PrivateAttr(default=None)
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"seconds", "max", "error_above", "waited", "channel"})
     described: ClassVar[frozenset[str]] = frozenset({"max", "error_above", "channels"})
@@ -73,6 +77,32 @@ class LatencyRule(Rule):
     def judges(self, channel: Channel) -> bool:
         """The rule's `channels` that its `max` gives a threshold for."""
         return super().judges(channel) and channel in self.max
+
+    def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
+        """Find the rule whose closings tell a post that waits for no reply (`closings_from`)."""
+        if self.closings_from is None:
+            return
+        rule = catalogue.get(self.closings_from)
+        if not isinstance(rule, UnansweredRule):
+            raise ValueError(f"closings_from: {self.closings_from!r} is not an unanswered-kind rule")
+        rule.prepare(index, catalogue)
+        self._closer = rule
+
+    def _awaited(self, ctx: Context, customer: Line, agent: Line) -> bool:
+        """False when, on a `closings_channels` channel, every customer post the reply answers
+        only closes the exchange (thanks, praise, a confirmed fix): nobody waited for it."""
+        closer = self._closer
+        if closer is None or ctx.channel not in self.closings_channels:
+            return True
+        side = ctx.facts.side_talk
+        for m in ctx.lines[customer.index:agent.index]:
+            if m.role is not Role.CUSTOMER or m.internal or m.bystander or m.kind not in _POSTS:
+                continue
+            if m is not customer and side and lead_mention(m.text) in side:
+                continue
+            if m.kind is Kind.FILE or not closer.closes(ctx, m):
+                return True
+        return False
 
     def applies(self, ctx: Context) -> bool:
         """Needs times and a customer message or file."""
@@ -95,10 +125,10 @@ class LatencyRule(Rule):
         waits = [p[2] for p in ctx.replies] if ctx.business is None else ctx.business
         suffix = "" if ctx.business is None else " of business hours"
         pairs = zip(ctx.replies, waits, strict=True)
-        for i, ((_, agent, _), seconds) in enumerate(pairs):
+        for i, ((customer, agent, _), seconds) in enumerate(pairs):
             if (i == 0) != (self.measure == "first"):
                 continue
-            if seconds is None or seconds <= limit:
+            if seconds is None or seconds <= limit or not self._awaited(ctx, customer, agent):
                 continue
             level = Level.ERROR if error is not None and seconds > error else None
             yield self.finding(agent, level=level, seconds=round(seconds), waited=human_duration(seconds) + suffix,
@@ -120,6 +150,7 @@ class LatencyRule(Rule):
         return lines
 
 
+_POSTS = (Kind.MESSAGE, Kind.FILE)
 _WORDS = re.compile(r"[a-z0-9]+")
 _HANDLE = re.compile(r"@\w+")
 
@@ -131,15 +162,25 @@ def _words(text: str) -> set[str]:
     return {w for w in found if len(w) > 1 or w == "i" or w.isdigit()}
 
 
+def _asked(ctx: Context, message: Line) -> bool:
+    """True when the agent message just before `message` asks a question."""
+    for line in reversed(ctx.lines[:message.index]):
+        if line.role is Role.AGENT and not line.internal and line.kind is Kind.MESSAGE:
+            return "?" in line.text
+    return False
+
+
 class UnansweredRule(Rule):
     """Flags a conversation that ends on messages of its customer (bystanders on a public thread
-    do not count, nor the customer's public replies to those who joined after them) that no human agent answered, or that no agent ever answered, unless those last
-    messages only close the chat. A message closes it when it has no question mark, asks for
-    nothing (`requests`: "please call me", "can you check"), and either holds nothing but
-    `closing_words` (emoji allowed), or holds a `closings` phrase (exceptions veto: "that worked",
-    "the problem has been resolved", "DM sent") with none of the `contrast_words` after it ("that
-    worked but ..."), or holds a `thanks_words` word with none of the `unresolved_words` ("thanks,
-    but it still fails")."""
+    do not count, nor the customer's public replies to those who joined after them) that no
+    human agent answered, or that no agent ever answered, unless those last messages only close
+    the chat. A message closes it when it has no question mark, asks for nothing (`requests`:
+    "please call me", "can you check"), has none of the wording of the `vetoed_by` rules (anger),
+    and either holds nothing but `closing_words` (emoji allowed), or holds a `closings` phrase
+    (exceptions veto: "that worked", "the problem has been resolved", "DM sent") with none of the
+    `contrast_words` nor `unresolved_words` after it ("that worked but ..."), or holds a
+    `thanks_words` word with none of the `unresolved_words` ("thanks, but it still fails") and is
+    not the answer to an agent's question ("Which store?" / "Thanks, Leith Walk")."""
 
     kind: Literal["unanswered"] = "unanswered"
     closing_words: list[str] = Field(min_length=1)
@@ -150,6 +191,7 @@ class UnansweredRule(Rule):
     contrast_words: list[str] = []
     requests: list[Pattern] = []
     request_exceptions: list[Pattern] = []
+    vetoed_by: list[str] = []  # phrase rules (name or code) whose wording in a message means it closes nothing
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"quote", "count"})
 
@@ -157,11 +199,25 @@ class UnansweredRule(Rule):
                                       "request_exceptions")(validate_patterns)
 
     def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
-        """Register the wording of a closing (a solved problem...) and of a request."""
+        """Register the wording of a closing (a solved problem...), of a request and of the
+        `vetoed_by` rules (once: a latency rule that reads these closings prepares this rule too)."""
+        known = index.keys()
+        if any(self.code + mark in known for mark in "+?~"):
+            return
         if self.closings:
             index.add(self.code + "+", self.closings, self.closing_exceptions)
         if self.requests:
             index.add(self.code + "?", self.requests, self.request_exceptions)
+        patterns: list[Pattern] = []
+        exceptions: list[Pattern] = []
+        for ref in self.vetoed_by:
+            rule = catalogue.get(ref)
+            if not isinstance(rule, PhraseRule):
+                raise ValueError(f"vetoed_by: {ref!r} is not a phrase rule")
+            patterns += rule.patterns
+            exceptions += rule.exceptions
+        if patterns:
+            index.add(self.code + "~", patterns, exceptions)
 
     def applies(self, ctx: Context) -> bool:
         """Needs a customer message."""
@@ -172,13 +228,19 @@ class UnansweredRule(Rule):
         text = message.text
         if "?" in text or (self.requests and ctx.matches(message, self.code + "?")):
             return False
+        if self.vetoed_by and ctx.matches(message, self.code + "~"):  # "Thanks. Morons."
+            return False
         words = _words(text)
         if words <= self._closing:  # (letters alone are no words: emoji that were not kept leave "h")
             return True
         closing = ctx.matches(message, self.code + "+") if self.closings else []
-        if closing:  # no contrast after the last closing phrase ("that worked but ...")
-            return not _words(text[closing[-1][1]:]) & self._contrast
-        return bool(words & self._thanks) and not words & self._unresolved
+        if closing:  # no contrast nor problem after the last closing phrase ("that worked but ...")
+            return not _words(text[closing[-1][1]:]) & (self._contrast | self._unresolved)
+        if not words & self._thanks or words & self._unresolved:
+            return False
+        # thanks with more than closing words, right after an agent's question, is its answer
+        # ("Thanks. Ecclesall Rd, Sheffield" to "Which store was it?"): the agent owes a reply
+        return words <= self._closing | self._thanks or not _asked(ctx, message)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         """One finding on the first unanswered customer message."""
