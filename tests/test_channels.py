@@ -98,7 +98,7 @@ def test_a_late_answer_to_thanks_is_judged_where_the_config_says():
             {"agent": "@cust so glad you enjoyed it!", "at": "3h"}]
     thread = make(rows, channel="social")
     assert "CQ101" not in chatqa.check(thread).codes
-    again = chatqa.check(thread, config={"rules": {"slow-first-reply": {"closings_channels": []}}})
+    again = chatqa.check(thread, config={"rules": {"slow-first-reply": {"awaited_only_on": []}}})
     assert "CQ101" in again.codes
 
 

@@ -57,7 +57,7 @@ class LatencyRule(Rule):
     max: Thresholds
     error_above: Thresholds | None = None
     closings_from: str | None = None  # an unanswered-kind rule (name or code) that reads closings
-    closings_channels: list[Channel] = []  # where a reply to closings alone is not judged
+    awaited_only_on: list[Channel] = []  # where only posts that await a reply are timed (`_awaited`)
 
     _closer: UnansweredRule | None = PrivateAttr(default=None)
 
@@ -89,18 +89,27 @@ class LatencyRule(Rule):
         self._closer = rule
 
     def _awaited(self, ctx: Context, customer: Line, agent: Line) -> bool:
-        """False when, on a `closings_channels` channel, every customer post the reply answers
-        only closes the exchange (thanks, praise, a confirmed fix): nobody waited for it."""
-        closer = self._closer
-        if closer is None or ctx.channel not in self.closings_channels:
+        """False when, on an `awaited_only_on` channel, no customer post the reply answers waited
+        for it: each only closes the exchange (thanks, praise, a confirmed fix, as `closings_from`
+        reads them) or was addressed to nobody (no @handle, where the team's replies name whom
+        they answer: a post the team found, not one sent to it). A file always waits."""
+        if ctx.channel not in self.awaited_only_on:
             return True
-        side = ctx.facts.side_talk
+        closer, side = self._closer, ctx.facts.side_talk
+        handles: bool | None = None  # do the team's replies start by naming someone? (read once)
         for m in ctx.lines[customer.index:agent.index]:
             if m.role is not Role.CUSTOMER or m.internal or m.bystander or m.kind not in _POSTS:
                 continue
             if m is not customer and side and lead_mention(m.text) in side:
                 continue
-            if m.kind is Kind.FILE or not closer.closes(ctx, m):
+            if m.kind is Kind.FILE:
+                return True
+            if "@" not in m.text:
+                if handles is None:
+                    handles = any(line.role in (Role.AGENT, Role.BOT) and lead_mention(line.text) for line in ctx.lines)
+                if handles:
+                    continue
+            if closer is None or not closer.closes(ctx, m):
                 return True
         return False
 
