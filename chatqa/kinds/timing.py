@@ -187,7 +187,7 @@ class UnansweredRule(Rule):
     "please call me", "can you check"), has none of the wording of the `vetoed_by` rules (anger),
     and either holds nothing but `closing_words` (emoji allowed), or holds a `closings` phrase
     (exceptions veto: "that worked", "the problem has been resolved", "DM sent") with none of the
-    `contrast_words` nor `unresolved_words` after it ("that worked but ..."), or holds a
+    `contrast_words` after it ("that worked but ...", "can do ... not helpful"), or holds a
     `thanks_words` word with none of the `unresolved_words` ("thanks, but it still fails") and is
     not the answer to an agent's question ("Which store?" / "Thanks, Leith Walk")."""
 
@@ -243,8 +243,8 @@ class UnansweredRule(Rule):
         if words <= self._closing:  # (letters alone are no words: emoji that were not kept leave "h")
             return True
         closing = ctx.matches(message, self.code + "+") if self.closings else []
-        if closing:  # no contrast nor problem after the last closing phrase ("that worked but ...")
-            return not _words(text[closing[-1][1]:]) & (self._contrast | self._unresolved)
+        if closing:  # no contrast after the last closing phrase ("that worked but ...", "... not helpful")
+            return not _words(text[closing[-1][1]:]) & self._contrast
         if not words & self._thanks or words & self._unresolved:
             return False
         # thanks with more than closing words, right after an agent's question, is its answer
