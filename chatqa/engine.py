@@ -109,7 +109,7 @@ class Engine:
         facts = Facts(lines)
         business = business_waits(facts.replies, self.calendar) if self.calendar is not None else None
         metrics = compute(conversation, facts, business)
-        ctx = Context(conversation, metrics, self.index, facts, business)
+        ctx = Context(conversation, metrics, self.index, facts, business, self.calendar)
         findings: list[Finding] = []
         not_applicable: list[str] = []
         for rule in self.local_rules:

@@ -240,3 +240,21 @@ def test_no_reply_gives_none_with_a_calendar(tmp_path: Path):
     record = chatqa.check(transcript, config={"business_hours": hours}).json()
     metrics = json.loads(record)["metrics"]
     assert metrics["first_response_bh_s"] is None and metrics["max_response_bh_s"] is None
+
+
+def test_a_social_reply_is_timed_in_business_hours_from_the_post_that_waited():
+    from chatqa.testing import transcript
+
+    # Mon 2026-03-02 09:00 UTC + offsets: praise at 16:00, a question at 16:30, the team (open
+    # 09:00-17:00) answers on Tuesday at 10:00: 30 min on Monday + 1 h on Tuesday of open time.
+    thread = transcript([
+        {"customer": "@brand where is my parcel", "at": "6h"},
+        {"agent": "@cust out for delivery today", "at": "6h30m"},
+        {"customer": "@brand you guys are amazing", "at": "7h"},
+        {"customer": "@brand can I pick it up instead?", "at": "7h30m"},
+        {"agent": "@cust yes, from the depot", "at": "25h"},
+    ], channel="social")
+    hours = {"timezone": "UTC", "hours": {d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")}}
+    found = [f for f in chatqa.check(thread, config={"business_hours": hours}).findings if f.code == "CQ102"]
+    assert [f.message for f in found] == [
+        "Reply took 1h 30m of business hours after the customer's message (target 1h 00m on social)."]

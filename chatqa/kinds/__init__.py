@@ -23,6 +23,7 @@ from ..registry import Registry
 from ..results import Finding, Level
 
 if TYPE_CHECKING:
+    from ..business_hours import Calendar
     from ..match import PhraseIndex, Scan
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?")
@@ -82,11 +83,13 @@ class Context:
     """Per-conversation state shared by all rules: the conversation's light record, metrics,
     replies, scoped messages and (computed on first use) phrase matches. `transcript` is the
     public pydantic model, built only for a rule that asks for it. `business` holds each
-    reply's wait in business hours when the run has a calendar (None without one)."""
+    reply's wait in business hours when the run has a `calendar` (None without one)."""
 
     def __init__(self, conversation: Conversation, metrics: Metrics, index: PhraseIndex | None = None,
-                 facts: Facts | None = None, business: list[float | None] | None = None) -> None:
+                 facts: Facts | None = None, business: list[float | None] | None = None,
+                 calendar: Calendar | None = None) -> None:
         self.conversation = conversation
+        self.calendar = calendar
         self.lines = conversation.lines
         self.metrics = metrics
         self.index = index

@@ -88,13 +88,14 @@ class LatencyRule(Rule):
         rule.prepare(index, catalogue)
         self._closer = rule
 
-    def _awaited(self, ctx: Context, customer: Line, agent: Line) -> bool:
-        """False when, on an `awaited_only_on` channel, no customer post the reply answers waited
-        for it: each only closes the exchange (thanks, praise, a confirmed fix, as `closings_from`
-        reads them) or was addressed to nobody (no @handle, where the team's replies name whom
-        they answer: a post the team found, not one sent to it). A file always waits."""
+    def _awaited(self, ctx: Context, customer: Line, agent: Line) -> Line | None:
+        """The first customer post the reply answers that waited for it: on an `awaited_only_on`
+        channel not one that only closes the exchange (thanks, praise, a confirmed fix, as
+        `closings_from` reads them) nor one addressed to nobody (no @handle, where the team's
+        replies name whom they answer: a post the team found, not one sent to it); a file always
+        waits. Elsewhere the post that started the clock. None when no post waited."""
         if ctx.channel not in self.awaited_only_on:
-            return True
+            return customer
         closer, side = self._closer, ctx.facts.side_talk
         handles: bool | None = None  # do the team's replies start by naming someone? (read once)
         for m in ctx.lines[customer.index:agent.index]:
@@ -103,15 +104,26 @@ class LatencyRule(Rule):
             if m is not customer and side and lead_mention(m.text) in side:
                 continue
             if m.kind is Kind.FILE:
-                return True
+                return m
             if "@" not in m.text:
                 if handles is None:
                     handles = any(line.role in (Role.AGENT, Role.BOT) and lead_mention(line.text) for line in ctx.lines)
                 if handles:
                     continue
             if closer is None or not closer.closes(ctx, m):
-                return True
-        return False
+                return m
+        return None
+
+    def _wait(self, ctx: Context, customer: Line, agent: Line, seconds: float | None) -> float | None:
+        """The reply's wait, from the first post that waited for it (`_awaited`)."""
+        waited = self._awaited(ctx, customer, agent)
+        if waited is None or waited is customer or seconds is None:
+            return None if waited is None else seconds
+        if waited.sent_at is None or agent.sent_at is None:
+            return None
+        if ctx.calendar is not None and ctx.business is not None:
+            return ctx.calendar.open_seconds(waited.sent_at, agent.sent_at)
+        return (agent.sent_at - waited.sent_at).total_seconds()
 
     def applies(self, ctx: Context) -> bool:
         """Needs times and a customer message or file."""
@@ -137,7 +149,10 @@ class LatencyRule(Rule):
         for i, ((customer, agent, _), seconds) in enumerate(pairs):
             if (i == 0) != (self.measure == "first"):
                 continue
-            if seconds is None or seconds <= limit or not self._awaited(ctx, customer, agent):
+            if seconds is None or seconds <= limit:
+                continue
+            seconds = self._wait(ctx, customer, agent, seconds)
+            if seconds is None or seconds <= limit:
                 continue
             level = Level.ERROR if error is not None and seconds > error else None
             yield self.finding(agent, level=level, seconds=round(seconds), waited=human_duration(seconds) + suffix,
@@ -234,29 +249,38 @@ class UnansweredRule(Rule):
 
     def closes(self, ctx: Context, message: Line) -> bool:
         """True when a customer message only closes the conversation."""
+        return self._closing_by(ctx, message) is not None
+
+    def _closing_by(self, ctx: Context, message: Line) -> str | None:
+        """How a customer message closes the conversation: "words" (closing words alone),
+        "phrase" (a `closings` phrase: solved, moved to DM, praise) or "thanks"; None if not."""
         text = message.text
         if "?" in text or (self.requests and ctx.matches(message, self.code + "?")):
-            return False
+            return None
         if self.vetoed_by and ctx.matches(message, self.code + "~"):  # "Thanks. Morons."
-            return False
+            return None
         words = _words(text)
         if words <= self._closing:  # (letters alone are no words: emoji that were not kept leave "h")
-            return True
+            return "words"
         closing = ctx.matches(message, self.code + "+") if self.closings else []
         if closing:  # no contrast after the last closing phrase ("that worked but ...", "... not helpful")
-            return not _words(text[closing[-1][1]:]) & self._contrast
+            return None if _words(text[closing[-1][1]:]) & self._contrast else "phrase"
         if not words & self._thanks or words & self._unresolved:
-            return False
+            return None
         # thanks with more than closing words, right after an agent's question, is its answer
         # ("Thanks. Ecclesall Rd, Sheffield" to "Which store was it?"): the agent owes a reply
-        return words <= self._closing | self._thanks or not _asked(ctx, message)
+        return "thanks" if words <= self._closing | self._thanks or not _asked(ctx, message) else None
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        """One finding on the first unanswered customer message."""
+        """One finding on the first unanswered customer message, unless the customer's last
+        message closes with a `closings` phrase ("I've figured it out, no need to reply"): what
+        they asked before it is settled."""
         last_agent, side = ctx.facts.last_agent, ctx.facts.side_talk
         trailing = [m for m in ctx.lines[last_agent + 1:] if is_chat(m, Role.CUSTOMER)
                     and not (side and lead_mention(m.text) in side)]  # (not a reply to a bystander)
-        if trailing and not all(self.closes(ctx, m) for m in trailing):
+        if not trailing or self._closing_by(ctx, trailing[-1]) == "phrase":
+            return
+        if not all(self.closes(ctx, m) for m in trailing):
             yield self.finding(trailing[0], count=len(trailing))
 
     @cached_property
