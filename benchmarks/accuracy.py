@@ -137,12 +137,15 @@ def main() -> None:
                 else:
                     m = t.messages[f.message_index]  # type: ignore[attr-defined]
                     print(f"   {t.id}#{f.message_index}: {show(m.text, f.span)}")  # type: ignore[attr-defined]
-                    if code in ("CQ101", "CQ102"):  # the customer message the reply answers, and the wait
+                    if code in ("CQ101", "CQ102"):  # the wait the rule judged, and the posts the reply answers
                         from chatqa.metrics import replies
 
-                        for c, a, secs in replies(t):  # type: ignore[arg-type]
-                            if a.index == f.message_index and secs is not None:
-                                print(f"      after {secs / 3600:.1f} h, customer: {show(c.text, None, 160)}")
+                        print(f"      {f.message}")  # type: ignore[attr-defined]
+                        for c, a, _ in replies(t):  # type: ignore[arg-type]
+                            if a.index == f.message_index:
+                                for x in t.messages[c.index:a.index]:  # type: ignore[attr-defined]
+                                    if x.role.value == "customer" and not x.bystander:
+                                        print(f"      customer: {show(x.text, None, 160)}")
                     if code == "CQ304":  # the agent's next messages, to judge the missing acknowledgement
                         later = [x for x in t.messages[f.message_index + 1:]  # type: ignore[attr-defined]
                                  if x.role.value == "agent"][:2]
