@@ -171,6 +171,11 @@ class LatencyRule(Rule):
             error = (self.error_above or {}).get(channel)
             above = f", error above {human_duration(error)}" if error is not None else ""
             lines.append(f"  {channel.value:<10} max {human_duration(self.max[channel])}{above}")
+        if self.awaited_only_on:
+            where = ", ".join(c.value for c in self.awaited_only_on)
+            closings = f"closings ({self.closings_from})" if self.closings_from else "closings"
+            lines.append(f"On {where}, only posts that await a reply are timed: not {closings},")
+            lines.append("  nor posts addressed to nobody (awaited_only_on = [] times every post).")
         return lines
 
 
