@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -88,16 +89,16 @@ class LatencyRule(Rule):
         rule.prepare(index, catalogue)
         self._closer = rule
 
-    def _awaited(self, ctx: Context, customer: Line, agent: Line) -> Line | None:
+    def _awaited(self, ctx: Context, customer: Line, agent: Line, handles: bool) -> Line | None:
         """The first customer post the reply answers that waited for it: on an `awaited_only_on`
         channel not one that only closes the exchange (thanks, praise, a confirmed fix, as
         `closings_from` reads them) nor one addressed to nobody (no @handle, where the team's
         replies name whom they answer: a post the team found, not one sent to it); a file always
-        waits. Elsewhere the post that started the clock. None when no post waited."""
+        waits. Elsewhere the post that started the clock. None when no post waited. `handles`:
+        whether the team's replies start by naming someone."""
         if ctx.channel not in self.awaited_only_on:
             return customer
         closer, side = self._closer, ctx.facts.side_talk
-        handles: bool | None = None  # do the team's replies start by naming someone? (read once)
         for m in ctx.lines[customer.index:agent.index]:
             if m.role is not Role.CUSTOMER or m.internal or m.bystander or m.kind not in _POSTS:
                 continue
@@ -105,18 +106,15 @@ class LatencyRule(Rule):
                 continue
             if m.kind is Kind.FILE:
                 return m
-            if "@" not in m.text:
-                if handles is None:
-                    handles = any(line.role in (Role.AGENT, Role.BOT) and lead_mention(line.text) for line in ctx.lines)
-                if handles:
-                    continue
+            if handles and "@" not in m.text:
+                continue
             if closer is None or not closer.closes(ctx, m):
                 return m
         return None
 
-    def _wait(self, ctx: Context, customer: Line, agent: Line, seconds: float | None) -> float | None:
+    def _wait(self, ctx: Context, customer: Line, agent: Line, seconds: float | None, handles: bool) -> float | None:
         """The reply's wait, from the first post that waited for it (`_awaited`)."""
-        waited = self._awaited(ctx, customer, agent)
+        waited = self._awaited(ctx, customer, agent, handles)
         if waited is None or waited is customer or seconds is None:
             return None if waited is None else seconds
         if waited.sent_at is None or agent.sent_at is None:
@@ -146,12 +144,14 @@ class LatencyRule(Rule):
         waits = [p[2] for p in ctx.replies] if ctx.business is None else ctx.business
         suffix = "" if ctx.business is None else " of business hours"
         pairs = zip(ctx.replies, waits, strict=True)
+        handles = channel in self.awaited_only_on and any(
+            line.role in (Role.AGENT, Role.BOT) and lead_mention(line.text) for line in ctx.lines)
         for i, ((customer, agent, _), seconds) in enumerate(pairs):
             if (i == 0) != (self.measure == "first"):
                 continue
             if seconds is None or seconds <= limit:
                 continue
-            seconds = self._wait(ctx, customer, agent, seconds)
+            seconds = self._wait(ctx, customer, agent, seconds, handles)
             if seconds is None or seconds <= limit:
                 continue
             level = Level.ERROR if error is not None and seconds > error else None
@@ -193,10 +193,13 @@ def _words(text: str) -> set[str]:
 
 def _asked(ctx: Context, message: Line) -> bool:
     """True when the agent message just before `message` asks a question."""
-    for line in reversed(ctx.lines[:message.index]):
-        if line.role is Role.AGENT and not line.internal and line.kind is Kind.MESSAGE:
-            return "?" in line.text
-    return False
+    agents = ctx.facts.lines["agent"]  # (visible agent messages, in order)
+    before = bisect_left(agents, message.index, key=_index)
+    return before > 0 and "?" in agents[before - 1].text
+
+
+def _index(line: Line) -> int:
+    return line.index
 
 
 class UnansweredRule(Rule):
