@@ -93,21 +93,30 @@ def test_a_streamed_array_gives_the_same_records_and_errors_as_a_small_one(tmp_p
 
 
 def test_a_50_mb_json_document_is_handled(tmp_path):
-    """A single JSON export (an API response holding every conversation), not JSON Lines."""
+    """A single JSON export (an API response holding every conversation), not JSON Lines, read
+    with the real stream threshold and read size. The 50 MB are in long messages (~7 KB a
+    conversation, ~7,000 of them): the bytes and the read-buffer boundaries falling inside
+    strings are what this is about, not a count of small records."""
     path = tmp_path / "export.json"
     n = 0
     with path.open("w") as out:
         out.write('{"conversations": [')
         size = 0
         while size < 50 * 1024 * 1024:
-            item = json.dumps(conv(n))
+            record = conv(n)
+            for m in record["messages"]:
+                m["text"] += f" order {n} line" * 200
+            item = json.dumps(record)
             out.write(("," if n else "") + item)
             size += len(item) + 1
             n += 1
         out.write("]}")
-    assert path.stat().st_size > 50 * 1024 * 1024
+    assert path.stat().st_size > 50 * 1024 * 1024 > 3 * sources.STREAM_JSON_ABOVE
+    assert sources.InputFile(path).streams
     loader = Loader(path, errors="collect")
-    assert sum(1 for _ in loader) == n and loader.failures == []
+    read = [(t.id, t.messages[0].text.count(f"order {t.id[2:]} line")) for t in loader]
+    assert len(read) == n > 5_000 and loader.failures == []
+    assert read[0] == ("c-0", 200) and read[-1] == (f"c-{n - 1}", 200)  # the messages whole, to the last
 
 
 def test_a_json_document_over_the_limit_is_refused_clearly(tmp_path, monkeypatch):
