@@ -185,3 +185,17 @@ class PhraseRule(Rule):
 
     def _total(self, ctx: Context, found: list[Line]) -> int:
         return sum(len(self.hits(ctx, m)) for m in found)
+
+
+def referenced_wording(refs: list[str], catalogue: dict[str, Rule], field: str) -> tuple[list[Pattern], list[Pattern]]:
+    """The patterns and exceptions of the phrase rules `refs` names (by code or name); ValueError
+    naming `field` when one is not a phrase rule."""
+    patterns: list[Pattern] = []
+    exceptions: list[Pattern] = []
+    for ref in refs:
+        rule = catalogue.get(ref)
+        if not isinstance(rule, PhraseRule):
+            raise ValueError(f"{field}: {ref!r} is not a phrase rule")
+        patterns += rule.patterns
+        exceptions += rule.exceptions
+    return patterns, exceptions

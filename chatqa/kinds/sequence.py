@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..match import PhraseIndex
 from ..results import Finding
 from . import Context, Pattern, Rule, Scope
-from .phrase import PhraseRule, validate_patterns
+from .phrase import referenced_wording, validate_patterns
 
 
 class Step(BaseModel):
@@ -57,14 +57,8 @@ class SequenceRule(Rule):
     def prepare(self, index: PhraseIndex, catalogue: dict[str, Rule]) -> None:
         """Register both steps, pulling in the patterns of referenced rules."""
         for name, step in (("when", self.when), ("then", self.then)):
-            patterns, exceptions = list(step.patterns), list(step.exceptions)
-            for ref in step.rules:
-                rule = catalogue.get(ref)
-                if not isinstance(rule, PhraseRule):
-                    raise ValueError(f"{name}.rules: {ref!r} is not a phrase rule")
-                patterns += rule.patterns
-                exceptions += rule.exceptions
-            index.add(self._key(name), patterns, exceptions)
+            patterns, exceptions = referenced_wording(step.rules, catalogue, f"{name}.rules")
+            index.add(self._key(name), [*step.patterns, *patterns], [*step.exceptions, *exceptions])
 
     def applies(self, ctx: Context) -> bool:
         """Needs both sides of the conversation."""

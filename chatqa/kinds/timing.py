@@ -14,7 +14,7 @@ from ..model import Channel, Kind, Role
 from ..records import Line, is_chat, lead_mention
 from ..results import Finding, Level
 from . import Context, Pattern, Rule, human_duration, parse_duration
-from .phrase import PhraseRule, validate_patterns
+from .phrase import referenced_wording, validate_patterns
 
 if TYPE_CHECKING:
     from ..match import PhraseIndex
@@ -240,14 +240,7 @@ class UnansweredRule(Rule):
             index.add(self.code + "+", self.closings, self.closing_exceptions)
         if self.requests:
             index.add(self.code + "?", self.requests, self.request_exceptions)
-        patterns: list[Pattern] = []
-        exceptions: list[Pattern] = []
-        for ref in self.vetoed_by:
-            rule = catalogue.get(ref)
-            if not isinstance(rule, PhraseRule):
-                raise ValueError(f"vetoed_by: {ref!r} is not a phrase rule")
-            patterns += rule.patterns
-            exceptions += rule.exceptions
+        patterns, exceptions = referenced_wording(self.vetoed_by, catalogue, "vetoed_by")
         if patterns:
             index.add(self.code + "~", patterns, exceptions)
 
