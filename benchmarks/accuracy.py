@@ -7,7 +7,7 @@ findings with the quoted text and its message, to read and judge (docs/accuracy.
 from the rule's theme but gave no finding, for estimating recall (for CQ103: the conversations
 ending on the customer that the rule took for a closing; for CQ302, the conversations where an
 introduction was found; for CQ303, those with three apology words and no finding). Rules that
-judge chat only (CQ302) read every thread as a chat (``--as-chat``).
+judge chat only (CQ302, CQ305) read every thread as a chat (``--as-chat``).
 
     CHATQA_CORPORA=/path/to/corpora python benchmarks/accuracy.py [--rules CQ601,CQ602] [--n 30] [--seed 1]
     CHATQA_CORPORA=... python benchmarks/accuracy.py --misses CQ601 --n 40
@@ -56,7 +56,7 @@ THEMES = {
 
 # Rules judged on chat only by default, measured here with the corpora's threads read as chat
 # (`--as-chat`): the wording detection, not whether the rule applies to social threads.
-AS_CHAT = ("CQ302",)
+AS_CHAT = ("CQ302", "CQ305")
 
 
 def corpora() -> Path:
