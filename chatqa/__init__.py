@@ -61,7 +61,7 @@ def load(
     columns: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,
     bot_ids: Iterable[str] = (),
-    timezone: str = "UTC",
+    timezone: str | None = None,
     time_format: str | None = None,
     channel: Channel | str | None = None,
 ) -> Loader:
@@ -72,7 +72,7 @@ def load(
     goes on. `columns` maps chatqa's fields to a CSV's columns (``{"conversation":
     "ticket_id", "role": "sender_type", "time": "created", "text": "body"}``, as ``--map``),
     `roles` its role values (``{"Staff": "agent"}``); `bot_ids` are author ids to treat as bots;
-    naive times are in `timezone`, read with `time_format` (strptime) when given; `channel`
+    naive times are in `timezone` (UTC when not given), read with `time_format` (strptime) when given; `channel`
     (``chat``, ``messaging``, ``social``, ``email``, ``voice``) judges every conversation as that
     channel, whatever the export says. A missing path raises FileNotFoundError, an unknown
     format or option ValueError.
@@ -95,7 +95,7 @@ def check(
     columns: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,
     bot_ids: Iterable[str] = (),
-    timezone: str = "UTC",
+    timezone: str | None = None,
     time_format: str | None = None,
     channel: Channel | str | None = None,
 ) -> Result:
@@ -106,7 +106,9 @@ def check(
     conversation (ValueError otherwise; an unreadable one raises ParseError). `config` is a
     Config, a config file path, a dict of settings (``{"ignore": ["CQ5"]}``), or None for the
     defaults; equal configs give equal results, a changed config the changed results. The other
-    arguments are those of `load`.
+    arguments are those of `load`; they override the config's reading settings of the same name
+    (``[csv]`` columns and roles key by key, ``bots`` added, ``timezone``, ``channel``), as the
+    command-line flags do.
     """
     from .report import check as _check
 
@@ -123,7 +125,7 @@ def analyze(
     columns: Mapping[str, str] | None = None,
     roles: Mapping[str, str] | None = None,
     bot_ids: Iterable[str] = (),
-    timezone: str = "UTC",
+    timezone: str | None = None,
     time_format: str | None = None,
     channel: Channel | str | None = None,
 ) -> Report:
@@ -135,7 +137,8 @@ def analyze(
     concurrency) see every conversation. Records that cannot be read do not stop the run: they
     are in ``report.failures``; a missing path raises FileNotFoundError, an unknown format,
     option or setting ValueError. With `keep_transcripts`, ``report.results[i].transcript``
-    holds each conversation (and the html and table outputs show the offending lines).
+    holds each conversation (and the html and table outputs show the offending lines). The
+    reading arguments are those of `load` and override the config's settings, as in `check`.
 
     >>> report = chatqa.analyze("exports/")
     >>> report.conversations   # one row per conversation

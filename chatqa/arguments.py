@@ -21,6 +21,7 @@ from .model import Transcript
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .config import Config
     from .inputs import Table
     from .parsers import ParseOptions
 
@@ -100,30 +101,51 @@ def table(frame: pd.DataFrame, vendor: str, options: ParseOptions) -> Table:
     return Table(FRAME, header, rows, vendor)
 
 
+class OptionError(ValueError):
+    """A reading option that cannot be used: `argument` names it as the caller wrote it
+    (``columns``, ``roles``, ``timezone``, ...), `reason` says what is wrong."""
+
+    def __init__(self, argument: str, reason: str) -> None:
+        super().__init__(f"{argument}: {reason}")
+        self.argument = argument
+        self.reason = reason
+
+
 def parse_options(columns: Mapping[str, str] | None = None, roles: Mapping[str, str] | None = None,
-                  bot_ids: Iterable[str] = (), timezone: str = "UTC", time_format: str | None = None,
-                  channel: str | None = None) -> ParseOptions:
-    """ParseOptions from the library's keyword arguments; ValueError naming the bad one."""
+                  bot_ids: Iterable[str] = (), timezone: str | None = None, time_format: str | None = None,
+                  channel: str | None = None, *, config: Config | None = None, delimiter: str | None = None,
+                  exclude: Iterable[str] = ()) -> ParseOptions:
+    """ParseOptions from the library's keyword arguments over the config's reading settings: CSV
+    columns and roles merged key by key (the arguments win), bots and exclude patterns added, the
+    time zone, time format, channel and delimiter the config's unless given (UTC when neither
+    names a zone). OptionError (a ValueError) naming the bad argument."""
     from pydantic import ValidationError
 
     from .parsers import ParseOptions
     from .parsers.csvmap import FIELDS
 
-    columns = dict(columns or {})
+    csv = config.csv if config else None
+    columns = {**(csv.columns if csv else {}), **(columns or {})}
     unknown = sorted(set(columns) - set(FIELDS))
     if unknown:
-        raise ValueError(f"columns: unknown field(s) {', '.join(map(repr, unknown))} (fields: {', '.join(FIELDS)})")
+        raise OptionError("columns", f"unknown field(s) {', '.join(unknown)} (fields: {', '.join(FIELDS)})")
     if isinstance(bot_ids, str):
         bot_ids = [bot_ids]
+    if isinstance(channel, str):
+        channel = channel.lower()
     try:
-        return ParseOptions.model_validate({"columns": columns, "roles": dict(roles or {}),
-                                            "bot_ids": frozenset(bot_ids), "timezone": timezone,
-                                            "time_format": time_format,
-                                            "channel": channel.lower() if isinstance(channel, str) else channel})
+        return ParseOptions.model_validate({
+            "columns": columns, "roles": {**(csv.roles if csv else {}), **(roles or {})},
+            "bot_ids": frozenset(bot_ids) | frozenset(config.bots if config else ()),
+            "timezone": timezone or (config.timezone if config else "UTC"),
+            "time_format": time_format or (csv.time_format if csv else None),
+            "channel": channel or (config.channel if config else None),
+            "delimiter": delimiter or (csv.delimiter if csv else None),
+            "exclude": (*(config.exclude if config else ()), *exclude)})
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = str(err["loc"][0]) + "".join(f"[{p!r}]" for p in err["loc"][1:])
-        raise ValueError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise OptionError(where, err["msg"].removeprefix("Value error, ")) from None
 
 
 def known_vendor(vendor: str) -> str:

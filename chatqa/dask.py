@@ -41,7 +41,7 @@ from .parsers import ParseOptions
 from .read import Skipped
 from .read.outputs import OwnOutput
 from .redact import mask_cards
-from .report import as_config
+from .report import call_settings
 from .run import Mapped, engine_for, map_unit
 
 if TYPE_CHECKING:
@@ -82,8 +82,7 @@ def run(inputs: Inputs, partitions: int | None = None, config: Config | str | os
     partitions' notes are folded and merged in input order and finished, and the finished state
     completes every conversation.
     """
-    settings = as_config(config)
-    parse_options = ParseOptions(**options)
+    settings, parse_options = call_settings(config, **options)
     engine_for(settings)  # check the configuration here, not in a worker
     if isinstance(inputs, dd.DataFrame):
         inputs = inputs.to_bag(format="dict")

@@ -124,7 +124,8 @@ class Engine:
                         agents=tuple(mask_cards(a) for a in facts.agents), started_at=c.started_at,
                         ended_at=c.ended_at, metrics=metrics, score=None, subscores={},
                         findings=tuple(self._redact(findings)), not_applicable=tuple(not_applicable),
-                        tags=tuple(shown(t) for t in c.tags), words=facts.words)
+                        tags=tuple(shown(t) for t in c.tags), words=facts.words,
+                        channel=channel.value)
         notes = tuple(rule.note(ctx) if rule.judges(channel) else rule.no_note() for rule in self.corpus_rules)
         return Partial(result, notes, pickle.dumps(conversation, pickle.HIGHEST_PROTOCOL) if keep else None)
 

@@ -24,7 +24,7 @@ TIME = "datetime64[us, UTC]"
 
 # name -> pandas dtype; "list" columns hold Python lists (parquet: list<string>).
 CONVERSATION_COLUMNS: dict[str, str] = {
-    "id": "string", "vendor": "string", "source": "string", "agent": "string", "agents": "list",
+    "id": "string", "vendor": "string", "source": "string", "channel": "string", "agent": "string", "agents": "list",
     "started_at": TIME, "ended_at": TIME, "score": "float64",
     **dict.fromkeys(GROUPS, "float64"),
     "messages": "int64", "customer_messages": "int64", "agent_messages": "int64", "bot_messages": "int64",
@@ -56,7 +56,7 @@ def conversation_row(result: Result) -> dict[str, Any]:
     """One conversation as a flat row; subscores of plug-in groups follow the built-in ones."""
     r = result
     row: dict[str, Any] = {
-        "id": r.id, "vendor": r.vendor, "source": r.source,
+        "id": r.id, "vendor": r.vendor, "source": r.source, "channel": r.channel or None,
         "agent": r.agents[0] if r.agents else None, "agents": list(r.agents),
         "started_at": r.started_at, "ended_at": r.ended_at, "score": r.score,
     }

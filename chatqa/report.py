@@ -123,6 +123,19 @@ def as_config(config: ConfigArg) -> Config:
     raise TypeError(f"config: expected a Config, a path or a dict, got {type(config).__name__}")
 
 
+def call_settings(config: ConfigArg, **arguments: Any) -> tuple[Config, ParseOptions]:
+    """The Config and ParseOptions of a library call: `arguments` (those of `parse_options`) over
+    the config's reading settings; a channel argument also overrides the config's, which the
+    engine would otherwise judge by."""
+    from .arguments import parse_options
+
+    settings = as_config(config)
+    options = parse_options(**arguments, config=settings)
+    if options.channel is not None and settings.channel not in (None, options.channel):
+        settings = settings.model_copy(update={"channel": options.channel})
+    return settings, options
+
+
 def run_report(inputs: Iterable[Any], config: Config, vendor: str, options: ParseOptions, *,
                keep_transcripts: bool = False) -> Report:
     """Check a whole run into a Report: `inputs` as `chatqa.inputs.plan` reads them (missing paths
@@ -130,8 +143,6 @@ def run_report(inputs: Iterable[Any], config: Config, vendor: str, options: Pars
     from .run import Run, engine_for
 
     engine = engine_for(config)
-    if options.channel is None and engine.config.channel is not None:  # the config's, unless the options name one
-        options = options.model_copy(update={"channel": engine.config.channel})
     run = Run(inputs, engine, vendor=vendor, options=options, keep=keep_transcripts)
     results = list(run)
     return Report(results, run.summary, engine)
@@ -139,34 +150,37 @@ def run_report(inputs: Iterable[Any], config: Config, vendor: str, options: Pars
 
 def analyze(inputs: Inputs, config: ConfigArg = None, vendor: str = "auto", *, keep_transcripts: bool = False,
             columns: Mapping[str, str] | None = None, roles: Mapping[str, str] | None = None,
-            bot_ids: Iterable[str] = (), timezone: str = "UTC", time_format: str | None = None,
+            bot_ids: Iterable[str] = (), timezone: str | None = None, time_format: str | None = None,
             channel: str | None = None) -> Report:
-    """`chatqa.analyze`: check a whole run (see `chatqa.arguments` for the inputs) into a Report."""
-    from .arguments import known_vendor, parse_options, run_inputs
+    """`chatqa.analyze`: check a whole run (see `chatqa.arguments` for the inputs) into a Report.
+    The reading arguments override the config's settings of the same name (`[csv]`, ``bots``,
+    ``timezone``, ``channel``), as the command-line flags do."""
+    from .arguments import known_vendor, run_inputs
 
-    options = parse_options(columns, roles, bot_ids, timezone, time_format, channel)
+    settings, options = call_settings(config, columns=columns, roles=roles, bot_ids=bot_ids, timezone=timezone,
+                                      time_format=time_format, channel=channel)
     vendor = known_vendor(vendor)
-    engine_config = as_config(config)
-    return run_report(run_inputs(inputs, vendor, options), engine_config, vendor, options,
+    return run_report(run_inputs(inputs, vendor, options), settings, vendor, options,
                       keep_transcripts=keep_transcripts)
 
 
 def check(conversation: Inputs, config: ConfigArg = None, vendor: str = "auto", *,
           columns: Mapping[str, str] | None = None, roles: Mapping[str, str] | None = None,
-          bot_ids: Iterable[str] = (), timezone: str = "UTC", time_format: str | None = None,
+          bot_ids: Iterable[str] = (), timezone: str | None = None, time_format: str | None = None,
           channel: str | None = None) -> Result:
     """`chatqa.check`: the result of one conversation. A Transcript is checked as it is; a record,
     a path or a DataFrame must hold exactly one conversation (ValueError otherwise) and be
     readable (ParseError naming the place otherwise)."""
-    from .arguments import known_vendor, parse_options, run_inputs
+    from .arguments import known_vendor, run_inputs
     from .run import engine_for
 
-    options = parse_options(columns, roles, bot_ids, timezone, time_format, channel)
+    settings, options = call_settings(config, columns=columns, roles=roles, bot_ids=bot_ids, timezone=timezone,
+                                      time_format=time_format, channel=channel)
     if isinstance(conversation, Transcript):
         if options.channel is not None:
             conversation = conversation.model_copy(update={"channel": options.channel})
-        return engine_for(as_config(config)).check(conversation)
-    report = run_report(run_inputs(conversation, known_vendor(vendor), options), as_config(config), vendor, options)
+        return engine_for(settings).check(conversation)
+    report = run_report(run_inputs(conversation, known_vendor(vendor), options), settings, vendor, options)
     if report.summary.failures:
         first = report.summary.failures[0]
         raise ParseError(first.reason, first.locator, first.source)

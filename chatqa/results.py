@@ -58,8 +58,9 @@ class Finding(msgspec.Struct, frozen=True):
 class Result(msgspec.Struct, omit_defaults=True, dict=True):
     """Everything chatqa says about one conversation.
 
-    The fields up to `not_applicable` are the JSONL contract; `tags` and `words` (words in the
-    customer's and agents' visible messages, for sampling) are for the tables. The
+    The fields up to `not_applicable` are the JSONL contract; `tags`, `words` (words in the
+    customer's and agents' visible messages, for sampling) and `channel` (the one the rules
+    judged it as) are for the tables. The
     conversation itself is kept with the result when the run was asked to (`transcript`).
     """
 
@@ -76,6 +77,7 @@ class Result(msgspec.Struct, omit_defaults=True, dict=True):
     not_applicable: tuple[str, ...]
     tags: tuple[str, ...] = ()
     words: int = 0
+    channel: str = ""  # the channel the conversation was judged as
 
     @property
     def kept(self) -> bool:
@@ -101,7 +103,7 @@ class Result(msgspec.Struct, omit_defaults=True, dict=True):
 
     def json(self) -> bytes:
         """The JSONL line of SPEC section 7 (without the newline)."""
-        return _JSON(msgspec.structs.replace(self, tags=(), words=0))
+        return _JSON(msgspec.structs.replace(self, tags=(), words=0, channel=""))
 
 
 _JSON = msgspec.json.Encoder().encode

@@ -1,6 +1,6 @@
 """QA sampling: pick conversations for human review, reproducibly (SPEC section 7.2).
 
-Strategies: ``random``; ``stratified`` by a column (agent, vendor, tag...) with proportional
+Strategies: ``random``; ``stratified`` by a column (agent, vendor, channel, tag...) with proportional
 or equal allocation; ``risk``, weighted towards low scores, always taking conversations with a
 critical finding first, and towards conversations that went badly for the customer (a low
 ``experience`` subscore: frustration, an ending without a solution). ``per_agent`` caps how

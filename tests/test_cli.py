@@ -81,8 +81,10 @@ def test_csv_columns(exports):
     result = invoke("check", exports, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["id"] for r in rows] == ["c-1", "c-2"]
-    assert list(rows[0])[:8] == ["id", "vendor", "source", "agent", "agents", "started_at", "ended_at", "score"]
+    assert list(rows[0])[:9] == ["id", "vendor", "source", "channel", "agent", "agents", "started_at", "ended_at",
+                                 "score"]
     assert rows[0]["first_response_s"] == "41.0" and rows[0]["agent"] == "sam@example.com"
+    assert rows[0]["channel"] == "chat"
 
 
 def test_table_lists_conversations_and_a_summary(exports):

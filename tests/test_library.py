@@ -139,7 +139,7 @@ def test_check_takes_a_dataframe_or_a_file_of_one_conversation(tmp_path):
 def test_dataframe_mistakes_raise_naming_the_argument():
     with pytest.raises(ValueError, match=r"columns\['text'\]: the DataFrame has no column 'message'"):
         chatqa.analyze(MESSAGES, columns={**COLUMNS, "text": "message"})
-    with pytest.raises(ValueError, match=r"columns: unknown field\(s\) 'txt'"):
+    with pytest.raises(ValueError, match=r"columns: unknown field\(s\) txt"):
         chatqa.analyze(MESSAGES, columns={"txt": "body"})
     report = chatqa.analyze(MESSAGES[["ticket", "body"]])
     assert report.conversations.empty and "map them with columns=" in report.failures["reason"][0]
@@ -306,3 +306,54 @@ def test_channel_is_an_argument_too():
     assert not cq101(chatqa.check(chatqa.Transcript.from_record(RECORD), channel="email"))
     with pytest.raises(ValueError, match="^channel: "):
         chatqa.analyze([RECORD], channel="fax")
+
+
+def _codes_of(rows):
+    """(id, codes) of conversation table rows or JSONL results."""
+    return {(r["id"], tuple(sorted(r["codes"] if "codes" in r else {f["code"] for f in r["findings"]})))
+            for r in rows}
+
+
+def test_the_config_settings_for_reading_hold_in_the_library_as_on_the_command_line(tmp_path):
+    """A chatqa.toml naming the CSV's columns, roles, time format, time zone, bots and channel gives
+    `chatqa.analyze`, `chatqa.check`, chatqa.dask and `chatqa check` the same run; the library's
+    arguments override the config's as the flags do."""
+    pytest.importorskip("dask.dataframe")
+    import chatqa.dask as cqd
+
+    rows = ["ticket;sender;at;body;who",
+            "A1;Visitor;01/03/2026 10:00:00;my card was charged twice;",
+            "A1;Staff;01/03/2026 10:09:00;Please hold while I check.;sam@acme.example",
+            "A1;Helper;01/03/2026 10:09:30;I am the bot, hello!;bot@acme.example",
+            "A1;Visitor;01/03/2026 10:12:00;ok thanks;"]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(rows) + "\n")
+    config = tmp_path / "chatqa.toml"
+    config.write_text('timezone = "Europe/Berlin"\nbots = ["bot@acme.example"]\nchannel = "email"\n'
+                      '[csv]\ncolumns = { conversation = "ticket", role = "sender", time = "at", text = "body", '
+                      'author_id = "who" }\nroles = { Staff = "agent", Visitor = "customer", Helper = "agent" }\n'
+                      'time_format = "%d/%m/%Y %H:%M:%S"\ndelimiter = ";"\n')
+    cli = subprocess.run([sys.executable, "-m", "chatqa", "check", str(path), "--config", str(config),
+                          "--format", "jsonl"], capture_output=True, text=True, cwd=tmp_path)
+    assert cli.returncode in (0, 1), cli.stderr
+    expected = _codes_of(json.loads(line) for line in cli.stdout.splitlines())
+    report = chatqa.analyze(path, config=config)
+    assert _codes_of(report.conversations.to_dict("records")) == expected
+    (result,) = report.results
+    assert result.metrics.first_response_s == 540.0 and result.started_at.hour == 9  # 10:00 in Berlin
+    assert result.channel == "email" and "CQ101" not in result.codes  # 9 minutes: fine for an email
+    assert result.metrics.bot_messages == 1  # from the config's list of bots
+    assert chatqa.check(path, config=config).score == result.score
+    dask_run = cqd.analyze(path, config=config).compute(scheduler="synchronous")
+    assert _codes_of(dask_run.to_dict("records")) == expected
+    # an argument overrides the config's setting, in the library as on the command line
+    as_chat = chatqa.analyze(path, config=config, channel="chat")
+    flag = subprocess.run([sys.executable, "-m", "chatqa", "check", str(path), "--config", str(config),
+                           "--channel", "chat", "--format", "jsonl"], capture_output=True, text=True, cwd=tmp_path)
+    assert _codes_of(as_chat.conversations.to_dict("records")) == _codes_of(
+        json.loads(line) for line in flag.stdout.splitlines())
+    assert "CQ101" in as_chat.results[0].codes and as_chat.conversations["channel"].tolist() == ["chat"]
+    assert cqd.analyze(path, config=config, channel="chat").compute(scheduler="synchronous")["codes"].iloc[0] \
+        == as_chat.conversations["codes"].iloc[0]
+    with pytest.raises(ValueError, match=r"^columns: unknown field\(s\) colour"):
+        chatqa.analyze(path, config=config, columns={"colour": "x"})

@@ -31,35 +31,20 @@ def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
 def _parse_options(map_: tuple[str, ...], role_map: tuple[str, ...], bots: tuple[str, ...], timezone: str | None,
                    time_format: str | None, config: Any = None) -> Any:
     """ParseOptions from the config file, overridden by the command-line flags."""
-    from pydantic import ValidationError
-
-    from ..parsers import ParseOptions
-    from ..parsers.csvmap import FIELDS
-
-    meta = _meta()
-    columns = {**(config.csv.columns if config else {}), **_pairs(map_, "--map")}
-    unknown = sorted(set(columns) - set(FIELDS))
-    if unknown:
-        raise click.BadParameter(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(FIELDS)}",
-                                 param_hint="--map")
-    roles = {**(config.csv.roles if config else {}), **_pairs(role_map, "--role-map")}
-    bot_ids = {b.strip() for v in bots for b in v.split(",") if b.strip()} | set(config.bots if config else ())
+    from ..arguments import OptionError, parse_options
     from ..config import anchored
 
-    exclude = [*(config.exclude if config else ()),
-               *(anchored(p, Path.cwd()) for p in _split(meta.get("exclude", ())) or ())]
+    meta = _meta()
     try:
-        return ParseOptions(
-            columns=columns, roles=roles, time_format=time_format or (config.csv.time_format if config else None),
-            timezone=timezone or (config.timezone if config else "UTC"), bot_ids=frozenset(bot_ids),
-            channel=config.channel if config else None,
-            delimiter=meta.get("delimiter") or (config.csv.delimiter if config else None), exclude=tuple(exclude),
-        )
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        where = {"roles": "--role-map", "timezone": "--timezone", "delimiter": "--delimiter"}.get(
-            str(err["loc"][0]), "option")
-        raise click.BadParameter(err["msg"].removeprefix("Value error, "), param_hint=where) from None
+        return parse_options(
+            _pairs(map_, "--map"), _pairs(role_map, "--role-map"),
+            {b.strip() for v in bots for b in v.split(",") if b.strip()}, timezone, time_format,
+            config=config, delimiter=meta.get("delimiter"),
+            exclude=[anchored(p, Path.cwd()) for p in _split(meta.get("exclude", ())) or ()])
+    except OptionError as exc:
+        flag = {"columns": "--map", "roles": "--role-map", "timezone": "--timezone", "delimiter": "--delimiter",
+                "time_format": "--time-format"}.get(exc.argument.partition("[")[0], "option")
+        raise click.BadParameter(exc.reason, param_hint=flag) from None
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:

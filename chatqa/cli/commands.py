@@ -71,7 +71,7 @@ def _report(paths: tuple[str, ...], vendor: str, options: Any, config: Any, erro
 @click.option("-n", "count", type=click.IntRange(min=0), required=True, help="How many conversations to pick.")
 @click.option("--strategy", type=click.Choice(["random", "stratified", "risk"]), default="random", show_default=True,
               help="random; stratified by --by; risk (low scores weighted up, critical findings always in).")
-@click.option("--by", metavar="FIELD", help="Column to stratify by: agent, vendor, tags (first tag), ...")
+@click.option("--by", metavar="FIELD", help="Column to stratify by: agent, vendor, channel, tags (first tag), ...")
 @click.option("--allocation", type=click.Choice(["proportional", "equal"]), default="proportional",
               show_default=True, help="How --strategy stratified shares n between strata.")
 @click.option("--per-agent", type=click.IntRange(min=1), metavar="K", help="Never more than K per agent.")

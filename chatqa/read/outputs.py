@@ -44,7 +44,7 @@ def own_output(source: InputFile) -> str | None:
             return "the HTML report" if b"<title>chatqa report</title>" in head else None
         if source.syntax == "csv":
             header = [h.strip().lower() for h in source.csv_header]
-            if header[:len(TABLE_START)] == TABLE_START and "first_response_s" in header:
+            if header[:3] == TABLE_START[:3] and {*TABLE_START, "first_response_s"} <= set(header):
                 return "the conversation table of chatqa check (CSV)"
             return "a review queue of chatqa sample" if set(header) >= QUEUE_KEYS else None
         return _json_output(source.first_record)
