@@ -151,6 +151,15 @@ def test_jsonl_queue_round_trip(tmp_path):
     assert doc["rules"]["CQ201"]["fp"] == doc["rules"]["CQ201"]["fn"] == 0 and doc["scores"]["n"] == 1
 
 
+@pytest.mark.parametrize("name", ["queue.xlsx", "queue.json", "queue"])
+def test_a_queue_suffix_it_cannot_write_is_refused_before_the_run(tmp_path, name):
+    result = _run("sample", str(SAMPLES), "-n", "2", "-o", str(tmp_path / name))
+    assert result.exit_code == 2 and not (tmp_path / name).exists()
+    assert result.stderr.count("\n") == 1 and f"-o {tmp_path / name}: a review queue is .csv" in result.stderr
+    assert ("not '" in result.stderr) == ("." in name)
+    assert _sample(tmp_path, "QUEUE.NDJSON").read_text().startswith('{"conversation_id"')
+
+
 def test_masked_and_formula_like_ids_still_join(tmp_path):
     """Ids that hold an email are masked, ids starting with '-' or '=' are neutralised in the CSV:
     the queue written by sample still joins with the same run."""

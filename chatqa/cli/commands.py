@@ -96,6 +96,10 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
     config = _config(config_path, select, ignore)
     options = _parse_options(map_, role_map, bots, timezone, time_format, config)
     _check_output_path(output, paths, errors_file)
+    suffix = output.suffix.lower() if output is not None else ".csv"
+    if suffix not in _QUEUE_SUFFIXES:  # refused before the run, not guessed after it
+        what = f"not {output.suffix!r}" if output and output.suffix else "the file name has no suffix"
+        _fail(f"-o {output}: a review queue is .csv, or .jsonl / .ndjson for JSON Lines ({what})")
     report, log = _report(paths, vendor, options, config, errors_file)
     try:
         queue = pick(report, count, strategy, by=by, per_agent=per_agent, seed=seed,  # type: ignore[arg-type]
@@ -104,7 +108,7 @@ def sample(paths: tuple[str, ...], vendor: str, map_: tuple[str, ...], role_map:
         argument, _, reason = str(exc).partition(": ")
         _fail(f"{_SAMPLE_FLAGS.get(argument, argument)}: {reason}")
     with _output(output) as stream:
-        write_queue(queue, stream, jsonl=output is not None and output.suffix.lower() in (".jsonl", ".ndjson"))
+        write_queue(queue, stream, jsonl=suffix != ".csv")
     if len(queue) < count:
         click.echo(f"chatqa: picked {len(queue)} of {count}: {queue.attrs['eligible']} conversations are eligible"
                    + (f" and at most {per_agent} per agent" if per_agent else ""), err=True)
@@ -176,6 +180,7 @@ def _agreement_table(result: dict[str, Any]) -> None:
                   f"rules without labels: {', '.join(missing['rules_without_labels']) or 'none'}")
 
 
+_QUEUE_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 _SAMPLE_FLAGS = {"n": "-n", "by": "--by", "per_agent": "--per-agent", "strategy": "--strategy",
                  "allocation": "--allocation", "rules": "--select"}
 
