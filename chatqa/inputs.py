@@ -37,7 +37,7 @@ from .parsers import (
 from .read import GZIP_MAGIC, InputFile, LineRange, Skipped, iter_files, meter, split_lines
 from .read.archive import Member, is_zip, members
 from .read.outputs import OwnOutput, own_output
-from .records import Conversation
+from .records import Conversation, mark_bystanders
 from .redact import mask_cards
 from .results import Summary
 
@@ -179,6 +179,7 @@ def read(unit: Unit, options: ParseOptions) -> Iterator[Conversation | Failure |
             conversation = Conversation.of(item) if isinstance(item, Transcript) else item
             if channel is not None and conversation.channel is not channel:
                 conversation = msgspec.structs.replace(conversation, channel=channel)
+                mark_bystanders(conversation.lines, channel)  # who is a bystander depends on the channel
             yield conversation
 
 

@@ -125,13 +125,13 @@ def as_config(config: ConfigArg) -> Config:
 
 def call_settings(config: ConfigArg, **arguments: Any) -> tuple[Config, ParseOptions]:
     """The Config and ParseOptions of a library call: `arguments` (those of `parse_options`) over
-    the config's reading settings; a channel argument also overrides the config's, which the
-    engine would otherwise judge by."""
+    the config's reading settings. A channel argument becomes the config's too: the engine judges
+    every conversation by it, Transcripts included, and marks their bystanders for it."""
     from .arguments import parse_options
 
     settings = as_config(config)
     options = parse_options(**arguments, config=settings)
-    if options.channel is not None and settings.channel not in (None, options.channel):
+    if options.channel is not None and settings.channel != options.channel:
         settings = settings.model_copy(update={"channel": options.channel})
     return settings, options
 
@@ -177,8 +177,6 @@ def check(conversation: Inputs, config: ConfigArg = None, vendor: str = "auto", 
     settings, options = call_settings(config, columns=columns, roles=roles, bot_ids=bot_ids, timezone=timezone,
                                       time_format=time_format, channel=channel)
     if isinstance(conversation, Transcript):
-        if options.channel is not None:
-            conversation = conversation.model_copy(update={"channel": options.channel})
         return engine_for(settings).check(conversation)
     report = run_report(run_inputs(conversation, known_vendor(vendor), options), settings, vendor, options)
     if report.summary.failures:

@@ -203,3 +203,14 @@ def test_naming_the_team_alone_does_not_take_the_thread_from_its_opener():
             {"customer": "@BrandHelp same here", "author": OTHER, "at": 60},
             {"agent": "Looking into it now", "author": "BrandHelp", "at": 120}]
     assert [m.bystander for m in thread(rows).messages] == [False, True, False]
+
+
+def test_the_channel_argument_marks_bystanders_like_the_config():
+    rows = [{"customer": "my order never came", "author": OPENER, "at": 0},
+            {"agent": "sorry! checking now", "at": 300},
+            {"customer": "same, order 2 weeks late", "author": OTHER, "at": 400},
+            {"agent": "it is out for delivery", "at": 4000}]
+    as_chat = thread(rows, channel="chat")
+    for judged in (chatqa.check(as_chat, channel="social"), chatqa.analyze([as_chat], channel="social").results[0],
+                   chatqa.check(as_chat, config={"channel": "email"}, channel="social")):
+        assert judged.channel == "social" and judged.metrics.max_response_s == 300
