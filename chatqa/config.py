@@ -9,7 +9,7 @@ re-validated against the rule's kind.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,20 @@ def _snake(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k).replace("-", "_"): v for k, v in value.items()}
     return value
+
+
+def as_written(loc: Iterable[Any], doc: Any) -> list[Any]:
+    """The parts of `loc` (a validation error's place, keys in snake case) as the user spelt them
+    in `doc`: ``fail-under`` for ``fail_under``, ``group-caps`` for ``group_caps``."""
+    parts: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and isinstance(doc, Mapping):
+            part = part if part in doc else next((k for k in doc if str(k).replace("-", "_") == part), part)
+            doc = doc.get(part)
+        else:
+            doc = doc[part] if isinstance(part, int) and isinstance(doc, list) and 0 <= part < len(doc) else None
+        parts.append(part)
+    return parts
 
 
 class Scorecard(BaseModel):
@@ -109,6 +123,7 @@ class Config(BaseModel):
     redact: bool = True
     source: str = Field(default="", exclude=True)
     overridden: frozenset[str] = Field(default=frozenset(), exclude=True)  # keys set by CLI flags
+    spelt: dict[str, str] = Field(default_factory=dict, exclude=True)  # snake-case key -> as the user wrote it
     table: str = Field(default="", exclude=True)  # the TOML table the file's settings sit in ("" top level)
 
     def where(self, key: str) -> str:
@@ -116,6 +131,7 @@ class Config(BaseModel):
         library caller gave, ``config['key']``."""
         if key in self.overridden:
             return "--" + key.replace("_", "-")
+        key = self.spelt.get(key, key)
         if self.source == SETTINGS:
             return f"config[{key!r}]"
         return f"{self.source}: error: {key}" if self.source else key
@@ -171,34 +187,41 @@ def load_config(path: Path | None = None, *, discover: bool = True, settings: Ma
     if path is None and discover:
         path = find_config()
     data: dict[str, Any] = {}
+    written: dict[str, Any] = {}  # the file's settings with its own spelling of the keys
     problems: list[str] = []
     table = ""
     source = "<defaults>"
     if path is not None:
         source = str(path)
-        data, table = _file_settings(Path(path), problems)
+        data, table, written = _file_settings(Path(path), problems)
     given = {k: v for k, v in overrides.items() if v is not None}
     _extend(data, given)
     data.update(given)
     config: Config | None = None
     try:
         config = Config.model_validate({**data, "source": source if path else "", "overridden": frozenset(given),
-                                        "table": table})
+                                        "table": table, "spelt": _spelt(written)})
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            key = error_key(err["loc"])
-            where = f"--{key.split('.')[0].replace('_', '-')}" if key.split(".")[0] in given \
+            spelt = as_written(err["loc"], written)
+            key = error_key(tuple(spelt))
+            where = f"--{key.split('.')[0].replace('_', '-')}" if str(err["loc"][0]) in given \
                 else f"{source}: error: {key}"
-            problems.append(f"{where}: {_reason(err)}")
+            problems.append(f"{where}: {_reason(err, str(spelt[-1]) if spelt else '')}")
     if problems or config is None:
         raise ConfigError("\n".join(problems))
     return config
 
 
-def _file_settings(path: Path, problems: list[str]) -> tuple[dict[str, Any], str]:
-    """The settings a config file holds (keys in snake case, paths made absolute) and the TOML
-    table they sit in (``tool.chatqa``, ``chatqa`` or "" for top-level keys); problems found are
-    appended to `problems`."""
+def _spelt(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Snake-case key -> the user's spelling, for the top-level keys not written in snake case."""
+    return {k.replace("-", "_"): k for k in map(str, settings) if "-" in k}
+
+
+def _file_settings(path: Path, problems: list[str]) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The settings a config file holds (keys in snake case, paths made absolute), the TOML
+    table they sit in (``tool.chatqa``, ``chatqa`` or "" for top-level keys) and the settings as
+    written (for naming keys in errors); problems found are appended to `problems`."""
     doc = load_toml(path)
     table = ""
     if path.name == "pyproject.toml":
@@ -212,7 +235,7 @@ def _file_settings(path: Path, problems: list[str]) -> tuple[dict[str, Any], str
         doc, table = doc["chatqa"], "chatqa"
     if not isinstance(doc, dict):
         problems.append(f"{path}: error: {table}: expected a table of settings")
-        return {}, table
+        return {}, table, {}
     data: dict[str, Any] = _snake(doc)
     if "redact" in data:  # masking is the user's call on this run, never a file's (SPEC section 8)
         problems.append(f"{path}: error: redact: a config file cannot turn masking off; "
@@ -226,7 +249,7 @@ def _file_settings(path: Path, problems: list[str]) -> tuple[dict[str, Any], str
     if isinstance(data.get("rulesets"), list):
         data["rulesets"] = [r if not isinstance(r, str) or not (base / r).exists() else str(base / r)
                             for r in data["rulesets"]]
-    return data, table
+    return data, table, doc
 
 
 def anchored(pattern: Any, base: Path) -> Any:
@@ -252,15 +275,18 @@ def _extend(data: dict[str, Any], given: dict[str, Any]) -> None:
 _TABLES: dict[tuple[str, ...], type[BaseModel]] = {(): Config, ("scorecard",): Scorecard, ("csv",): CsvOptions}
 
 
-def _reason(err: Any) -> str:
-    """One pydantic error as a reason, an unknown key with the closest known one."""
+def _reason(err: Any, written: str) -> str:
+    """One pydantic error as a reason, an unknown key with the closest known one (spelt with
+    dashes when the user's key, `written`, was)."""
     if err["type"] != "extra_forbidden":
         return str(err["msg"]).removeprefix("Value error, ")
     from .suggest import did_you_mean
 
     model = _TABLES.get(tuple(str(p) for p in err["loc"][:-1]))
     known = [k for k, f in model.model_fields.items() if not f.exclude] if model else []
-    return "unknown key" + did_you_mean(str(err["loc"][-1]), known)
+    if "-" in written:
+        known = [k.replace("_", "-") for k in known]
+    return "unknown key" + did_you_mean(written, known)
 
 
 def _from_settings(settings: Mapping[str, Any]) -> Config:
@@ -268,10 +294,10 @@ def _from_settings(settings: Mapping[str, Any]) -> Config:
     be turned off here (``redact=False``: the caller's own choice for this run)."""
     data = _snake(dict(settings))
     try:
-        return Config.model_validate({**data, "source": SETTINGS})
+        return Config.model_validate({**data, "source": SETTINGS, "spelt": _spelt(settings)})
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        loc = [str(p) for p in err["loc"]]
+        loc = [str(p) for p in as_written(err["loc"], settings)]
         if err["type"] == "extra_forbidden":
             where = "config" + "".join(f"[{p!r}]" for p in loc[:-1])
             raise ConfigError(f"{where}: unknown key {loc[-1]!r}") from None

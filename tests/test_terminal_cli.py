@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import chatqa
+
 from chatqa.cli import main
 from conftest import SAMPLES
 
@@ -274,7 +276,7 @@ def test_every_config_error_at_once(tmp_path):
     assert all(line.startswith(f"{cfg}: error: ") for line in lines), lines
     assert f"{cfg}: error: slect: unknown key; did you mean 'select'?" in lines
     assert f"{cfg}: error: scorecard.weigths: unknown key; did you mean 'weights'?" in lines
-    assert any(line.startswith(f"{cfg}: error: fail_under: ") for line in lines)
+    assert any(line.startswith(f"{cfg}: error: fail-under: ") for line in lines)
     assert len(lines) == 3  # the rules are checked once the file's own keys are valid
     cfg.write_text('ignore = ["CQ9"]\n[rules.slow-frist-reply]\nmax = "1m"\n[rules.hold-request]\nmaxx = 1\n')
     lines = invoke("check", SAMPLES / "chatqa_neutral.jsonl", "--config", cfg).stderr.splitlines()
@@ -283,6 +285,21 @@ def test_every_config_error_at_once(tmp_path):
         f"{cfg}: error: rules.hold-request.maxx: unknown key",
         f"{cfg}: error: ignore: unknown rule, prefix or group 'CQ9' (see `chatqa rules`)",
     ]
+
+
+def test_config_errors_spell_keys_as_the_file_does(tmp_path):
+    cfg = tmp_path / "chatqa.toml"
+    cfg.write_text('fail-under = "high"\nfail_on = "loud"\nextend-selct = []\n'
+                   '[scorecard]\ngroup-caps = { experience = "x" }\n')
+    lines = invoke("check", SAMPLES / "chatqa_neutral.jsonl", "--config", cfg).stderr.splitlines()
+    assert {line.split(": ", 3)[2] for line in lines} == {
+        "fail-under", "fail_on", "extend-selct", "scorecard.group-caps.experience"}, lines
+    assert f"{cfg}: error: extend-selct: unknown key; did you mean 'extend-select'?" in lines
+    cfg.write_text('extend-ignore = ["CQ9"]\n')
+    assert invoke("check", SAMPLES / "chatqa_neutral.jsonl", "--config", cfg).stderr.startswith(
+        f"{cfg}: error: extend-ignore: unknown rule, prefix or group 'CQ9'")
+    with pytest.raises(ValueError, match=r"^config\['scorecard'\]\['group-caps'\]\['experience'\]: "):
+        chatqa.check(SAMPLES / "chatqa_neutral.jsonl", config={"scorecard": {"group-caps": {"experience": "x"}}})
 
 
 def semicolon_csv(path: Path) -> Path:

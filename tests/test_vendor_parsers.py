@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import SAMPLES, parse_file
 
+import chatqa
 from chatqa.errors import Failure
 from chatqa.model import Channel, Kind, Role, Transcript
 from chatqa.parsers import ParseOptions, all_parsers, detect, get_parser
@@ -485,6 +486,39 @@ def test_connect_descending_roles_and_failures(tmp_path):
     events = {"ContactId": "c3", "Transcript": [item(1, "CUSTOMER", "2024-09-02T14:00:00.000Z", kind="EVENT",
                                                      ContentType="application/vnd.amazonaws.connect.event.participant.joined")]}
     assert "only events" in failure(parse(tmp_path, "e.json", events)).reason
+
+
+def test_connect_text_sent_with_files_is_read_by_the_rules_and_a_bare_file_stays_a_file(tmp_path):
+    files = [{"AttachmentId": "att-1", "AttachmentName": "receipt.pdf", "ContentType": "application/pdf",
+              "Status": "APPROVED"}]
+    doc = {"ContactId": "c4", "Transcript": [
+        item(1, "CUSTOMER", "2024-09-02T14:00:00.000Z", content="the charge is on this receipt", Attachments=files),
+        item(2, "CUSTOMER", "2024-09-02T14:00:05.000Z", kind="ATTACHMENT", content=None, Attachments=files,
+             ContentType="application/pdf"),
+        item(3, "AGENT", "2024-09-02T14:00:40.000Z", content="Please hold")]}
+    t = one(parse(tmp_path, "f.json", doc))
+    assert [(m.kind.value, m.text) for m in t.messages] == [
+        ("message", "the charge is on this receipt"), ("file", "receipt.pdf"), ("message", "Please hold")]
+    assert "CQ201" in chatqa.check(t).codes
+
+
+def test_liveperson_a_captioned_file_is_what_its_sender_wrote(tmp_path):
+    def hosted(seq: int, who: str, file: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "HOSTED_FILE", "messageData": {"file": file}, "seq": seq, "participantId": who,
+                "timeL": 1508840690000 + seq * 30_000, "sentBy": "Agent" if who == "a1" else "Consumer"}
+
+    record = {"info": {"conversationId": "c2", "startTimeL": 1508840690000}, "messageRecords": [
+        hosted(0, "u1", {"relativePath": "/v1/x/photo.jpg", "fileType": "JPG"}),
+        hosted(1, "a1", {"relativePath": "/v1/x/steps.png", "fileType": "PNG",
+                         "caption": "Please hold, I'm checking with my supervisor"}),
+        hosted(2, "u1", {"relativePath": "/v1/x/photo2.jpg", "caption": "  "})],
+        "agentParticipants": [{"agentId": "a1", "userTypeName": "Human"}]}
+    t = one(parse(tmp_path, "lp.json", {"conversationHistoryRecords": [record]}))
+    assert [(m.kind.value, m.text) for m in t.messages] == [
+        ("file", "/v1/x/photo.jpg"), ("message", "Please hold, I'm checking with my supervisor"),
+        ("file", "/v1/x/photo2.jpg")]
+    assert "CQ201" in chatqa.check(t).codes
+    assert chatqa.check(t).metrics.first_response_s == 30.0  # the customer's file started the clock
 
 
 # ------------------------------------------------------------------ fixes to the older parsers

@@ -126,7 +126,8 @@ class AmazonConnectParser(GroupingParser):
             label = event.replace("participant.", "").replace(".", " ").replace("_", " ")
             return RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event=event,
                               text=f"{who} {label}".strip() if who else label, **common)
-        if kind == "ATTACHMENT" or item.Attachments:
+        if (kind == "ATTACHMENT" or item.Attachments) and not (
+                item.Content and item.Content.strip() and content_type.startswith("text/")):  # text sent with files
             names = ", ".join(a.AttachmentName or a.AttachmentId or "attachment" for a in item.Attachments or [])
             return RawMessage(role=role, kind=Kind.FILE, text=names or item.Content or "attachment", **common)
         return RawMessage(role=role, text=_content(item.Content or "", content_type), **common)

@@ -160,7 +160,9 @@ class LivePersonParser(JsonParser):
         kind, html, text = Kind.MESSAGE, m.type == "TEXT_HTML", str(msg.get("text") or "")
         if isinstance(data.get("file"), dict) or m.type == "HOSTED_FILE":
             file = data["file"] if isinstance(data.get("file"), dict) else {}
-            kind, text = Kind.FILE, str(file.get("caption") or file.get("relativePath") or text)
+            caption = str(file.get("caption") or "").strip()
+            # a captioned file is a message: its caption is what the sender wrote (as Intercom's body with attachments)
+            kind, text = (Kind.MESSAGE, caption) if caption else (Kind.FILE, str(file.get("relativePath") or text))
         elif not text and isinstance(data.get("richContent"), dict | str):
             text = _rich_text(data["richContent"])
         elif not text and isinstance(data.get("link"), dict):
