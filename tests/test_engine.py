@@ -118,7 +118,7 @@ def test_a_threshold_table_in_config_changes_the_channels_it_names(tmp_path):
     ('colour = "blue"\n', "colour: unknown key"),
     ('select = "CQ1"\n', "select: Input should be a valid list"),
     ('[scorecard]\ncap = 0\n', "scorecard.cap: Input should be greater than 0"),
-    ('fail-under = 120\n', "fail_under: Input should be less than or equal to 100"),
+    ('fail-under = 120\n', "fail-under: Input should be less than or equal to 100"),
     ('select = ["CQ1"\n', "invalid TOML"),
 ])
 def test_config_errors_name_the_file_and_key(tmp_path, toml, message):
