@@ -106,11 +106,15 @@ def test_neutral_input_on_the_social_channel_has_bystanders(tmp_path):
     assert [m.bystander for m in back.messages] == [False, True, False]
 
 
+# the opener, the brand, a second customer joining in, the brand again
+TWO_CUSTOMERS = [{"customer": "my order never came", "author": OPENER, "at": 0},
+                 {"agent": "sorry! checking now", "at": 300},
+                 {"customer": "same, order 2 weeks late", "author": OTHER, "at": 400},
+                 {"agent": "it is out for delivery", "at": 4000}]
+
+
 def test_channel_option_decides_who_is_a_bystander():
-    rows = [{"customer": "my order never came", "author": OPENER, "at": 0},
-            {"agent": "sorry! checking now", "at": 300},
-            {"customer": "same, order 2 weeks late", "author": OTHER, "at": 400},
-            {"agent": "it is out for delivery", "at": 4000}]
+    rows = TWO_CUSTOMERS
     as_chat = thread(rows, channel="chat")
     judged_social = chatqa.check(as_chat, config={"channel": "social"})
     assert judged_social.metrics.max_response_s == 300  # --channel social: the second author is a bystander
@@ -206,11 +210,7 @@ def test_naming_the_team_alone_does_not_take_the_thread_from_its_opener():
 
 
 def test_the_channel_argument_marks_bystanders_like_the_config():
-    rows = [{"customer": "my order never came", "author": OPENER, "at": 0},
-            {"agent": "sorry! checking now", "at": 300},
-            {"customer": "same, order 2 weeks late", "author": OTHER, "at": 400},
-            {"agent": "it is out for delivery", "at": 4000}]
-    as_chat = thread(rows, channel="chat")
+    as_chat = thread(TWO_CUSTOMERS, channel="chat")
     for judged in (chatqa.check(as_chat, channel="social"), chatqa.analyze([as_chat], channel="social").results[0],
                    chatqa.check(as_chat, config={"channel": "email"}, channel="social")):
         assert judged.channel == "social" and judged.metrics.max_response_s == 300
