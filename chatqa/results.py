@@ -60,8 +60,8 @@ class Result(msgspec.Struct, omit_defaults=True, dict=True):
 
     The fields up to `not_applicable` are the JSONL contract; `tags`, `words` (words in the
     customer's and agents' visible messages, for sampling) and `channel` (the one the rules
-    judged it as) are for the tables. The
-    conversation itself is kept with the result when the run was asked to (`transcript`).
+    judged it as) are for the tables. The conversation itself is kept with the result when the
+    run was asked to (`transcript`).
     """
 
     id: str
