@@ -181,8 +181,8 @@ class GroupingParser(JsonParser):
         try:
             return self.convert_group(group, RecordContext(self, source, where, options))
         except _ERRORS as exc:
-            if isinstance(exc, ParseError) and exc.locator and group.key is not None:
-                failure = exc.failure(source.name)  # row locators are absolute already
+            if isinstance(exc, ParseError) and exc.locator and (group.key is not None or _within(exc.locator, where)):
+                failure = exc.failure(source.name)  # row locators, and those built from the record's, are absolute
             elif isinstance(exc, ParseError | ValidationError):
                 failure = record_failure(exc, source.name, where)
             elif isinstance(exc, KeyError):
@@ -192,6 +192,11 @@ class GroupingParser(JsonParser):
                                   reason=f"malformed record (a value of an unexpected type: {type(exc).__name__})")
             # a whole-file record (one conversation per file) is still named as the place
             return failure if failure.locator else failure.model_copy(update={"locator": "record"})
+
+
+def _within(locator: str, where: str) -> bool:
+    """Whether `locator` names `where` or a place inside it (``line 2, x``, ``a[0].b``, ``a[0][1]``)."""
+    return bool(where) and (locator == where or locator.startswith((f"{where}.", f"{where}, ", f"{where}[")))
 
 
 # -- small readers shared by the formats ------------------------------------------------------

@@ -4,14 +4,15 @@ thread list pages, and connector rows (Singer ``conversation_threads``: a thread
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Participant, Role
-from ..normalize import RawMessage
+from ..model import Channel, Kind, Participant, Rating, Role
+from ..normalize import RawMessage, parse_time
 from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (
@@ -39,6 +40,13 @@ _CHANNELS = {"email": Channel.EMAIL, "chat": Channel.CHAT, "beacon": Channel.CHA
              "phone": Channel.VOICE, "web": Channel.EMAIL, "api": None, "mobile": Channel.EMAIL,
              "emailfwd": Channel.EMAIL, "form": Channel.EMAIL, "sms": Channel.MESSAGING, "messaging": Channel.MESSAGING}
 _FILE_KEY = "\0file"
+# Thread states: a draft and a reply held for review by Collision Detection (``review``, legacy
+# ``underreview``: waiting to be confirmed or discarded by its author) were never sent; ``hidden``
+# threads were hidden from customer-facing emails (internal).
+_UNSENT = ("draft", "review", "underreview")
+_CHAT_THREADS = ("chat", "beaconchat")
+# Satisfaction ratings of a reply (Mailbox API great/okay/not_good; webhooks Great/Okay/Bad).
+_RATINGS = {"great": 1.0, "okay": 0.5, "not_good": 0.0, "bad": 0.0}
 
 
 def _empty_list(value: Any) -> Any:
@@ -69,6 +77,7 @@ class _Thread(VendorModel):
     createdAt: str | float | None = None
     savedReplyId: str | None = None
     source: dict[str, Any] | None = None
+    rating: Annotated[dict[str, Any] | None, BeforeValidator(lambda v: v if isinstance(v, dict) else None)] = None
     embedded: Annotated[dict[str, Any], BeforeValidator(lambda v: v if isinstance(v, dict) else {})] = {}
 
 
@@ -164,6 +173,7 @@ class HelpScoutParser(GroupingParser):
             cid = group.key if group.key != _FILE_KEY else file_key(ctx.source.name)
         messages: list[RawLine] = []
         saved: list[dict[str, str]] = []
+        rated: list[tuple[_Thread, Rating]] = []
         channels: list[Channel | None] = [_CHANNELS.get(str(conv.type or "").lower()),
                                           _CHANNELS.get(str(get(conv.source, "type") or "").lower())]
         for loc, raw in threads:
@@ -174,7 +184,10 @@ class HelpScoutParser(GroupingParser):
             messages.extend(found)
             if thread.savedReplyId:
                 saved.append({"thread": thread.id or loc, "saved_reply": thread.savedReplyId})
-            channels.append(_CHANNELS.get(thread.type) if thread.type in ("chat", "phone") else None)
+            rating = _rating(thread.rating)
+            if rating is not None:
+                rated.append((thread, rating))
+            channels.append(_CHANNELS.get(thread.type) if thread.type in ("phone", *_CHAT_THREADS) else None)
         require_messages(messages, threads[0][0] if threads else join("_embedded.threads", group.items[0][0]))
         customer = conv.primaryCustomer
         participants = [Participant(id=customer.id, name=customer.name, role=Role.CUSTOMER)] \
@@ -182,16 +195,19 @@ class HelpScoutParser(GroupingParser):
         tags = [t.get("tag") or t.get("name") if isinstance(t, dict) else t for t in conv.tags]
         return ctx.build(
             id=cid, messages=messages, participants=participants, tags=[t for t in tags if isinstance(t, str)],
+            rating=_latest(rated),
             channel=next((c for c in channels if c), Channel.EMAIL),
             started_at=time_field(conv.createdAt, "createdAt"), ended_at=time_field(conv.closedAt, "closedAt"),
             metadata={k: v for k, v in {"number": conv.number, "subject": conv.subject, "status": conv.status,
                                         "mailbox_id": conv.mailboxId, "saved_replies": saved,
+                                        "ratings": [{"thread": t.id, "rating": r.label} for t, r in rated]
+                                        if len(rated) > 1 else None,
                                         "id_from": "file name" if group.key == _FILE_KEY else None}.items() if v},
         )
 
     @staticmethod
     def _thread(t: _Thread, loc: str) -> list[RawLine]:
-        if (t.state or "").lower() in ("draft", "underreview"):
+        if (t.state or "").lower() in _UNSENT:
             return []  # never sent
         author = (t.customer if t.type == "customer" and t.customer and t.customer.id else None) \
             or t.createdBy or t.customer or _Person()
@@ -206,7 +222,8 @@ class HelpScoutParser(GroupingParser):
         if t.type == "customer":  # the customer's words, whoever filed the thread
             role = Role.CUSTOMER
         elif role is None:
-            role = Role.CUSTOMER if t.type in ("chat", "phone") and t.customer and not t.createdBy else Role.AGENT
+            spoken = t.type in ("phone", *_CHAT_THREADS)
+            role = Role.CUSTOMER if spoken and t.customer and not t.createdBy else Role.AGENT
         elif role is Role.AGENT and "workflow" in action and "manual" not in action:
             role = Role.BOT  # sent by an automatic workflow
         internal = t.type == "note" or (t.state or "").lower() == "hidden"
@@ -221,6 +238,29 @@ def _with_embedded(raw: Any, loc: str) -> Any:
     if not isinstance(raw, dict):
         raise ParseError("a thread must be an object", loc)
     return {**raw, "embedded": raw.get("_embedded")}
+
+
+def _rating(value: dict[str, Any] | None) -> Rating | None:
+    """A reply's satisfaction rating (``{"rating": "great", "comments": ...}``); None without one
+    (or for ``unknown``)."""
+    label = (text(get(value, "rating")) or "").strip().lower().replace(" ", "_")
+    if label not in _RATINGS:
+        return None
+    comment = text(get(value, "comments"))
+    return Rating(value=_RATINGS[label], scale=1.0, label=label,
+                  comment=comment if comment and comment.strip() else None)
+
+
+def _latest(rated: list[tuple[_Thread, Rating]]) -> Rating | None:
+    """The rating of the latest rated thread (a conversation's replies may each be rated)."""
+    def when(item: tuple[int, tuple[_Thread, Rating]]) -> tuple[float, int]:
+        try:
+            moment = parse_time(item[1][0].createdAt)
+        except ValueError:
+            moment = None
+        return (moment.timestamp() if moment else -math.inf, item[0])
+
+    return max(enumerate(rated), key=when)[1][1] if rated else None
 
 
 def join(inner: str, outer: str) -> str:

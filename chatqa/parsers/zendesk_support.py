@@ -18,7 +18,6 @@ from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (
     Group,
     GroupingParser,
-    channel_by_words,
     dicts,
     file_key,
     first,
@@ -34,45 +33,12 @@ from ._grouping import (
     with_files,
 )
 from ._zendesk_transcript import chat_lines
+from ._zendesk_via import automated, channel_of, via_name
 
 _USER_ROLES = {"end-user": Role.CUSTOMER, "end_user": Role.CUSTOMER, "agent": Role.AGENT, "admin": Role.AGENT}
-# Automation and AI: triggers/automations ("rule"), Answer Bot and the Zendesk AI agents.
-_BOT_VIA = ("rule", "answer_bot", "automatic_solution_suggestions", "ai_agent", "autoreply", "auto_reply")
-# Via ids of the Via types reference that name a channel (strings are preferred by Zendesk).
-_VIA_IDS = {0: "web_form", 4: "mail", 5: "web_service", 8: "rule", 17: "dropbox", 23: "twitter_favorite",
-            26: "twitter_dm", 29: "chat", 30: "twitter", 33: "voicemail", 34: "phone_call_inbound",
-            35: "phone_call_outbound", 38: "facebook_post", 41: "facebook_message", 48: "mobile_sdk", 56: "mobile",
-            57: "sms"}
-_NOT_CHANNELS = ("rule", "web_service", "api", "any_channel", "merge", "batch", "closed_ticket", "linked_problem",
-                 "ticket_sharing", "sample_ticket", "answer_bot", "automatic_solution_suggestions")
 _COMMENT_TYPES = ("Comment", "VoiceComment")
 _EVENT_FIELDS = {"status", "assignee_id", "group_id", "priority"}
 _FILE_KEY = "\0file"  # rows that name no ticket: one conversation per file, named after the file
-
-
-def _via_name(via: Any) -> str:
-    channel = get(via, "channel") if isinstance(via, dict) else via
-    if isinstance(channel, int) and not isinstance(channel, bool):
-        return _VIA_IDS.get(channel, str(channel))
-    return channel.strip().lower() if isinstance(channel, str) else ""
-
-
-def channel_of(via: Any) -> Channel | None:
-    """Zendesk ``via.channel`` -> chatqa channel (None for automation and API, which name none)."""
-    name = _via_name(via)
-    if not name or name in _NOT_CHANNELS or name.startswith("answer_bot"):
-        return None
-    if name in ("native_messaging", "chat", "chat_transcript", "web_widget", "mobile_sdk", "sunshine_conversations"):
-        return Channel.CHAT
-    if name == "mobile":
-        return Channel.EMAIL
-    return channel_by_words(name)
-
-
-def _automated(via: Any) -> bool:
-    name = _via_name(via)
-    rel = get(via, "source", "rel")
-    return name.startswith(_BOT_VIA) or rel in ("trigger", "automation")
 
 
 class _Attachment(VendorModel):
@@ -130,9 +96,19 @@ def _is_log_item(v: Any) -> bool:
         isinstance(v.get("author"), dict) and isinstance(v.get("content"), dict)))
 
 
+def _audit_fields(v: Any) -> bool:
+    """The keys of a ticket audit beside its ``events`` (those a big audit's streamed list leaves)."""
+    return isinstance(v, dict) and "ticket_id" in v and any(k in v for k in ("author_id", "created_at", "via"))
+
+
+def _is_audit(v: Any) -> bool:
+    """A ticket audit: one update of a ticket (its time, author and via) with the events it made."""
+    return _audit_fields(v) and isinstance(v.get("events"), list) and not _is_log_item(_first_of(v, "events"))
+
+
 def _is_row(v: Any) -> bool:
-    return _is_comment(v) or _is_log_item(v) or _is_ticket(v) or (isinstance(v, dict) and "ticket_id" in v and (
-        isinstance(v.get("child_events"), list) or (isinstance(v.get("events"), list) and "via" in v)))
+    return _is_comment(v) or _is_log_item(v) or _is_ticket(v) or _is_audit(v) or (
+        isinstance(v, dict) and "ticket_id" in v and isinstance(v.get("child_events"), list))
 
 
 def _first_of(value: Any, key: str) -> Any:
@@ -152,10 +128,11 @@ class ZendeskSupportParser(GroupingParser):
                '"users": [{"id", "role"}]}')
     priority = 72
     envelopes = ("comments", "audits", "ticket_events", "events", "conversation_log", "tickets")
+    webhooks = (("audit",),)  # Show Audit: {"audit": {...}}
 
     def is_page(self, siblings: dict[str, Any]) -> bool:
-        """A ticket holding a long ``comments`` list is one conversation, not a page."""
-        return not _is_ticket(siblings)
+        """A ticket holding a long ``comments`` list, or an audit its ``events``, is one record, not a page."""
+        return not (_is_ticket(siblings) or _audit_fields(siblings))
 
     def looks_like(self, value: Any) -> bool:
         """A comments / tickets / audits / ticket events response, a ticket, or a connector row."""
@@ -200,6 +177,9 @@ class ZendeskSupportParser(GroupingParser):
             if not any(isinstance(value.get(k), list) for k in lists):  # Show Ticket: its description only
                 yield "ticket", page_key, ticket
                 return
+        if _is_audit(value):  # a bare audit: one row of its ticket, its events read together
+            yield "", key_of(value.get("ticket_id")) or page_key, value
+            return
         listed = False
         for list_key in lists:
             items = value.get(list_key)
@@ -267,7 +247,7 @@ class ZendeskSupportParser(GroupingParser):
         # the ticket's via, else how its requester's comments came in, else any comment's
         vias = [t.via, *(c.via for _, c in comments if c.author_id == opener), *(c.via for _, c in comments)]
         channel = next((ch for ch in map(channel_of, vias) if ch), Channel.EMAIL)
-        via = next((_via_name(v) for v in vias if _via_name(v)), None)
+        via = next((via_name(v) for v in vias if via_name(v)), None)
         participants = [Participant(id=u.id, name=u.name or u.email, role=_USER_ROLES.get(u.role or "", Role.AGENT))
                         for u in users.values() if any(m.author_id == u.id for m in messages)]
         return ctx.build(
@@ -306,11 +286,13 @@ class ZendeskSupportParser(GroupingParser):
     @staticmethod
     def _comment(where: str, c: _Comment, users: dict[str, _User], opener: str | None) -> list[RawLine]:
         user = users.get(c.author_id or "")
-        if _automated(c.via) or c.author_id == "-1":
+        if automated(c.via) or c.author_id == "-1":
             role = Role.BOT
         elif user is not None and user.role:
             role = _USER_ROLES.get(user.role.lower(), Role.AGENT)
-        else:  # no users sideloaded: the requester (or the first comment's author) is the customer
+        elif c.public is False:  # an internal note is written by the team
+            role = Role.AGENT
+        else:  # no users sideloaded: the requester (or the first public comment's author) is the customer
             role = Role.CUSTOMER if c.author_id and c.author_id == opener else Role.AGENT
         internal = c.public is False
         name = user.name if user else first(get(c.via, "source", "from", "name"))
@@ -356,7 +338,8 @@ class ZendeskSupportParser(GroupingParser):
 
 
 def _opener(comments: list[tuple[str, _Comment]]) -> str | None:
-    """The author of the earliest comment (the ticket's requester, when no ticket is given)."""
+    """The author of the earliest public comment (the ticket's requester, when no ticket is given;
+    internal notes are the team's), else of the earliest comment."""
     def when(item: tuple[int, tuple[str, _Comment]]) -> tuple[float, float, int]:
         i, (_, c) = item
         try:
@@ -365,7 +348,8 @@ def _opener(comments: list[tuple[str, _Comment]]) -> str | None:
             moment = None
         return (moment.timestamp() if moment else math.inf, id_seq(c.id), i)
 
-    dated = sorted(enumerate(c for c in comments if c[1].author_id), key=when)
+    authored = [c for c in comments if c[1].author_id]
+    dated = sorted(enumerate([c for c in authored if c[1].public is not False] or authored), key=when)
     return dated[0][1][1].author_id if dated else None
 
 
