@@ -18,7 +18,11 @@ from ._grouping import Group, GroupingParser, channel_by_words, dicts, first, ge
 
 _ROLES = {"CUSTOMER": Role.CUSTOMER, "AGENT": Role.AGENT, "SUPERVISOR": Role.AGENT, "CUSTOM_BOT": Role.BOT,
           "SYSTEM": Role.BOT}
-_DROPPED = {"TYPING", "MESSAGE_DELIVERED", "MESSAGE_READ", "CONNECTION_ACK"}
+# Typing indicators, delivery and read receipts, message metadata (receipts) and connection
+# acknowledgements: signals about messages, none a message or an event of the conversation. Items
+# carry them as their Type or as an EVENT whose ContentType names them (Connect's chat SDKs).
+_DROPPED = {"TYPING", "MESSAGE_DELIVERED", "MESSAGE_READ", "CONNECTION_ACK", "MESSAGEMETADATA", "MESSAGE_METADATA"}
+_DROPPED_EVENTS = {"typing", "message.delivered", "message.read", "message.metadata", "connection.acknowledged"}
 _EVENT_TYPES = {"EVENT", "PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "CHAT_ENDED", "TRANSFER_SUCCEEDED",
                 "TRANSFER_FAILED", "PARTICIPANT_IDLE", "PARTICIPANT_RETURNED", "PARTICIPANT_INVITED",
                 "AUTO_DISCONNECTION"}
@@ -113,12 +117,13 @@ class AmazonConnectParser(GroupingParser):
     @staticmethod
     def _item(item: _Item, loc: str) -> RawLine | None:
         kind = item.Type.upper()
-        if kind in _DROPPED:
+        content_type = (item.ContentType or "").lower()
+        if kind in _DROPPED or (content_type.startswith(_EVENT_PREFIX)
+                                and content_type.removeprefix(_EVENT_PREFIX) in _DROPPED_EVENTS):
             return None
         role = _ROLES.get((item.ParticipantRole or "").upper(), Role.CUSTOMER if item.ParticipantRole else Role.SYSTEM)
         common: dict[str, Any] = {"time": item.AbsoluteTime, "author_id": item.ParticipantId,
                                   "author_name": item.DisplayName, "loc": loc}
-        content_type = (item.ContentType or "").lower()
         if kind in _EVENT_TYPES or content_type.startswith(_EVENT_PREFIX):
             event = content_type.removeprefix(_EVENT_PREFIX) if content_type.startswith(_EVENT_PREFIX) \
                 else kind.lower()

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from ..errors import ParseError
-from ..model import Channel, Kind, Role
-from ..normalize import RawMessage
+from ..model import Channel, Kind, Rating, Role
+from ..normalize import RawMessage, html_to_text, parse_time
 from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate, with_files
@@ -27,6 +27,9 @@ _CONVERSATION = re.compile(r"/conversations/(cnv_[A-Za-z0-9]+)")
 _CONTACT = re.compile(r"/contacts/([A-Za-z0-9_:-]+)")
 _FOLDER = re.compile(r"(?:^|/)(cnv_[A-Za-z0-9]+)/")
 _FILE_KEY = "\0file"
+# A score in a CSAT response comment: "4/5", "4 out of 5", or a labelled number ("Rating: 4").
+_OUT_OF = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2})?)\s*(?:/|out of)\s*(\d{1,2})(?![\d.])", re.IGNORECASE)
+_LABELLED = re.compile(r"\b(?:rating|rated|score|csat)\b\s*[:=]?\s*(\d{1,2}(?:\.\d{1,2})?)(?![\d./])", re.IGNORECASE)
 
 
 def _empty_list(value: Any) -> Any:
@@ -109,7 +112,9 @@ def _conversation_of(row: Any) -> str | None:
 class FrontParser(GroupingParser):
     """Front: ``is_inbound`` messages are the customer's (author = the ``from`` recipient); outbound
     messages by a teammate of type user are the agent's, by rule / macro / API / integration
-    teammates (or with no author) the bot's; comments are internal notes; drafts are skipped."""
+    teammates (or with no author) the bot's; comments are internal notes, except CSAT response
+    comments (author type ``csat``): rating events that give the conversation's rating when they
+    carry a score; drafts are skipped."""
 
     name = "front"
     summary = "Front conversation messages, comments and events (_results[] pages or one per file)"
@@ -150,6 +155,7 @@ class FrontParser(GroupingParser):
         messages: list[RawLine] = []
         seen: set[str] = set()
         types: list[tuple[bool, str]] = []
+        ratings: list[tuple[float, Rating]] = []
         for where, row in group.items:
             if _is_event(row):
                 target = get(row, "target", "data")
@@ -166,19 +172,28 @@ class FrontParser(GroupingParser):
             seen.add(item.id or where)
             if item.draft_mode or item.is_draft:
                 continue  # never sent
-            if _is_comment(row):
+            if _is_comment(row) and (item.author and (item.author.type or "").lower() == "csat"):
+                event, rating = _csat(item, where)
+                messages.append(event)
+                if rating is not None:
+                    ratings.append((_seconds(item.posted_at), rating))
+            elif _is_comment(row):
                 messages.extend(_comment(item, where))
             else:
                 messages.extend(_message(item, where))
                 types.append((item.is_inbound is True, (item.type or "").lower()))
-        require_messages(messages, group.items[0][0] or "_results")
+        # Front's export template writes one message (or comment) per file in a folder per conversation:
+        # each file is a fragment of its conversation (not merged across files; never taken for a
+        # duplicate), and one holding a CSAT response alone is that fragment (not a failure)
+        fragment = bool(_FOLDER.search(group.state.get("source", ""))) and all("[" not in w for w, _ in group.items)
+        if not (fragment and messages):
+            require_messages(messages, group.items[0][0] or "_results")
         cid = group.key if group.key != _FILE_KEY else file_key(ctx.source.name)
         ordered = [t for inbound, t in types if inbound] + [t for _, t in types]
         channel = next((_CHANNELS[t] for t in ordered if t in _CHANNELS), Channel.EMAIL)
-        # Front's export template writes one message per file in a folder per conversation: each file
-        # is a fragment of its conversation (not merged across files; never taken for a duplicate)
-        fragment = bool(_FOLDER.search(group.state.get("source", ""))) and all("[" not in w for w, _ in group.items)
-        return ctx.build(id=cid, messages=messages, channel=channel,
+        # the latest CSAT response is the rating (Front lists newest first: the first of equal times)
+        rating = max(ratings, key=lambda r: r[0])[1] if ratings else None
+        return ctx.build(id=cid, messages=messages, channel=channel, rating=rating,
                          metadata={k: v for k, v in {"type": ordered[0] if ordered else None,
                                                      "id_from": "file name" if group.key == _FILE_KEY else None,
                                                      "fragment": fragment}.items() if v})
@@ -209,6 +224,43 @@ def _comment(m: _Message, where: str) -> list[RawLine]:
     note = RawMessage(role=role, text=m.body or "", html=True, time=m.posted_at, author_id=author.id or author.email,
                       author_name=author.name, internal=True, kind=Kind.NOTE, loc=where)
     return with_files(note, [a.filename or a.url or "attachment" for a in m.attachments])
+
+
+def _csat(m: _Message, where: str) -> tuple[RawLine, Rating | None]:
+    """A CSAT response comment (its author a teammate of type ``csat``, which Front's API keeps for
+    them): the customer's rating, a system event, and the rating when the comment gives a score."""
+    author = m.author or _Teammate()
+    said = html_to_text(m.body or "")
+    event = RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="csat_response",
+                       text=f"CSAT response: {said}" if said else "CSAT response", time=m.posted_at,
+                       author_id=author.id or author.email, author_name=author.name, loc=where)
+    return event, _csat_rating(said)
+
+
+def _csat_rating(said: str) -> Rating | None:
+    """The score a CSAT comment gives ("4/5", "4 out of 5", "Rating: 4" on a 5-point scale), the
+    rest of its text as the comment; None when it gives no score in range."""
+    found = _OUT_OF.search(said)
+    if found:
+        value, scale = float(found.group(1)), float(found.group(2))
+    elif found := _LABELLED.search(said):
+        value, scale = float(found.group(1)), 5.0
+    else:
+        return None
+    if not 0 <= value <= scale or scale == 0:
+        return None
+    rest = (said[:found.start()] + " " + said[found.end():]).strip()
+    rest = re.sub(r"^(?:(?:rating|rated|score|csat)\b)?[\s:=\-\u2013\u2014]*", "", rest, flags=re.IGNORECASE).strip()
+    return Rating(value=value, scale=scale, comment=rest or None)
+
+
+def _seconds(value: Any) -> float:
+    """A time as epoch seconds for ordering (-inf when missing or unreadable)."""
+    try:
+        when = parse_time(value)
+    except ValueError:
+        return float("-inf")
+    return when.timestamp() if when is not None else float("-inf")
 
 
 def _event(row: dict[str, Any], where: str) -> RawLine:

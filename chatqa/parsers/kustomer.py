@@ -33,6 +33,9 @@ _CHANNELS = {"facebook": Channel.MESSAGING, "instagram": Channel.MESSAGING, "twi
              "chat": Channel.CHAT, "email": Channel.EMAIL, "sms": Channel.MESSAGING, "whatsapp": Channel.MESSAGING,
              "voice": Channel.VOICE}
 _BOT_USERS = frozenset({"bot", "machine", "automation", "system"})
+# message statuses of a send that failed (Kustomer records the failure in ``status``, ``error`` and
+# ``errorAt``; a message that reached its recipient has ``sentAt``)
+_FAILED = frozenset({"error", "failed"})
 _FILE_KEY = "\0file"
 
 
@@ -58,7 +61,8 @@ def _related(resource: Any, name: str) -> str | None:
 
 class KustomerParser(GroupingParser):
     """Kustomer: ``direction`` in = customer, out = agent (``auto: true`` = automation, a bot); notes
-    are internal; text from ``preview`` (notes: ``body``); ``attributes.channel`` gives the channel."""
+    are internal; text from ``preview`` (notes: ``body``); ``attributes.channel`` gives the channel;
+    messages whose send failed and that were never sent are dropped."""
 
     name = "kustomer"
     summary = "Kustomer messages and notes (JSON:API data[] with attributes)"
@@ -95,7 +99,7 @@ class KustomerParser(GroupingParser):
             yield loc, own or _related(row, "conversation") or _FILE_KEY, row
 
     def convert_group(self, group: Group, ctx: RecordContext) -> Conversation:
-        """Messages and notes of one conversation in time order."""
+        """Messages and notes of one conversation in time order; failed, unsent messages skipped."""
         included = group.state.get("included", {})
         messages: list[RawLine] = []
         conversation: _Resource | None = None
@@ -107,9 +111,11 @@ class KustomerParser(GroupingParser):
             if res.type == "conversation":
                 conversation = res
                 continue
-            messages.extend(_note(res, where, included) if res.type == "note" else _message(res, where, included))
             if res.type == "message":
                 channels.append(text(res.attributes.get("channel")))
+                if _undelivered(res.attributes):
+                    continue  # never delivered: it answers no one and starts no clock (as Gorgias's failed sends)
+            messages.extend(_note(res, where, included) if res.type == "note" else _message(res, where, included))
         require_messages(messages, group.items[0][0] or "data")
         attrs = conversation.attributes if conversation else {}
         channels = [*(text(c) for c in attrs.get("channels") or [] if text(c)), *channels] \
@@ -131,6 +137,14 @@ def _channel(name: str | None) -> Channel | None:
     if not name:
         return None
     return _CHANNELS.get(name.lower()) or channel_by_words(name)
+
+
+def _undelivered(a: dict[str, Any]) -> bool:
+    """A message whose send failed and that was never sent: a failure recorded (an error
+    ``status``, ``errorAt`` or ``error``) and no ``sentAt``. As for Gorgias (``failed_datetime``
+    without ``sent_datetime``), one sent after a failed try was delivered and is kept."""
+    failed = str(a.get("status") or "").lower() in _FAILED or bool(a.get("errorAt") or a.get("error"))
+    return failed and not a.get("sentAt")
 
 
 def _user(included: dict[Any, Any], user_id: str | None) -> tuple[str | None, bool]:

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from html import escape
 from typing import Any
 
 import orjson
 from pydantic import field_validator
 
-from ..model import Kind, Participant, Rating, Role
-from ..normalize import RawMessage
+from ..model import Channel, Kind, Participant, Rating, Role
+from ..normalize import RawMessage, parse_time
 from ..records import Conversation, RawLine
 from . import JsonParser, RecordContext, VendorModel
 
 _USER_TYPES = {"bot": Role.BOT, "system": Role.SYSTEM, "human": Role.AGENT}
+# ``info.source``, where the conversation was opened (the API's filter lists APP, SHARK (WEB), AGENT,
+# SMS, FACEBOOK, Apple Business Chat; its connectors add WhatsApp, Google RCS / My Business, LINE,
+# Viber, WeChat, Twitter...), by its words. SHARK is the web widget: live chat. APP is messaging:
+# LivePerson's Mobile App Messaging SDK is in-app messaging, an ongoing conversation the consumer
+# leaves and comes back to (push notifications bring them back), the asynchronous in-app thread
+# SPEC 2 calls messaging. The third-party connectors are asynchronous messaging apps too (Facebook
+# is its Messenger connector, Twitter its DMs). Anything else (AGENT, a source not known) stays chat.
+_CHAT_SOURCES = frozenset({"shark", "web", "website", "widget"})
+_MESSAGING_SOURCES = frozenset({
+    "app", "inapp", "sms", "mms", "twilio", "cm", "whatsapp", "facebook", "fb", "messenger",
+    "apple", "abc", "amb", "imessage", "google", "gbm", "gmb", "rbm", "rcs", "line", "viber", "wechat",
+    "twitter", "instagram", "telegram", "kakao", "kakaotalk"})
+_SURVEY_TIMES = ("timeL", "time", "surveyTimeL", "surveyTime", "submittedTimeL", "submittedTime")
 
 
 def _undefined(value: Any) -> Any:
@@ -92,11 +108,12 @@ def _is_record(value: Any) -> bool:
 
 
 class LivePersonParser(JsonParser):
-    """LivePerson: ``sentBy`` Consumer/Agent; bots and system users via ``agentParticipants``."""
+    """LivePerson: ``sentBy`` Consumer/Agent; bots and system users via ``agentParticipants``;
+    ``info.source`` gives the channel; surveys are system events."""
 
     name = "liveperson"
     summary = "LivePerson Messaging Interactions API conversationHistoryRecords"
-    channels = 'chat'
+    channels = 'chat; messaging from info.source (in-app, SMS, WhatsApp, Messenger...)'
     example = ('{"conversationHistoryRecords": [{"info": {"conversationId"}, '
                '"messageRecords": [{"sentBy": "Consumer", "messageData"}]}]}')
     priority = 80
@@ -121,6 +138,7 @@ class LivePersonParser(JsonParser):
                 messages.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="agent_joined",
                                            text=f"{_agent_name(a) or 'agent'} joined", time=a.timeL,
                                            author_id=a.agentId, loc=f"agentParticipants[{i}]", seq=-1))
+        messages += _surveys(rec.conversationSurveys, messages[:len(rec.messageRecords)])
         for i, t in enumerate(rec.transfers):
             what = f"transferred from {t.sourceSkillName or t.sourceAgentFullName or '?'} to " \
                    f"{t.targetSkillName or t.assignedAgentFullName or '?'}"
@@ -137,7 +155,7 @@ class LivePersonParser(JsonParser):
         end = info.endTimeL if info.endTimeL and info.endTimeL > 0 else None
         return ctx.build(
             id=info.conversationId, messages=messages, participants=participants or None, rating=rating,
-            started_at=info.startTimeL, ended_at=end,
+            started_at=info.startTimeL, ended_at=end, channel=_channel(info.source),
             metadata={k: v for k, v in {"status": info.status, "close_reason": info.closeReason,
                                         "skill": info.latestSkillName, "partial": info.isPartial,
                                         "channel": info.source}.items() if v is not None},
@@ -167,6 +185,13 @@ class LivePersonParser(JsonParser):
             text = _rich_text(data["richContent"])
         elif not text and isinstance(data.get("link"), dict):
             text = str(data["link"].get("url") or "")
+        if kind is Kind.MESSAGE and isinstance(data.get("quickReplies"), dict | str):
+            # quick-reply buttons are part of what the consumer saw, as a card's buttons are
+            buttons = _rich_text(data["quickReplies"], raw_fallback=False)
+            if buttons:
+                if html:
+                    buttons = "<br>".join(map(escape, buttons.split("\n")))
+                text = f"{text}{'<br>' if html else chr(10)}{buttons}" if text else buttons
         return RawMessage(role=role, text=text, html=html, kind=kind, time=m.timeL if m.timeL else m.time,
                           author_id=m.participantId, author_name=name, loc=loc, seq=m.seq or 0)
 
@@ -180,16 +205,18 @@ def _consumer_name(c: _Consumer) -> str | None:
     return full or c.consumerName
 
 
-def _rich_text(content: Any) -> str:
-    """Visible text of a structured-content card: its ``text`` elements' text and its buttons' titles,
-    in reading order. The API gives the card as a JSON string in ``richContent.content``."""
+def _rich_text(content: Any, raw_fallback: bool = True) -> str:
+    """Visible text of a structured-content card or a quick-replies set: its ``text`` elements' text
+    and its buttons' titles, in reading order. The API gives the card as a JSON string in
+    ``richContent.content`` (``quickReplies.content``); one that is not JSON is its own text, unless
+    `raw_fallback` is False (then it gives nothing)."""
     if isinstance(content, dict) and isinstance(content.get("content"), str):
         content = content["content"]
     if isinstance(content, str):
         try:
             content = orjson.loads(content)
         except orjson.JSONDecodeError:
-            return content
+            return content if raw_fallback else ""
     found: list[str] = []
     stack = [content]
     while stack and len(found) < 50:
@@ -204,3 +231,55 @@ def _rich_text(content: Any) -> str:
         elif isinstance(item, list):
             stack.extend(reversed(item))
     return "\n".join(found)
+
+
+def _channel(source: str | None) -> Channel:
+    """The channel of a conversation opened from `source` (``info.source``), by its words."""
+    words = set(re.split(r"[^a-z0-9]+", (source or "").lower())) - {""}
+    if words & _CHAT_SOURCES:
+        return Channel.CHAT
+    if words & _MESSAGING_SOURCES or "whatsapp" in (source or "").lower():
+        return Channel.MESSAGING
+    return Channel.CHAT
+
+
+def _surveys(surveys: list[dict[str, Any]], said: list[RawLine]) -> list[RawLine]:
+    """A system event per survey (``conversationSurveys[]``: type, status, question / answer pairs),
+    at its time when it has one, else after the last message (`said`): an event, it answers no one
+    and starts no clock."""
+    events: list[RawLine] = []
+    for i, survey in enumerate(surveys):
+        pairs = [p for p in survey.get("surveyData") or [] if isinstance(p, dict)] \
+            if isinstance(survey.get("surveyData"), list) else []
+        answers = [f"{_words(p.get('question')) or '?'}: {_words(p.get('answer')) or '-'}" for p in pairs
+                   if _words(p.get("question")) or _words(p.get("answer"))]
+        kind, status = _words(survey.get("surveyType")), _words(survey.get("surveyStatus"))
+        if not (answers or kind or status):
+            continue
+        head = f"{kind or ''} survey".strip() + (f" ({status})" if status else "")
+        when = next((survey[k] for k in _SURVEY_TIMES if survey.get(k) not in (None, "", -1)), None)
+        events.append(RawMessage(role=Role.SYSTEM, kind=Kind.EVENT, event="survey",
+                                 text=f"{head}: {'; '.join(answers)}" if answers else head,
+                                 time=when if when is not None else _last_time(said),
+                                 loc=f"conversationSurveys[{i}]", seq=float("inf")))
+    return events
+
+
+def _words(value: Any) -> str | None:
+    """A survey field as text (None when missing or empty)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
+
+
+def _last_time(lines: list[RawLine]) -> datetime | None:
+    """The latest time among `lines` (None when none can be read)."""
+    times = []
+    for line in lines:
+        try:
+            when = parse_time(line.time)
+        except ValueError:
+            continue
+        if when is not None:
+            times.append(when)
+    return max(times, default=None)
