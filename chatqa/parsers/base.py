@@ -157,9 +157,9 @@ class JsonParser(Parser):
     or a generic page key (``data``, ``records``, ``results``...), or a webhook body holding one
     under one of `webhooks` paths. Records that are partial snapshots of one conversation
     (webhook bodies) are merged per file: `snapshot_key` names their conversation and `merge`
-    combines two of them; each merged conversation is converted at the end of the file. Any
-    validation error in a record becomes a Failure for that record alone. `convert_bytes` may
-    read a JSON Lines record straight from its bytes (faster than decoding it first).
+    combines two of them (None: a snapshot repeated, a `Duplicate`); each merged conversation is
+    converted at the end of the file. Any validation error in a record becomes a Failure for that
+    record alone. `convert_bytes` may read a JSON Lines record straight from its bytes (faster).
     """
 
     syntaxes: ClassVar[frozenset[Syntax]] = frozenset({"json", "jsonl"})
@@ -217,7 +217,8 @@ class JsonParser(Parser):
         return None
 
     def merge(self, first: Any, later: Any) -> Any:
-        """Two snapshots of one conversation as one record (`later` was read after `first`)."""
+        """Two snapshots of one conversation as one record (`later` was read after `first`); None
+        when `later` repeats one merged before, adding nothing: a `Duplicate` (counted as such)."""
         return later
 
     def splits(self, first: Any) -> bool:
@@ -263,7 +264,11 @@ class JsonParser(Parser):
                     key = self.snapshot_key(record) if self.is_record(record) else None
                     if key is not None:
                         first = held.get(key)
-                        held[key] = (where, record) if first is None else (first[0], self.merge(first[1], record))
+                        merged = record if first is None else self.merge(first[1], record)
+                        if merged is None:  # a snapshot read before, changing nothing: counted
+                            yield Duplicate(name, where)
+                        else:
+                            held[key] = (where if first is None else first[0], merged)
                         continue
                 except RECORD_ERRORS as exc:
                     yield record_failure(exc, name, where)

@@ -32,7 +32,8 @@ class _Event(VendorModel):
     type: str
     created_at: str | float | None = None
     author_id: str | None = None
-    visibility: str = "all"
+    visibility: str | None = None
+    recipients: str | None = None  # v3.0-v3.1 name of `visibility` (read on any event type and version)
     text: str | None = None
     system_message_type: str | None = None
     name: str | None = None
@@ -43,6 +44,12 @@ class _Event(VendorModel):
     subtype: str | None = None
     deleted: bool = False
     properties: dict[str, Any] | None = None
+
+    @property
+    def internal(self) -> bool:
+        """Seen by agents only: ``visibility: agents`` (v3.2 on) or ``recipients: agents`` (v3.0-v3.1,
+        whose values are ``all`` and ``agents``)."""
+        return any((v or "").strip().lower() == "agents" for v in (self.visibility, self.recipients))
 
     @property
     def welcome(self) -> bool:
@@ -125,7 +132,7 @@ class LiveChatParser(JsonParser):
         return thread_key(record) if MARK in record else None
 
     def merge(self, first: Any, later: Any) -> Any:
-        """Two webhook snapshots of one thread as one."""
+        """Two webhook snapshots of one thread as one (None: a body delivered again, a duplicate)."""
         return merge(first, later)
 
     def convert(self, record: Any, ctx: RecordContext) -> Conversation:
@@ -159,7 +166,7 @@ class LiveChatParser(JsonParser):
     @staticmethod
     def _message(e: _Event, i: int, users: dict[str, _User], roles: dict[str, Role]) -> RawLine:
         loc = f"thread.events[{i}]"
-        internal = e.visibility == "agents"
+        internal = e.internal
         author = users.get(e.author_id or "")
         role = roles.get(e.author_id or "", Role.AGENT if "@" in (e.author_id or "") else Role.CUSTOMER)
         if e.welcome and role is not Role.CUSTOMER:
@@ -199,18 +206,25 @@ def _check_snapshot(record: dict[str, Any]) -> None:
 
 
 def _form_field(field: dict[str, Any]) -> str:
-    """``Label: answer`` for a form field; choice answers are ``{id, label}``, checkboxes a list."""
+    """``Label: answer`` for a form field that was answered, "" for one that was not (a blank answer,
+    an empty choice, a title or an information line). Answers are ``answer`` (``{id, label}`` for a
+    choice), ``answers`` (checkboxes), ``value``, or (v3.0-v3.1) the ``checked`` ``options``."""
 
     def text(answer: Any) -> str:
         if isinstance(answer, dict):
-            return str(answer.get("label") or answer.get("value") or "")
+            return str(answer.get("label") or answer.get("value") or "").strip()
         if isinstance(answer, list):
             return ", ".join(filter(None, (text(a) for a in answer)))
-        return "" if answer is None else str(answer)
+        return "" if answer is None else str(answer).strip()
 
     label = str(field.get("label") or "").strip().rstrip(":").strip()
     answer = text(field.get("answer", field.get("answers", field.get("value"))))
-    return f"{label}: {answer}" if label and answer else label or answer
+    options = field.get("options")
+    if not answer and isinstance(options, list):
+        answer = text([o for o in options if isinstance(o, dict) and o.get("checked") is True])
+    if not answer:
+        return ""
+    return f"{label}: {answer}" if label else answer
 
 
 def _rating(props: Any) -> Rating | None:
