@@ -150,13 +150,6 @@ class Config(BaseModel):
     def _snake_tables(cls, value: Any) -> Any:
         return _snake(value)
 
-    @field_validator("rules", mode="before")
-    @classmethod
-    def _snake_rules(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: _snake(v) if isinstance(v, dict) else v for k, v in value.items()}
-        return value
-
 
 def find_config(start: Path | None = None) -> Path | None:
     """The nearest ``chatqa.toml``, or ``pyproject.toml`` with a ``[tool.chatqa]`` table."""

@@ -8,7 +8,7 @@ there too) and from extra folders named in the config. Errors name the file and 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import entry_points
 from importlib.resources import files
 from pathlib import Path
@@ -65,9 +65,12 @@ def error_key(loc: tuple[Any, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
 
 
-def validation_message(exc: ValidationError) -> str:
-    """The first error of a ValidationError as ``KEY: REASON``."""
+def validation_message(exc: ValidationError, spelt: Mapping[str, str] | None = None) -> str:
+    """The first error of a ValidationError as ``KEY: REASON``; `spelt` gives the top-level keys as
+    the user wrote them (``error-above`` for ``error_above``)."""
     err = exc.errors(include_url=False)[0]
+    if spelt and err["loc"] and err["loc"][0] in spelt:
+        err = {**err, "loc": (spelt[err["loc"][0]], *err["loc"][1:])}
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
@@ -118,6 +121,8 @@ def with_options(rule: Rule, options: dict[str, Any], where: str) -> Rule:
     the others.
     """
     data = rule.model_dump(exclude={"name", "group", "path"})
+    spelt = {str(k).replace("-", "_"): str(k) for k in options}  # option keys: kebab or snake case
+    options = {str(k).replace("-", "_"): v for k, v in options.items()}
     for key, value in options.items():
         current = data.get(key)
         if key in rule.merged_tables and isinstance(value, dict) and isinstance(current, dict):
@@ -129,7 +134,7 @@ def with_options(rule: Rule, options: dict[str, Any], where: str) -> Rule:
     try:
         return type(rule).model_validate({**data, "name": rule.name, "group": rule.group, "path": rule.path})
     except ValidationError as exc:
-        raise ConfigError(f"{prefix}.{validation_message(exc)}") from None
+        raise ConfigError(f"{prefix}.{validation_message(exc, spelt)}") from None
 
 
 def load_catalogue(extra: Iterable[str | Path] = ()) -> list[Rule]:

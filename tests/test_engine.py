@@ -119,6 +119,8 @@ def test_a_threshold_table_in_config_changes_the_channels_it_names(tmp_path):
     ('select = "CQ1"\n', "select: Input should be a valid list"),
     ('[scorecard]\ncap = 0\n', "scorecard.cap: Input should be greater than 0"),
     ('fail-under = 120\n', "fail-under: Input should be less than or equal to 100"),
+    ('[rules.slow-first-reply]\nerror-above = "soon"\n',
+     "rules.slow-first-reply.error-above: expected a duration such as 90s, 2m or 1h30m, got 'soon'"),
     ('select = ["CQ1"\n', "invalid TOML"),
 ])
 def test_config_errors_name_the_file_and_key(tmp_path, toml, message):
@@ -141,6 +143,7 @@ def test_config_discovery_and_kebab_keys(tmp_path, monkeypatch):
 
         [tool.chatqa.rules.slow-first-reply]
         max = "2m"
+        error-above = "5h"
     """, "pyproject.toml")
     (tmp_path / "deep" / "er").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "deep" / "er")
@@ -149,6 +152,7 @@ def test_config_discovery_and_kebab_keys(tmp_path, monkeypatch):
     engine = Engine(config)
     assert [r.code for r in engine.rules] == ["CQ101", "CQ102"]
     assert engine.rules[0].max == dict.fromkeys(Channel, 120)
+    assert engine.rules[0].error_above == dict.fromkeys(Channel, 5 * 3600)  # option keys in kebab case too
 
 
 def test_cli_style_overrides_replace_config(tmp_path):

@@ -40,3 +40,20 @@ print("agreement ok")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "agreement ok" in result.stdout
     assert (tmp_path / "report.html").is_file() and (tmp_path / "queue.csv").is_file()
+
+
+def test_the_readme_configuration_example_is_a_valid_config(tmp_path):
+    """The `[tool.chatqa]` example under Configuration loads and builds the engine as printed."""
+    from chatqa.config import load_config
+    from chatqa.engine import Engine
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n### Configuration\n"):text.index("\n### Writing rules")]
+    (example,) = re.findall(r"```toml\n(\[tool\.chatqa\]\n.*?)```", section, flags=re.S)
+    (tmp_path / "pyproject.toml").write_text(example, encoding="utf-8")
+    (tmp_path / "macros.txt").write_text("Thanks for contacting Acme support!\n", encoding="utf-8")
+    (tmp_path / "house-rules").mkdir()
+    engine = Engine(load_config(tmp_path / "pyproject.toml"))
+    rule = next(r for r in engine.catalogue if r.name == "slow-first-reply")
+    assert engine.config.fail_under == 60 and engine.config.timezone == "Europe/Berlin"
+    assert rule.model_dump()["error_above"]["chat"] == 180
