@@ -69,8 +69,8 @@ def validation_message(exc: ValidationError, spelt: Mapping[str, str] | None = N
     """The first error of a ValidationError as ``KEY: REASON``; `spelt` gives the top-level keys as
     the user wrote them (``error-above`` for ``error_above``)."""
     err = exc.errors(include_url=False)[0]
-    if spelt and err["loc"] and err["loc"][0] in spelt:
-        err = {**err, "loc": (spelt[err["loc"][0]], *err["loc"][1:])}
+    if spelt and err["loc"] and str(err["loc"][0]) in spelt:
+        err = {**err, "loc": (spelt[str(err["loc"][0])], *err["loc"][1:])}
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
