@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,33 @@ def parse_file(path: Any, vendor: str = "auto", options: Any = None, lines: Any 
 
     for item in parse(path, vendor, options, lines):
         yield item.transcript() if isinstance(item, Conversation) else item
+
+
+def write_payload(tmp_path: Path, name: str, content: Any) -> Path:
+    """`content` as the file `name`: text as it is, a list as JSON Lines for ``.jsonl``, else one
+    indented JSON document (one line would read as JSON Lines)."""
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content)
+    elif name.endswith(".jsonl"):
+        path.write_text("".join(json.dumps(c) + "\n" for c in content))
+    else:
+        path.write_text(json.dumps(content, indent=1))
+    return path
+
+
+def parse_payload(tmp_path: Path, name: str, content: Any, vendor: str = "auto") -> list[Any]:
+    """The Transcripts and Failures of `content` written as the file `name` (`write_payload`)."""
+    return list(parse_file(write_payload(tmp_path, name, content), vendor))
+
+
+def only_transcript(items: list[Any]) -> Any:
+    """The one Transcript `items` hold (fails the test otherwise)."""
+    from chatqa.model import Transcript
+
+    assert len(items) == 1 and isinstance(items[0], Transcript), items
+    return items[0]
 
 
 @pytest.fixture

@@ -8,27 +8,15 @@ fix is tested both ways: the documented case changes, its look-alikes do not.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import parse_file
+from conftest import only_transcript as one
+from conftest import parse_payload as parse
 
 import chatqa
 from chatqa.errors import Failure
 from chatqa.model import Channel, Kind, Role, Transcript
-
-
-def parse(tmp_path: Path, name: str, content: Any) -> list[Transcript | Failure]:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(content, indent=1))
-    return list(parse_file(path))
-
-
-def one(items: list[Transcript | Failure]) -> Transcript:
-    assert len(items) == 1 and isinstance(items[0], Transcript), items
-    return items[0]
 
 
 def lines(t: Transcript) -> list[tuple[str, str, str]]:

@@ -8,11 +8,13 @@ of other formats are not claimed; rows spread over pages and lines are grouped b
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SAMPLES, parse_file
+from conftest import only_transcript as one
+from conftest import parse_payload as parse
+from conftest import write_payload as write
 
 import chatqa
 from chatqa.errors import Failure
@@ -22,27 +24,6 @@ from chatqa.read import InputFile
 from chatqa.read.archive import is_zip
 
 NEW = ("zendesk-support", "salesforce", "freshdesk", "helpscout", "gorgias", "kustomer", "front", "amazon-connect")
-
-
-def write(tmp_path: Path, name: str, content: Any) -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        path.write_text(content)
-    elif name.endswith(".jsonl"):
-        path.write_text("".join(json.dumps(c) + "\n" for c in content))
-    else:
-        path.write_text(json.dumps(content, indent=1))  # a JSON document (one line would be JSON Lines)
-    return path
-
-
-def parse(tmp_path: Path, name: str, content: Any, vendor: str = "auto") -> list[Transcript | Failure]:
-    return list(parse_file(write(tmp_path, name, content), vendor))
-
-
-def one(items: list[Transcript | Failure]) -> Transcript:
-    assert len(items) == 1 and isinstance(items[0], Transcript), items
-    return items[0]
 
 
 def failure(items: list[Transcript | Failure]) -> Failure:

@@ -10,35 +10,17 @@ that must read as before. The payloads are small ones written for these tests.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import parse_file
+from conftest import only_transcript as one
+from conftest import parse_payload as parse
+from conftest import write_payload as write
 
 from chatqa.errors import Failure
 from chatqa.model import Channel, Kind, Rating, Role, Transcript
 from chatqa.parsers import ParseOptions, detect
 from chatqa.read import InputFile
-
-
-def write(tmp_path: Path, name: str, content: Any) -> Path:
-    path = tmp_path / name
-    if name.endswith(".jsonl"):
-        path.write_text("".join(json.dumps(c) + "\n" for c in content))
-    else:
-        path.write_text(json.dumps(content, indent=1))  # a JSON document (one line would be JSON Lines)
-    return path
-
-
-def parse(tmp_path: Path, name: str, content: Any, vendor: str = "auto") -> list[Transcript | Failure]:
-    return list(parse_file(write(tmp_path, name, content), vendor))
-
-
-def one(items: list[Transcript | Failure]) -> Transcript:
-    assert len(items) == 1 and isinstance(items[0], Transcript), items
-    return items[0]
 
 
 def shape(t: Transcript) -> tuple[Any, ...]:
