@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -243,6 +244,21 @@ def first(*values: Any) -> str | None:
         if isinstance(v, str) and v.strip():
             return v
     return None
+
+
+def readable_time(value: Any) -> datetime | None:
+    """`value` as a time for ordering entries, None when missing or unreadable (the entry's own
+    reading reports a bad time)."""
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+def epoch(value: Any, missing: float) -> float:
+    """`value` as epoch seconds for ordering, `missing` (e.g. -inf) when there is no readable time."""
+    when = readable_time(value)
+    return when.timestamp() if when is not None else missing
 
 
 def time_field(value: Any, loc: str) -> Any:

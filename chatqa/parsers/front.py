@@ -3,6 +3,7 @@ arrays, or one resource per file as Front's export template writes them), groupe
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -11,10 +12,22 @@ from pydantic import BeforeValidator, Field
 
 from ..errors import ParseError
 from ..model import Channel, Kind, Rating, Role
-from ..normalize import RawMessage, html_to_text, parse_time
+from ..normalize import RawMessage, html_to_text
 from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
-from ._grouping import Group, GroupingParser, file_key, first, get, key_of, require_messages, text, validate, with_files
+from ._grouping import (
+    Group,
+    GroupingParser,
+    epoch,
+    file_key,
+    first,
+    get,
+    key_of,
+    require_messages,
+    text,
+    validate,
+    with_files,
+)
 
 # Teammate types that are automation: rules, macros, API clients, integrations, CSAT surveys, bots.
 _BOT_TYPES = frozenset({"rule", "macro", "api", "integration", "csat", "bot", "workflow", "ai", "ai_agent", "copilot"})
@@ -176,7 +189,7 @@ class FrontParser(GroupingParser):
                 event, rating = _csat(item, where)
                 messages.append(event)
                 if rating is not None:
-                    ratings.append((_seconds(item.posted_at), rating))
+                    ratings.append((epoch(item.posted_at, -math.inf), rating))
             elif _is_comment(row):
                 messages.extend(_comment(item, where))
             else:
@@ -252,15 +265,6 @@ def _csat_rating(said: str) -> Rating | None:
     rest = (said[:found.start()] + " " + said[found.end():]).strip()
     rest = re.sub(r"^(?:(?:rating|rated|score|csat)\b)?[\s:=\-\u2013\u2014]*", "", rest, flags=re.IGNORECASE).strip()
     return Rating(value=value, scale=scale, comment=rest or None)
-
-
-def _seconds(value: Any) -> float:
-    """A time as epoch seconds for ordering (-inf when missing or unreadable)."""
-    try:
-        when = parse_time(value)
-    except ValueError:
-        return float("-inf")
-    return when.timestamp() if when is not None else float("-inf")
 
 
 def _event(row: dict[str, Any], where: str) -> RawLine:

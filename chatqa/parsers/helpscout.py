@@ -12,13 +12,14 @@ from pydantic import BeforeValidator
 
 from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Rating, Role
-from ..normalize import RawMessage, parse_time
+from ..normalize import RawMessage
 from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (
     Group,
     GroupingParser,
     dicts,
+    epoch,
     file_key,
     first,
     get,
@@ -254,11 +255,7 @@ def _rating(value: dict[str, Any] | None) -> Rating | None:
 def _latest(rated: list[tuple[_Thread, Rating]]) -> Rating | None:
     """The rating of the latest rated thread (a conversation's replies may each be rated)."""
     def when(item: tuple[int, tuple[_Thread, Rating]]) -> tuple[float, int]:
-        try:
-            moment = parse_time(item[1][0].createdAt)
-        except ValueError:
-            moment = None
-        return (moment.timestamp() if moment else -math.inf, item[0])
+        return epoch(item[1][0].createdAt, -math.inf), item[0]
 
     return max(enumerate(rated), key=when)[1][1] if rated else None
 

@@ -11,9 +11,10 @@ import orjson
 from pydantic import field_validator
 
 from ..model import Channel, Kind, Participant, Rating, Role
-from ..normalize import RawMessage, parse_time
+from ..normalize import RawMessage
 from ..records import Conversation, RawLine
 from . import JsonParser, RecordContext, VendorModel
+from ._grouping import readable_time
 
 _USER_TYPES = {"bot": Role.BOT, "system": Role.SYSTEM, "human": Role.AGENT}
 # ``info.source``, where the conversation was opened (the API's filter lists APP, SHARK (WEB), AGENT,
@@ -274,12 +275,4 @@ def _words(value: Any) -> str | None:
 
 def _last_time(lines: list[RawLine]) -> datetime | None:
     """The latest time among `lines` (None when none can be read)."""
-    times = []
-    for line in lines:
-        try:
-            when = parse_time(line.time)
-        except ValueError:
-            continue
-        if when is not None:
-            times.append(when)
-    return max(times, default=None)
+    return max(filter(None, (readable_time(line.time) for line in lines)), default=None)

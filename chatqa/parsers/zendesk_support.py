@@ -12,13 +12,14 @@ from pydantic import BeforeValidator
 
 from ..errors import ParseError
 from ..model import Channel, Kind, Participant, Rating, Role
-from ..normalize import RawMessage, parse_time
+from ..normalize import RawMessage
 from ..records import Conversation, RawLine
 from . import RecordContext, VendorModel, not_a_record
 from ._grouping import (
     Group,
     GroupingParser,
     dicts,
+    epoch,
     file_key,
     first,
     get,
@@ -342,11 +343,7 @@ def _opener(comments: list[tuple[str, _Comment]]) -> str | None:
     internal notes are the team's), else of the earliest comment."""
     def when(item: tuple[int, tuple[str, _Comment]]) -> tuple[float, float, int]:
         i, (_, c) = item
-        try:
-            moment = parse_time(c.created_at if c.created_at is not None else c.timestamp)
-        except ValueError:
-            moment = None
-        return (moment.timestamp() if moment else math.inf, id_seq(c.id), i)
+        return epoch(c.created_at if c.created_at is not None else c.timestamp, math.inf), id_seq(c.id), i
 
     authored = [c for c in comments if c[1].author_id]
     dated = sorted(enumerate([c for c in authored if c[1].public is not False] or authored), key=when)
